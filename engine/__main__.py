@@ -1,0 +1,80 @@
+"""`python -m engine [CONFIG.toml] [--set a.b=v]... [--runs DIR]` runs one experiment;
+`python -m engine serve [--runs DIR]` keeps torch loaded and answers requests.
+
+Events go to stdout as JSON lines; control lines (pause, resume, stop) are read from stdin.
+Without a config path the first stdin line is the config as JSON. See engine/PROTOCOL.md.
+
+Exit codes: 0 finished (completed, early-stopped or stopped), 1 engine failure,
+2 config error, 3 diverged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from engine.config import ConfigError, apply_overrides, load, validate
+from engine.control import ControlReader, install_signal_handlers
+from engine.events import Emitter
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DIVERGED = 0, 1, 2, 3
+
+
+def _read_config(args: argparse.Namespace, stdin) -> object:
+    if args.config:
+        return load(Path(args.config), args.set)
+    line = stdin.readline()
+    if not line.strip():
+        raise ConfigError("no config given: pass a TOML path, or send the config as one JSON line on stdin")
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"the config line on stdin is not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise ConfigError("the config line on stdin must be a JSON object")
+    return validate(apply_overrides(data, args.set))
+
+
+def run_once(args: argparse.Namespace) -> int:
+    emitter = Emitter(sys.stdout)
+    try:
+        config = _read_config(args, sys.stdin)
+    except ConfigError as exc:
+        emitter.emit("error", message=str(exc), kind="config", traceback=None)
+        return EXIT_CONFIG
+    from engine import experiment  # imports torch: after the config is known to be good
+
+    reader = ControlReader(sys.stdin)
+    install_signal_handlers(reader.control)
+    reader.start()
+    try:
+        summary = experiment.run(config, emitter, reader.control, args.runs, announce=True)
+    except ConfigError as exc:
+        emitter.emit("error", message=str(exc), kind="config", traceback=None)
+        return EXIT_CONFIG
+    except experiment.RunFailed:  # already reported as an error event and recorded in the run
+        return EXIT_FAILED
+    except Exception as exc:
+        emitter.emit("error", message=str(exc) or type(exc).__name__, kind="internal", traceback=traceback.format_exc())
+        return EXIT_FAILED
+    return EXIT_DIVERGED if summary["status"] == "diverged" else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.split("\n")[0])
+    parser.add_argument("config", nargs="?", help="experiment TOML file, or 'serve'")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
+    parser.add_argument("--runs", default=None, help="runs directory (default ./runs or $NNPLAY_RUNS)")
+    args = parser.parse_args(argv)
+    if args.config == "serve":
+        from engine.serve import serve
+
+        return serve(args.runs)
+    return run_once(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Turn the data section of an experiment config into tensors: one `Dataset`, whole, in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from engine.config import ConfigError, ExperimentConfig, check_batch_fits
+from engine.data import images, sequences, synthetic, tabular
+from engine.data.catalog import DATASETS, DEFAULT_CLASSES, DEFAULT_SYNTHETIC_SAMPLES, IMAGE
+
+
+@dataclass
+class Dataset:
+    """Every sample of a data set as two tensors, before splitting and normalization."""
+
+    name: str
+    kind: str  # catalog kind: points | curve | tabular | image | sequence
+    x: torch.Tensor  # float32 (N, *input_shape); images in [0, 1]
+    y: torch.Tensor  # classification int64 (N,); regression/forecasting float32 (N, 1); generation: x itself
+    input_shape: tuple[int, ...]
+    n_classes: int | None
+    class_names: list[str] | None
+    feature_names: list[str] | None
+
+    def to(self, device: torch.device | str) -> Dataset:
+        """The same data set on `device` (a generation target stays the very tensor of its inputs)."""
+        x = self.x.to(device)
+        y = x if self.y is self.x else self.y.to(device)
+        return replace(self, x=x, y=y)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    # torch.from_numpy shares memory and warns on read-only arrays (IDX files are read with
+    # np.frombuffer), so copy those first; writeable, contiguous arrays are shared as they are.
+    return torch.from_numpy(np.require(array, requirements=["C", "W"]))
+
+
+def _subsample(n_available: int, config: ExperimentConfig, rng: np.random.Generator, what: str) -> np.ndarray | None:
+    """Row indices of a seeded random subsample of data.n_samples rows, or None to keep them all."""
+    n = config.data.n_samples
+    if n is None:
+        return None
+    if n > n_available:
+        raise ConfigError(f"data.n_samples = {n} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}")
+    return rng.choice(n_available, size=n, replace=False)
+
+
+def _images(config: ExperimentConfig, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 1, side, side) in [0, 1] and int64 labels for digits, mnist or fashion_mnist."""
+    d = config.data
+    from_files = DATASETS[d.dataset].from_files
+    if from_files:
+        pixels, labels = images.load_idx(d.dataset, d.path or "")
+        brightest, what = 255.0, f"{d.dataset} in {d.path}"
+    else:
+        pixels, labels, brightest = images.load_digits()
+        what = d.dataset
+    rows = _subsample(len(pixels), config, rng, what)
+    if rows is not None:
+        # Subsample the uint8 pixels before converting: a quarter of the memory of float32.
+        pixels, labels = pixels[rows], labels[rows]
+    if from_files:
+        # The config could not check the batch against a file's sample count before reading it.
+        try:
+            check_batch_fits(config, len(pixels))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    x = _tensor(pixels).unsqueeze(1).float().div_(brightest)
+    return x, _tensor(labels)
+
+
+def load_dataset(config: ExperimentConfig) -> Dataset:
+    """Generate or read the data set named by config.data, honouring n_samples, noise, n_classes, seq_len and seed.
+
+    Raises ConfigError (one sentence) for missing or malformed files and sizes that do not fit.
+    """
+    d = config.data
+    info = DATASETS[d.dataset]
+    rng = np.random.default_rng(d.seed)
+    n = d.n_samples or DEFAULT_SYNTHETIC_SAMPLES
+    feature_names: list[str] | None = None
+    class_names: list[str] | None = None
+
+    if d.dataset in synthetic.CLASSIFIERS:
+        x, y = synthetic.CLASSIFIERS[d.dataset](n, d.noise, rng)
+        feature_names = ["x1", "x2"]
+    elif d.dataset in synthetic.CLASSIFIERS_WITH_K:
+        n_classes = d.n_classes or DEFAULT_CLASSES[d.dataset]
+        x, y = synthetic.CLASSIFIERS_WITH_K[d.dataset](n, d.noise, rng, n_classes)
+        feature_names = ["x1", "x2"]
+    elif d.dataset in synthetic.REGRESSIONS:
+        x, y = synthetic.REGRESSIONS[d.dataset](n, d.noise, rng)
+        feature_names = ["x"] if x.shape[1] == 1 else ["x1", "x2"]
+    elif d.dataset == "sine_forecast":
+        x, y = sequences.sine_forecast(n, d.seq_len, d.noise, rng)
+        feature_names = ["value"]
+    elif d.dataset == "memory":
+        x, y = sequences.memory(n, d.seq_len, d.noise, rng)
+        feature_names, class_names = ["signal"], ["-1", "+1"]
+    elif d.dataset in tabular.TABLES:
+        table = tabular.load_table(d.dataset)
+        rows = _subsample(len(table.x), config, rng, d.dataset)
+        x, y = (table.x, table.y) if rows is None else (table.x[rows], table.y[rows])
+        feature_names, class_names = table.feature_names, table.class_names
+    elif info.kind == IMAGE:
+        x_images, labels = _images(config, rng)
+        return _dataset(config, x_images, labels, None, images.CLASS_NAMES[d.dataset])
+    else:  # a catalog entry without a loader is a programming error, not a user's
+        raise NotImplementedError(f"no loader for data set {d.dataset!r}")
+
+    if class_names is None and config.task == "classification":
+        class_names = [str(c) for c in range(config.n_classes or 0)]
+    return _dataset(config, _tensor(x).float(), _tensor(y), feature_names, class_names)
+
+
+def _dataset(
+    config: ExperimentConfig,
+    x: torch.Tensor,
+    labels_or_targets: torch.Tensor,
+    feature_names: list[str] | None,
+    class_names: list[str] | None,
+) -> Dataset:
+    """Shape the targets for the task and wrap everything in a Dataset."""
+    task = config.task
+    if task == "classification":
+        y = labels_or_targets.long()
+    elif task == "generation":
+        y = x  # an autoencoder reconstructs its input
+    else:  # regression and forecasting: one float target per sample, as a column
+        y = labels_or_targets.float().reshape(-1, 1)
+    classifying = task == "classification"
+    return Dataset(
+        name=config.data.dataset,
+        kind=DATASETS[config.data.dataset].kind,
+        x=x,
+        y=y,
+        input_shape=tuple(x.shape[1:]),
+        n_classes=config.n_classes if classifying else None,
+        class_names=class_names if classifying else None,
+        feature_names=feature_names,
+    )

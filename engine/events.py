@@ -1,0 +1,102 @@
+"""The engine's JSON-lines protocol: event names, encoding, and the sinks events go to.
+
+Pure Python (no torch): the app and the CLI import it to read what the engine writes.
+Everything that crosses is plain JSON; non-finite floats become null (JSON has no NaN).
+See engine/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+PROTOCOL_VERSION = 1
+ENGINE_VERSION = "0.1.0"
+
+EVENT_TYPES = (
+    "hello",
+    "plan",
+    "epoch",
+    "step",
+    "snapshot",
+    "diagnosis",
+    "fold",
+    "warning",
+    "done",
+    "error",
+)
+CONTROL_COMMANDS = ("pause", "resume", "stop")
+RUN_STATUSES = ("running", "completed", "stopped", "early_stopped", "diverged", "failed", "crashed")
+
+# Step events are batched and flushed at most this often, so streaming never slows training.
+STEP_FLUSH_INTERVAL_S = 0.05
+
+
+def _finite(value: Any) -> Any:
+    """Replace non-finite floats by None, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def encode(event: dict) -> str:
+    """One event as one JSON line (without the newline)."""
+    try:
+        return json.dumps(event, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        return json.dumps(_finite(event), allow_nan=False, separators=(",", ":"))
+
+
+def decode(line: str) -> dict:
+    """Parse one line; raises ValueError for anything that is not a JSON object with a type."""
+    obj = json.loads(line)
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        raise ValueError(f"not an event: {line[:80]!r}")
+    return obj
+
+
+class Emitter:
+    """Sends events to every sink: stdout, the run's events.jsonl, an in-process callback."""
+
+    def __init__(self, stream: IO[str] | None = None, callback: Callable[[dict], None] | None = None) -> None:
+        self.stream = stream
+        self.callback = callback
+        self.files: list[IO[str]] = []
+        self._lock = threading.Lock()  # the serve mode answers plan requests from another thread
+
+    def attach(self, file: IO[str]) -> None:
+        self.files.append(file)
+
+    def detach(self, file: IO[str]) -> None:
+        if file in self.files:
+            self.files.remove(file)
+
+    def emit(self, type_: str, **fields: Any) -> dict:
+        event = {"type": type_, "time": round(time.time(), 3), **fields}
+        line = encode(event) + "\n"
+        with self._lock:
+            for sink in (*self.files, self.stream):
+                if sink is None:
+                    continue
+                try:
+                    sink.write(line)
+                    sink.flush()  # one line at a time: a killed engine loses nothing finished
+                except (BrokenPipeError, ValueError, OSError):
+                    if sink is self.stream:  # the reader went away; keep recording the run
+                        self.stream = None
+        if self.callback is not None:
+            self.callback(event)
+        return event
+
+
+def stdout_emitter() -> Emitter:
+    return Emitter(sys.stdout)

@@ -1,0 +1,340 @@
+"""An experiment from config to run directory: data, plan, training, test, diagnosis.
+
+The public Python API of the engine:
+    plan(config) -> dict                          the plan event, without training
+    run(config, emitter=..., control=...) -> dict the run's summary
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from engine.config import ConfigError, ExperimentConfig, batch_size_of
+from engine.data.catalog import DATASETS
+from engine.data.load import Dataset, load_dataset
+from engine.data.normalize import Normalizer, TargetScaler
+from engine.data.split import kfold_indices, split_indices
+from engine.events import ENGINE_VERSION, PROTOCOL_VERSION, Emitter
+from engine.models import build_model, summarize
+from engine.runs import RunWriter, runs_root
+from engine.runtime import choose_threads, configure, device_info, select_device
+from engine.training.diagnosis import diagnose
+from engine.training.hooks import BestWeights, EventStream, Snapshots
+from engine.training.losses import Criterion, describe_loss
+from engine.training.loop import Control, Split, Trainer, TrainSettings
+from engine.training.optim import make_optimizer, make_scheduler
+from engine.training.snapshots import SnapshotContext, views_for
+
+class RunFailed(Exception):
+    """The run broke after its directory was made; the error event and the run record say why."""
+
+
+DIVERGED_HINT = "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."
+
+
+@dataclass
+class Prepared:
+    """A config's data, split and scaled, ready for one training (one fold in k-fold mode)."""
+
+    dataset: Dataset
+    train_idx: torch.Tensor
+    val_idx: torch.Tensor
+    test_idx: torch.Tensor
+
+
+def hello(device: torch.device) -> dict:
+    """The fields of the hello event."""
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "engine_version": ENGINE_VERSION,
+        "torch_version": torch.__version__,
+        "cuda_available": torch.cuda.is_available(),
+        **device_info(device),
+    }
+
+
+def _splits(config: ExperimentConfig, n: int) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(train, val, test) indices: one split, or one per fold with the test part held out of every fold."""
+    d = config.data
+    if not d.k_folds:
+        return [split_indices(n, d.train, d.val, d.test, d.seed)]
+    pool, _, test = split_indices(n, 1.0 - d.test, 0.0, d.test, d.seed)
+    return [(pool[tr], pool[va], test) for tr, va in kfold_indices(len(pool), d.k_folds, d.seed)]
+
+
+def n_outputs(config: ExperimentConfig) -> int:
+    if config.task == "classification":
+        return 1 if config.resolved_loss == "bce" else config.n_classes
+    return 1
+
+
+def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) -> dict:
+    """Everything decided before the first step: split sizes, batch arithmetic, model, loss, device."""
+    folds = _splits(config, dataset.x.shape[0])
+    train_idx, val_idx, test_idx = folds[0]
+    n_train = len(train_idx)
+    batch = batch_size_of(config, n_train)
+    remainder = n_train % batch
+    drop = config.training.drop_last and remainder
+    iterations = n_train // batch if drop else math.ceil(n_train / batch)
+    if not remainder:
+        last_batch = f"every batch holds {batch} samples"
+    elif drop:
+        last_batch = f"the last {remainder} samples of each shuffled epoch are dropped"
+    else:
+        last_batch = f"the last batch of each epoch holds the remaining {remainder} samples"
+    model = build_model(config, dataset.input_shape, n_outputs(config))
+    info = DATASETS[config.data.dataset]
+    return {
+        "name": config.name,
+        "task": config.task,
+        "dataset": config.data.dataset,
+        "dataset_kind": info.kind,
+        "architecture": config.model.architecture,
+        "n_samples": dataset.x.shape[0],
+        "n_train": n_train,
+        "n_val": len(val_idx),
+        "n_test": len(test_idx),
+        "k_folds": config.data.k_folds,
+        "input_shape": list(dataset.input_shape),
+        "n_classes": dataset.n_classes if config.task == "classification" else None,
+        "class_names": dataset.class_names,
+        "batch_size": batch,
+        "iterations_per_epoch": iterations,
+        "last_batch": last_batch,
+        "epochs": config.training.epochs,
+        "total_updates": iterations * config.training.epochs * (config.data.k_folds or 1),
+        "params": sum(p.numel() for p in model.parameters()),
+        "model": summarize(model, dataset.input_shape),
+        "loss": config.resolved_loss,
+        "loss_description": describe_loss(config),
+        "optimizer": config.optimizer.kind,
+        "device": str(device),
+        "precision": config.training.precision if device.type == "cuda" else "fp32",
+        "threads": choose_threads(config),
+    }
+
+
+def plan(config: ExperimentConfig, dataset: Dataset | None = None) -> dict:
+    """The plan for a config, without training (data generated or read, model built on the CPU)."""
+    dataset = dataset or load_dataset(config)
+    return make_plan(config, dataset, select_device(config.training.device))
+
+
+def _train_fold(
+    config: ExperimentConfig,
+    dataset: Dataset,
+    indices: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    device: torch.device,
+    emitter: Emitter,
+    control: Control,
+    fold: int | None,
+) -> dict:
+    """One training (the whole run, or one fold): returns status, history, test metrics, model."""
+    train_idx, val_idx, test_idx = indices
+    kind = dataset.kind
+    normalizer = Normalizer().fit(dataset.x[train_idx], config.data.normalization)
+    scaler = TargetScaler().fit(dataset.y[train_idx]) if config.task in ("regression", "forecasting") else None
+    y = scaler.apply(dataset.y) if scaler else dataset.y
+    x = normalizer.apply(dataset.x)
+
+    def on_device(idx: torch.Tensor) -> Split:
+        # Pinned host memory lets the copy to a GPU run asynchronously.
+        xs, ys = x[idx], y[idx]
+        if device.type == "cuda":
+            xs, ys = xs.pin_memory(), ys.pin_memory()
+        return Split(xs.to(device, non_blocking=True), ys.to(device, non_blocking=True))
+
+    train, val, test = on_device(train_idx), on_device(val_idx), on_device(test_idx)
+    torch.manual_seed(config.training.seed + (fold or 0))
+    model = build_model(config, dataset.input_shape, n_outputs(config)).to(device)
+    criterion = Criterion(config)
+    optimizer = make_optimizer(model, config, device)
+    r = config.regularization
+    settings = TrainSettings(
+        epochs=config.training.epochs,
+        batch_size=batch_size_of(config, len(train)),
+        drop_last=config.training.drop_last,
+        eval_every=config.training.eval_every,
+        grad_clip=r.grad_clip,
+        l1=r.l1,
+        l2=r.l2,
+        augment_noise=r.augment_noise,
+        augment_shift=r.augment_shift,
+        precision=config.training.precision,
+        step_every=config.training.step_every,
+        target_std=scaler.std if scaler else 1.0,
+        seed=config.training.seed + (fold or 0),
+    )
+    best = BestWeights(r.patience, r.min_delta, r.early_stopping)
+    context = SnapshotContext(
+        task=config.task,
+        kind=kind,
+        loss=criterion.name,
+        normalize=normalizer.apply,
+        to_original=scaler.invert if scaler else (lambda t: t),
+        train_x_raw=dataset.x[train_idx],
+        train_y=dataset.y[train_idx],
+        val=val if len(val) else None,
+        val_x_raw=dataset.x[val_idx] if kind == "image" else None,
+        val_y_raw=dataset.y[val_idx] if kind == "image" else None,
+        class_names=dataset.class_names,
+        n_classes=dataset.n_classes,
+        is_vae=config.model.architecture == "vae",
+    )
+    hooks = [
+        best,
+        EventStream(emitter, best, fold),
+        Snapshots(config.training.snapshot_every, views_for(context), emitter, fold),
+    ]
+    trainer = Trainer(
+        model, criterion, optimizer, make_scheduler(optimizer, config), train, val if len(val) else None,
+        settings, device, hooks, control,
+    )
+    try:
+        status = trainer.fit()
+    except KeyboardInterrupt:
+        status = trainer.status = "stopped"
+    restored = r.early_stopping and r.restore_best and status != "diverged" and best.restore(trainer)
+    test_metrics = None
+    if len(test) and status != "diverged":
+        values = trainer.evaluate(test)
+        test_metrics = dict(zip(values, torch.stack([v.float() for v in values.values()]).tolist(), strict=True))
+    weights_epoch = best.best_epoch if restored else (trainer.history[-1]["epoch"] if trainer.history else None)
+    return {
+        "status": status,
+        "history": trainer.history,
+        "test": test_metrics,
+        "weights_epoch": weights_epoch,
+        "baseline": criterion.baseline(dataset.n_classes),
+        "model": model,
+        "normalizer": normalizer.state_dict(),
+    }
+
+
+def run(
+    config: ExperimentConfig,
+    emitter: Emitter | None = None,
+    control: Control | None = None,
+    root: str | Path | None = None,
+    announce: bool = False,
+) -> dict:
+    """Train an experiment end to end, recording it in a run directory; returns the summary.
+
+    Config problems that only show once the data is read raise ConfigError before any run
+    directory is made. Any later failure is recorded in the run and reported as an error event.
+    """
+    emitter = emitter or Emitter()
+    control = control or Control()
+    device = configure(config)
+    if announce:
+        emitter.emit("hello", **hello(device))
+    dataset = load_dataset(config)
+    the_plan = make_plan(config, dataset, device)
+    writer = RunWriter.create(runs_root(root), config.name, config.to_toml())
+    emitter.attach(writer.events)
+    started = time.time()
+    try:
+        emitter.emit("plan", run_dir=str(writer.path), **the_plan)
+        if config.training.precision == "bf16" and device.type != "cuda":
+            emitter.emit("warning", message="precision = bf16 applies on CUDA only; training in fp32 on " + device.type)
+        results = []
+        for fold, indices in enumerate(_splits(config, dataset.x.shape[0])):
+            result = _train_fold(config, dataset, indices, device, emitter, control, fold if config.data.k_folds else None)
+            results.append(result)
+            if config.data.k_folds:
+                emitter.emit("fold", fold=fold, k=config.data.k_folds, status=result["status"], **_fold_metrics(result))
+            if result["status"] in ("stopped", "diverged"):
+                break
+        summary = _finish(config, writer, emitter, the_plan, results, started)
+    except Exception as exc:  # record what happened in the run, then tell the caller it is reported
+        user_error = isinstance(exc, ConfigError)
+        emitter.emit(
+            "error",
+            message=str(exc) or type(exc).__name__,
+            kind="config" if user_error else "internal",
+            traceback=None if user_error else traceback.format_exc(),
+            run_dir=str(writer.path),
+        )
+        writer.finish("failed", {"status": "failed", "error": str(exc), "run_dir": str(writer.path), "plan": the_plan})
+        raise RunFailed(str(exc)) from exc
+    finally:
+        emitter.detach(writer.events)
+    return summary
+
+
+def _fold_metrics(result: dict) -> dict:
+    last = result["history"][-1] if result["history"] else {}
+    return {"final": {k: v for k, v in last.items() if k.startswith(("train_", "val_"))}, "test": result["test"]}
+
+
+def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results: list[dict], started: float) -> dict:
+    r = config.regularization
+    main = results[-1]
+    history = main["history"]
+    status = main["status"]
+    diagnosis = diagnose(history, r.patience, r.min_delta, main["baseline"])
+    if status == "diverged":
+        diagnosis.update(verdict="diverged", explanation=f"Training diverged at epoch {history[-1]['epoch']}.", advice=DIVERGED_HINT)
+    emitter.emit("diagnosis", **diagnosis)
+    torch.save(main["model"].state_dict(), writer.path / "model.pt")
+    test = main["test"]
+    folds = None
+    if config.data.k_folds:
+        folds = [_fold_metrics(res) for res in results]
+        test = _mean_std([res["test"] for res in results if res["test"]])
+    summary = {
+        "id": writer.path.name,
+        "run_dir": str(writer.path),
+        "name": config.name,
+        "status": status,
+        "task": config.task,
+        "dataset": config.data.dataset,
+        "architecture": config.model.architecture,
+        "started": started,
+        "duration_s": time.time() - started,
+        "epochs_run": len(history),
+        "final": history[-1] if history else None,
+        "best_epoch": diagnosis["best_epoch"],
+        "best_val_loss": diagnosis["best_val_loss"],
+        "weights_epoch": main["weights_epoch"],
+        "test": test,
+        "folds": folds,
+        "verdict": diagnosis["verdict"],
+        "diagnosis": diagnosis,
+        "plan": {k: v for k, v in the_plan.items() if k != "model"},
+        "normalizer": main["normalizer"],
+        "hint": DIVERGED_HINT if status == "diverged" else None,
+    }
+    emitter.emit(
+        "done",
+        status=status,
+        run_dir=str(writer.path),
+        final=summary["final"],
+        test=test,
+        best_epoch=diagnosis["best_epoch"],
+        weights_epoch=main["weights_epoch"],
+        verdict=diagnosis["verdict"],
+        hint=summary["hint"],
+    )
+    writer.finish(status, summary)
+    return summary
+
+
+def _mean_std(metrics: list[dict]) -> dict | None:
+    """Per-metric mean and standard deviation across folds."""
+    if not metrics:
+        return None
+    out = {}
+    for key in metrics[0]:
+        values = [m[key] for m in metrics if m.get(key) is not None]
+        out[key] = statistics.fmean(values) if values else None
+        out[f"{key}_std"] = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return out

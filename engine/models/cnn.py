@@ -1,0 +1,49 @@
+"""A LeNet-style convolutional network for square grey-level images."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from engine.models.layers import conv_block, conv_block_side
+
+
+class LeNet(nn.Module):
+    """Convolution blocks (Conv → [BatchNorm] → activation → 2x2 max pool), then a linear classifier.
+
+    Each block halves the image side (8 → 4 → 2 → 1, 28 → 14 → 7 → 4 → 2). Parameters are named
+    `features.<i>.conv.*`, `features.<i>.batch_norm.*` and `head.*`.
+    """
+
+    kind = "cnn"
+
+    def __init__(
+        self,
+        input_shape: tuple[int, ...],
+        n_outputs: int,
+        conv_channels: list[int],
+        kernel_size: int = 3,
+        activation: str = "relu",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if len(input_shape) != 3:
+            raise ValueError(f"a cnn reads images shaped (channels, height, width), not samples shaped {tuple(input_shape)}")
+        in_channels, height, width = input_shape
+        blocks = []
+        for out_channels in conv_channels:
+            blocks.append(conv_block(in_channels, out_channels, kernel_size, activation, batch_norm))
+            in_channels = out_channels
+            height, width = conv_block_side(height, kernel_size), conv_block_side(width, kernel_size)
+        self.features = nn.Sequential(*blocks)
+        self.flatten = nn.Flatten()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+        self.head = nn.Linear(in_channels * height * width, n_outputs)
+        # The shape of the feature maps the head reads, per sample (for explanations in the app).
+        self.feature_shape = (in_channels, height, width)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.flatten(self.features(x))
+        if self.dropout is not None:
+            x = self.dropout(x)
+        return self.head(x)

@@ -1,0 +1,83 @@
+"""The one place for device choice, seeding, threads and precision."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import numpy as np
+import torch
+
+from engine.config import ConfigError, ExperimentConfig
+
+# Small models on small data are bound by per-step overhead, where extra threads only add
+# synchronisation; one thread is faster and leaves a core for the app. Convolutions have
+# enough arithmetic per step to use every core.
+CONV_ARCHITECTURES = ("cnn",)
+
+
+def select_device(preference: str) -> torch.device:
+    """auto = cuda, then mps, then cpu; asking for a device that is absent is a config error."""
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if preference == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if preference == "cuda" and not cuda:
+        raise ConfigError("training.device = 'cuda' but no CUDA device is available here; allowed: auto, cpu")
+    if preference == "mps" and not mps:
+        raise ConfigError("training.device = 'mps' but no Apple GPU is available here; allowed: auto, cpu")
+    return torch.device(preference)
+
+
+def choose_threads(config: ExperimentConfig) -> int:
+    """CPU threads for this run: the config's choice, or one for small models and all cores for CNNs."""
+    if config.training.threads:
+        return config.training.threads
+    if config.model.architecture in CONV_ARCHITECTURES:
+        return max(1, os.cpu_count() or 1)
+    return 1
+
+
+def configure(config: ExperimentConfig) -> torch.device:
+    """Seed everything, set threads and determinism; return the device to train on."""
+    device = select_device(config.training.device)
+    torch.set_num_threads(choose_threads(config))
+    seed_everything(config.training.seed)
+    if config.training.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all CUDA devices included)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA; a no-op elsewhere (CPU bf16 is slower than fp32 for these models)."""
+    if precision == "bf16" and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def device_info(device: torch.device) -> dict:
+    """Name and memory of the device, for the hello event."""
+    info: dict = {"device": str(device), "device_name": "CPU", "memory_total_mb": None}
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        info.update(device_name=props.name, memory_total_mb=round(props.total_memory / 2**20))
+    elif device.type == "mps":
+        info["device_name"] = "Apple GPU (mps)"
+    else:
+        info["device_name"] = f"CPU ({os.cpu_count()} cores)"
+    return info
+
+
+def memory_in_use_mb(device: torch.device) -> float | None:
+    """GPU memory held by tensors, for epoch events (None off CUDA)."""
+    if device.type == "cuda":
+        return round(torch.cuda.memory_allocated(device) / 2**20, 1)
+    return None

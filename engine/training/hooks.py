@@ -1,0 +1,118 @@
+"""Hooks that carry everything the loop itself does not know about: best weights and early
+stopping, the event stream, and throttled snapshots."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from engine.events import STEP_FLUSH_INTERVAL_S, Emitter
+from engine.runtime import memory_in_use_mb
+from engine.training.loop import Hook, Trainer
+
+
+class BestWeights(Hook):
+    """Tracks the best validation epoch, keeps its weights, and stops early when asked to."""
+
+    def __init__(self, patience: int, min_delta: float, early_stopping: bool) -> None:
+        self.patience, self.min_delta, self.early_stopping = patience, min_delta, early_stopping
+        self.best_epoch: int | None = None
+        self.best_loss = math.inf
+        self.best_state: dict[str, Tensor] | None = None
+        self.waited = 0
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        loss = record.get("val_loss")
+        if loss is None or not math.isfinite(loss):
+            return
+        if loss < self.best_loss - self.min_delta:
+            self.best_epoch, self.best_loss, self.waited = record["epoch"], loss, 0
+            # A copy on the device: cheap for these models, and no host transfer.
+            self.best_state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+        else:
+            self.waited += 1
+            if self.early_stopping and self.waited >= self.patience:
+                trainer.should_stop = True
+
+    def restore(self, trainer: Trainer) -> bool:
+        """Load the best weights back into the model; False when there are none."""
+        if self.best_state is None:
+            return False
+        trainer.model.load_state_dict(self.best_state)
+        return True
+
+
+class EventStream(Hook):
+    """Epoch events, and step events batched so they reach the reader at most 20 times a second."""
+
+    def __init__(self, emitter: Emitter, best: BestWeights, fold: int | None = None) -> None:
+        self.emitter, self.best, self.fold = emitter, best, fold
+        self.started = time.perf_counter()
+        self.pending_steps: list[tuple[int, int, Tensor]] = []
+        self.last_flush = 0.0
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self.started = time.perf_counter()
+
+    def on_step(self, trainer: Trainer, iteration: int, loss: Tensor) -> None:
+        self.pending_steps.append((trainer.epoch, iteration, loss))
+        now = time.perf_counter()
+        if now - self.last_flush >= STEP_FLUSH_INTERVAL_S:
+            self.flush_steps()
+            self.last_flush = now
+
+    def flush_steps(self) -> None:
+        if not self.pending_steps:
+            return
+        losses = torch.stack([loss.float() for _, _, loss in self.pending_steps]).tolist()  # sync: step events asked for
+        steps = [[epoch, it, loss] for (epoch, it, _), loss in zip(self.pending_steps, losses, strict=True)]
+        self.pending_steps.clear()
+        self.emitter.emit("step", fold=self.fold, steps=steps)
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        self.flush_steps()
+        elapsed = time.perf_counter() - self.started
+        done = record["epoch"]
+        total = trainer.settings.epochs
+        event = dict(record)
+        if event.get("val_loss") is not None and event.get("train_loss") is not None:
+            event["gap"] = event["val_loss"] - event["train_loss"]
+        event.update(
+            epochs=total,
+            fold=self.fold,
+            iterations=trainer.global_step,
+            elapsed_s=elapsed,
+            eta_s=elapsed / done * (total - done),
+            best_epoch=self.best.best_epoch,
+            best_val_loss=self.best.best_loss if self.best.best_epoch else None,
+            gpu_memory_mb=memory_in_use_mb(trainer.device),
+        )
+        self.emitter.emit("epoch", **event)
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        self.flush_steps()
+
+
+class Snapshots(Hook):
+    """Model views (decision boundary, curves, predictions, layer norms) every N epochs and at the end."""
+
+    def __init__(self, every: int, take: Callable[[Trainer], list[dict]], emitter: Emitter, fold: int | None = None):
+        self.every, self.take, self.emitter, self.fold = every, take, emitter, fold
+        self.last_epoch = 0
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        if record["epoch"] % self.every == 0 and trainer.status != "diverged":
+            self.send(trainer)
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        if trainer.epoch != self.last_epoch and trainer.history and trainer.status != "diverged":
+            self.send(trainer)
+
+    def send(self, trainer: Trainer) -> None:
+        self.last_epoch = trainer.epoch
+        for view in self.take(trainer):
+            self.emitter.emit("snapshot", epoch=trainer.epoch, fold=self.fold, **view)

@@ -1,0 +1,240 @@
+"""The training loop: short, top to bottom; hooks do the logging, snapshots and early stopping.
+
+Data lives on the device as whole tensors; a batch is an index slice of a per-epoch permutation.
+Running sums stay on the device and reach Python once per epoch (see `_sync`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from engine.data.augment import augment
+from engine.runtime import autocast
+from engine.training.losses import Criterion, regularization_penalty
+
+EVAL_CHUNK = 8192  # samples per forward pass when evaluating a whole split
+
+
+@dataclass
+class Split:
+    """One split of the data, resident on the training device."""
+
+    x: Tensor
+    y: Tensor
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+class Control:
+    """Pause / resume / stop requests from stdin, Ctrl+C or the API, checked between updates."""
+
+    def __init__(self) -> None:
+        self.stop_requested = False
+        self._running = threading.Event()
+        self._running.set()
+
+    def reset(self) -> None:
+        """Ready for the next run."""
+        self.stop_requested = False
+        self._running.set()
+
+    def stop(self) -> None:
+        self.stop_requested = True
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_if_paused(self) -> None:
+        self._running.wait()
+
+
+class Hook:
+    """Called by the trainer at fixed points; subclasses override what they need."""
+
+    def on_fit_start(self, trainer: Trainer) -> None: ...
+
+    def on_step(self, trainer: Trainer, iteration: int, loss: Tensor) -> None: ...
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None: ...
+
+    def on_fit_end(self, trainer: Trainer) -> None: ...
+
+
+@dataclass
+class TrainSettings:
+    epochs: int
+    batch_size: int
+    drop_last: bool = False
+    eval_every: int = 1
+    grad_clip: float = 0.0
+    l1: float = 0.0
+    l2: float = 0.0
+    augment_noise: float = 0.0
+    augment_shift: int = 0
+    precision: str = "fp32"
+    step_every: int = 0
+    target_std: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class Trainer:
+    model: nn.Module
+    criterion: Criterion
+    optimizer: torch.optim.Optimizer
+    scheduler: object | None
+    train: Split
+    val: Split | None
+    settings: TrainSettings
+    device: torch.device
+    hooks: list[Hook] = field(default_factory=list)
+    control: Control = field(default_factory=Control)
+    status: str = "running"
+    epoch: int = 0
+    global_step: int = 0
+    should_stop: bool = False
+    history: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.generator = torch.Generator(device=self.device).manual_seed(self.settings.seed)
+        # Matrices and kernels are penalized; biases and norm scales are not.
+        self.penalized = [p for n, p in self.model.named_parameters() if p.dim() > 1]
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        n, b = len(self.train), self.settings.batch_size
+        return n // b if self.settings.drop_last else math.ceil(n / b)
+
+    def fit(self) -> str:
+        """Train until the epochs run out, early stopping, divergence or a stop request."""
+        for hook in self.hooks:
+            hook.on_fit_start(self)
+        for self.epoch in range(1, self.settings.epochs + 1):
+            started = time.perf_counter()
+            sums = self._train_one_epoch()
+            if self.control.stop_requested:
+                self.status = "stopped"
+                break
+            record = self._sync(sums, time.perf_counter() - started)
+            self.history.append(record)
+            if not math.isfinite(record["train_loss_running"]):
+                self.status = "diverged"
+            for hook in self.hooks:
+                hook.on_epoch_end(self, record)
+            if self.status == "diverged":
+                break
+            if self.should_stop:
+                self.status = "early_stopped"
+                break
+        else:
+            self.status = "completed"
+        for hook in self.hooks:
+            hook.on_fit_end(self)
+        return self.status
+
+    def _train_one_epoch(self) -> dict[str, Tensor]:
+        model, s = self.model, self.settings
+        model.train()
+        n = len(self.train)
+        order = torch.randperm(n, device=self.device, generator=self.generator)
+        loss_sum = torch.zeros((), device=self.device)
+        penalty_sum = torch.zeros((), device=self.device)
+        seen = 0
+        for i in range(self.iterations_per_epoch):
+            if self.control.paused:
+                self.control.wait_if_paused()
+            if self.control.stop_requested:
+                break
+            idx = order[i * s.batch_size : (i + 1) * s.batch_size]
+            xb = augment(self.train.x[idx], s.augment_noise, s.augment_shift, self.generator)
+            yb = self.train.y[idx]
+            with autocast(self.device, s.precision):
+                loss = self.criterion(model(xb), yb)
+                penalty = regularization_penalty(self.penalized, s.l1, s.l2)
+                total = loss if penalty is None else loss + penalty
+            self.optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            if s.grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip, foreach=True)
+            self.optimizer.step()
+            batch = idx.shape[0]
+            loss_sum += loss.detach().float() * batch
+            if penalty is not None:
+                penalty_sum += penalty.detach().float() * batch
+            seen += batch
+            self.global_step += 1
+            if s.step_every and self.global_step % s.step_every == 0:
+                for hook in self.hooks:
+                    hook.on_step(self, self.global_step, loss.detach())
+        grad_norm = gradient_norm(model)
+        return {"loss_running": loss_sum / max(seen, 1), "penalty": penalty_sum / max(seen, 1), "grad_norm": grad_norm, "seen": seen}
+
+    def _sync(self, sums: dict, seconds: float) -> dict:
+        """Evaluate train (eval mode) and val, then bring every number to Python at once."""
+        seen = sums.pop("seen")
+        values: dict[str, Tensor] = {"train_loss_running": sums["loss_running"], "penalty": sums["penalty"]}
+        if sums["grad_norm"] is not None:
+            values["grad_norm"] = sums["grad_norm"]
+        values["weight_norm"] = torch.linalg.vector_norm(
+            torch.stack([torch.linalg.vector_norm(p.detach().float()) for p in self.model.parameters()])
+        )
+        if self.epoch % self.settings.eval_every == 0 or self.epoch == self.settings.epochs:
+            for prefix, split in (("train", self.train), ("val", self.val)):
+                if split is not None and len(split):
+                    for k, v in self.evaluate(split).items():
+                        values[f"{prefix}_{k}"] = v
+        keys = list(values)
+        numbers = torch.stack([values[k].float() for k in keys]).tolist()  # the one host sync per epoch
+        record = {"epoch": self.epoch, **dict(zip(keys, numbers, strict=True))}
+        record["lr"] = self.optimizer.param_groups[0]["lr"]
+        record["time_s"] = seconds
+        record["samples_per_s"] = seen / seconds if seconds > 0 else None
+        self._step_scheduler(record)
+        return record
+
+    def _step_scheduler(self, record: dict) -> None:
+        if self.scheduler is None:
+            return
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            if record.get("val_loss") is not None and math.isfinite(record["val_loss"]):
+                self.scheduler.step(record["val_loss"])
+        else:
+            self.scheduler.step()
+
+    @torch.no_grad()
+    def evaluate(self, split: Split) -> dict[str, Tensor]:
+        """Metrics on a whole split in evaluation mode (dropout off, batch-norm statistics frozen)."""
+        was_training = self.model.training
+        self.model.eval()
+        sums: dict[str, Tensor] = {}
+        for start in range(0, len(split), EVAL_CHUNK):
+            xb, yb = split.x[start : start + EVAL_CHUNK], split.y[start : start + EVAL_CHUNK]
+            with autocast(self.device, self.settings.precision):
+                out = self.model(xb)
+            for k, v in self.criterion.batch_sums(out, yb).items():
+                sums[k] = sums[k] + v if k in sums else v
+        self.model.train(was_training)
+        return self.criterion.finish(sums, len(split), self.settings.target_std)
+
+
+def gradient_norm(model: nn.Module) -> Tensor | None:
+    """Global L2 norm of the gradients left by the last update (a device tensor)."""
+    grads = [p.grad.detach().float() for p in model.parameters() if p.grad is not None]
+    if not grads:
+        return None
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))

@@ -1,0 +1,216 @@
+"""Model views for the learner, as plain JSON: what the model currently predicts, by task.
+
+Each view is a dict with a "view" key: boundary, surface, curve, forecast, confusion, samples,
+reconstructions, generated, layers. Inputs are shown in the data's own units.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from engine.training.loop import Split, Trainer
+
+GRID = 40  # cells per side of decision-boundary and surface grids
+MAX_POINTS = 300  # training points drawn under a boundary or curve
+N_IMAGES = 8
+
+
+@dataclass
+class SnapshotContext:
+    """What the views need besides the model: raw data for display and the input transform."""
+
+    task: str
+    kind: str
+    loss: str
+    normalize: Callable[[Tensor], Tensor]  # raw inputs (CPU) -> model inputs (CPU)
+    to_original: Callable[[Tensor], Tensor]  # standardized targets -> original units
+    train_x_raw: Tensor  # CPU, for boundaries and curves
+    train_y: Tensor  # CPU, original units for regression
+    val: Split | None  # on the device, model inputs
+    val_x_raw: Tensor | None  # CPU, for images
+    val_y_raw: Tensor | None
+    class_names: list[str] | None
+    n_classes: int | None
+    is_vae: bool = False
+
+
+def _r(t: Tensor, digits: int = 3) -> list:
+    """Round and convert for JSON (one host transfer)."""
+    return torch.round(t.detach().double().cpu(), decimals=digits).tolist()
+
+
+def _predict(trainer: Trainer, x: Tensor):
+    model = trainer.model
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(x.to(trainer.device))
+    model.train(was)
+    return out
+
+
+def _probabilities(out: Tensor, loss: str) -> Tensor:
+    if loss == "bce":
+        p1 = torch.sigmoid(out.float().squeeze(-1))
+        return torch.stack([1 - p1, p1], dim=-1)
+    return torch.softmax(out.float(), dim=-1)
+
+
+def _points_sample(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    step = max(1, x.shape[0] // MAX_POINTS)
+    return x[::step][:MAX_POINTS], y[::step][:MAX_POINTS]
+
+
+def _grid(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    lo, hi = x.min(0).values, x.max(0).values
+    pad = (hi - lo) * 0.1 + 1e-3
+    xs = torch.linspace(float(lo[0] - pad[0]), float(hi[0] + pad[0]), GRID)
+    ys = torch.linspace(float(lo[1] - pad[1]), float(hi[1] + pad[1]), GRID)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return xs, ys, torch.stack([gx.flatten(), gy.flatten()], dim=1)
+
+
+def boundary(trainer: Trainer, ctx: SnapshotContext) -> dict:
+    xs, ys, cells = _grid(ctx.train_x_raw)
+    probs = _probabilities(_predict(trainer, ctx.normalize(cells)), ctx.loss).cpu()
+    conf, pred = probs.max(-1)
+    px, py = _points_sample(ctx.train_x_raw, ctx.train_y)
+    return {
+        "view": "boundary",
+        "x": _r(xs),
+        "y": _r(ys),
+        "pred": pred.view(GRID, GRID).tolist(),
+        "confidence": _r(conf.view(GRID, GRID), 2),
+        "points": {"x": _r(px[:, 0]), "y": _r(px[:, 1]), "label": py.tolist()},
+        "class_names": ctx.class_names,
+    }
+
+
+def surface(trainer: Trainer, ctx: SnapshotContext) -> dict:
+    xs, ys, cells = _grid(ctx.train_x_raw)
+    values = ctx.to_original(_predict(trainer, ctx.normalize(cells)).float().cpu()).view(GRID, GRID)
+    px, py = _points_sample(ctx.train_x_raw, ctx.train_y)
+    return {
+        "view": "surface",
+        "x": _r(xs),
+        "y": _r(ys),
+        "value": _r(values),
+        "points": {"x": _r(px[:, 0]), "y": _r(px[:, 1]), "value": _r(py.flatten())},
+    }
+
+
+def curve(trainer: Trainer, ctx: SnapshotContext) -> dict:
+    lo, hi = float(ctx.train_x_raw.min()), float(ctx.train_x_raw.max())
+    xs = torch.linspace(lo, hi, 200).unsqueeze(1)
+    pred = ctx.to_original(_predict(trainer, ctx.normalize(xs)).float().cpu())
+    px, py = _points_sample(ctx.train_x_raw, ctx.train_y)
+    return {
+        "view": "curve",
+        "x": _r(xs.flatten()),
+        "prediction": _r(pred.flatten()),
+        "points": {"x": _r(px.flatten()), "y": _r(py.flatten())},
+    }
+
+
+def forecast(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+    if ctx.val is None or not len(ctx.val):
+        return None
+    n = min(80, len(ctx.val))
+    pred = ctx.to_original(_predict(trainer, ctx.val.x[:n]).float().cpu())
+    actual = ctx.to_original(ctx.val.y[:n].float().cpu())
+    return {"view": "forecast", "actual": _r(actual.flatten()), "prediction": _r(pred.flatten())}
+
+
+def confusion(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+    if ctx.val is None or not len(ctx.val):
+        return None
+    k = ctx.n_classes or 2
+    pred = _probabilities(_predict(trainer, ctx.val.x), ctx.loss).argmax(-1)
+    matrix = torch.bincount(ctx.val.y * k + pred, minlength=k * k).view(k, k)
+    return {"view": "confusion", "matrix": matrix.tolist(), "class_names": ctx.class_names or [str(i) for i in range(k)]}
+
+
+def samples(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+    if ctx.val is None or ctx.val_x_raw is None:
+        return None
+    n = min(N_IMAGES, len(ctx.val))
+    probs = _probabilities(_predict(trainer, ctx.val.x[:n]), ctx.loss).cpu()
+    conf, pred = probs.max(-1)
+    return {
+        "view": "samples",
+        "images": _r(ctx.val_x_raw[:n].squeeze(1), 2),
+        "label": ctx.val_y_raw[:n].tolist(),
+        "pred": pred.tolist(),
+        "confidence": _r(conf, 2),
+        "class_names": ctx.class_names,
+    }
+
+
+def reconstructions(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+    if ctx.val is None or ctx.val_x_raw is None:
+        return None
+    n = min(N_IMAGES, len(ctx.val))
+    out = _predict(trainer, ctx.val.x[:n])
+    logits = out.recon_logits if ctx.is_vae else out
+    return {
+        "view": "reconstructions",
+        "images": _r(ctx.val_x_raw[:n].squeeze(1), 2),
+        "reconstructions": _r(torch.sigmoid(logits.float()).squeeze(1), 2),
+    }
+
+
+def generated(trainer: Trainer, ctx: SnapshotContext) -> dict:
+    model = trainer.model
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        gen = torch.Generator(device=trainer.device).manual_seed(0)  # the same codes each time: watch them sharpen
+        images = model.sample(N_IMAGES, generator=gen, device=trainer.device)
+    model.train(was)
+    return {"view": "generated", "images": _r(images.squeeze(1), 2)}
+
+
+def layer_norms(model: nn.Module) -> dict:
+    """Weight and gradient L2 norms per layer (parameters grouped by their module)."""
+    weights: dict[str, list[Tensor]] = defaultdict(list)
+    grads: dict[str, list[Tensor]] = defaultdict(list)
+    for name, p in model.named_parameters():
+        layer = name.rsplit(".", 1)[0] if "." in name else name
+        weights[layer].append(p.detach().float().pow(2).sum())
+        if p.grad is not None:
+            grads[layer].append(p.grad.detach().float().pow(2).sum())
+    names = list(weights)
+    w = torch.stack([torch.stack(weights[n]).sum().sqrt() for n in names])
+    g = torch.stack([torch.stack(grads[n]).sum().sqrt() if grads[n] else w.new_zeros(()) for n in names])
+    return {"view": "layers", "layers": names, "weight_norm": _r(w, 5), "grad_norm": [float(f"{v:.4g}") for v in g.tolist()]}
+
+
+def views_for(ctx: SnapshotContext) -> Callable[[Trainer], list[dict]]:
+    """The snapshot function for this task and kind of data."""
+    builders: list[Callable[[Trainer, SnapshotContext], dict | None]] = []
+    if ctx.task == "classification":
+        if ctx.kind == "points":
+            builders.append(boundary)
+        if ctx.kind == "image":
+            builders.append(samples)
+        builders.append(confusion)
+    elif ctx.task == "regression":
+        builders.append(curve if ctx.kind == "curve" else surface if ctx.kind == "points" else forecast)
+    elif ctx.task == "forecasting":
+        builders.append(forecast)
+    elif ctx.task == "generation":
+        builders.append(reconstructions)
+        if ctx.is_vae:
+            builders.append(generated)
+
+    def take(trainer: Trainer) -> list[dict]:
+        views = [b(trainer, ctx) for b in builders]
+        views.append(layer_norms(trainer.model))
+        return [v for v in views if v is not None]
+
+    return take

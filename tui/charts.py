@@ -1,0 +1,69 @@
+"""ASCII charts of a run's curves (plotext), for the terminal and for Markdown exports."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import plotext as plt
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def finite_pairs(xs: list, ys: list) -> tuple[list, list]:
+    """Drop points whose value is missing or not finite (plotext cannot draw inf or NaN)."""
+    keep = [
+        (x, y) for x, y in zip(xs, ys, strict=False) if isinstance(y, int | float) and math.isfinite(y) and x is not None
+    ]
+    return [x for x, _ in keep], [y for _, y in keep]
+
+
+def line_chart(
+    series: dict[str, tuple[list, list]],
+    title: str,
+    width: int = 72,
+    height: int = 16,
+    color: bool = True,
+    log_y: bool = False,
+    xlabel: str = "epoch",
+    marks: dict[str, float] | None = None,
+) -> str:
+    """Several named (x, y) series on one chart, as text. Without color, series differ by marker."""
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear" if not color else "pro")
+    markers = iter(["braille", "x", "o", "+", "*"]) if not color else None
+    drew = False
+    for label, (xs, ys) in series.items():
+        xs, ys = finite_pairs(xs, ys)
+        if log_y:
+            xs, ys = [x for x, y in zip(xs, ys, strict=True) if y > 0], [y for y in ys if y > 0]
+        if not xs:
+            continue
+        kwargs = {"label": label}
+        if markers is not None:
+            kwargs["marker"] = next(markers, "dot")
+        plt.plot(xs, ys, **kwargs)
+        drew = True
+    if not drew:
+        return f"{title}: no finite values to draw yet\n"
+    for label, x in (marks or {}).items():
+        plt.vline(x)
+        title = f"{title}  (| {label} at {x:g})"
+    if log_y:
+        plt.yscale("log")
+    plt.title(title)
+    plt.xlabel(xlabel)
+    text = plt.build()
+    return text if color else ANSI.sub("", text)
+
+
+def loss_chart(epochs: list[dict], width: int = 72, height: int = 16, color: bool = True, best_epoch: int | None = None) -> str:
+    """Training vs validation loss per epoch (training loss measured in evaluation mode)."""
+    xs = [e.get("epoch") for e in epochs]
+    series = {
+        "train": (xs, [e.get("train_loss", e.get("train_loss_running")) for e in epochs]),
+        "validation": (xs, [e.get("val_loss") for e in epochs]),
+    }
+    marks = {"best": best_epoch} if best_epoch else None
+    return line_chart(series, "loss", width, height, color, marks=marks)

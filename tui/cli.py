@@ -1,0 +1,210 @@
+"""The `nnplay` command: headless runs, presets, past runs, reports.
+
+The engine always runs in its own process (`python -m engine`); this side reads its JSON lines
+and never imports torch. Errors are one sentence and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from engine.config import ConfigError, load
+from engine.events import decode
+from engine.runs import find_run, list_runs, load_run, runs_root
+from presets import find_preset, list_presets
+from tui.charts import loss_chart
+from tui.live import RunRenderer, metrics_table, verdict_panel
+from tui.report import EXPORT_FORMATS, default_export_path, export, format_metric, headline_metric, summary_of
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one sentence, exit code 2."""
+
+
+def engine_command(runs: str | None) -> list[str]:
+    command = [sys.executable, "-m", "engine"]
+    return command + ["--runs", runs] if runs else command
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    path = find_preset(args.preset)
+    if path is None:
+        names = ", ".join(p.name for p in list_presets())
+        raise UsageError(f"{args.preset!r} is neither a preset nor a TOML file; presets: {names}")
+    config = load(path, args.set)
+    engine = subprocess.Popen(
+        engine_command(args.runs),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    engine.stdin.write(json.dumps(config.model_dump(exclude_none=True)) + "\n")
+    engine.stdin.flush()
+    renderer = RunRenderer(console)
+    interrupts = 0
+
+    def on_interrupt(signum, frame):
+        # Ctrl+C reaches the engine too (same process group); it finishes the epoch's bookkeeping
+        # and ends the run as "stopped". Here we only make sure it was told, and keep reading.
+        nonlocal interrupts
+        interrupts += 1
+        try:
+            engine.stdin.write("stop\n")
+            engine.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+        if interrupts == 1:
+            console.print("[yellow]stopping: the run is kept (Ctrl+C twice more to kill the engine)[/yellow]")
+        elif interrupts >= 3:
+            engine.kill()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        for line in engine.stdout:
+            if args.json:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+                continue
+            try:
+                renderer.handle(decode(line))
+            except ValueError:
+                console.print(Text(f"engine: {line.rstrip()}", style="dim"))
+        code = engine.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return {0: EXIT_OK, 2: EXIT_USAGE, 3: EXIT_OK}.get(code, EXIT_FAILED)
+
+
+def cmd_presets(args: argparse.Namespace, console: Console) -> int:
+    table = Table(box=None, padding=(0, 2), header_style="bold")
+    table.add_column("preset", style="cyan", no_wrap=True, min_width=18)
+    table.add_column("what it demonstrates", overflow="ellipsis", no_wrap=True)
+    for preset in list_presets():
+        table.add_row(preset.name, preset.description.split(". ")[0].rstrip(".") + ".")
+    console.print(table)
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace, console: Console) -> int:
+    root = runs_root(args.runs)
+    paths = list_runs(root)
+    if not paths:
+        console.print(f"No runs under {root}/ yet: `nnplay run batch-math` makes one.")
+        return EXIT_OK
+    table = Table(header_style="bold", box=None, padding=(0, 2))
+    for column in ("run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict"):
+        table.add_column(column, no_wrap=column in ("run", "date"))
+    for path in paths:
+        s = summary_of(load_run(path))
+        metric, value = headline_metric(s)
+        started = datetime.fromtimestamp(s["started"]).strftime("%Y-%m-%d %H:%M") if s.get("started") else "—"
+        table.add_row(
+            path.name,
+            started,
+            s.get("task") or "—",
+            f"{s.get('dataset')} / {s.get('architecture')}",
+            s["status"],
+            str(s.get("epochs_run", 0)),
+            format_metric("loss", s.get("best_val_loss")),
+            f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
+            s.get("verdict") or "—",
+        )
+    console.print(table)
+    return EXIT_OK
+
+
+METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": "loss"}
+
+
+def cmd_show(args: argparse.Namespace, console: Console) -> int:
+    record = load_run(find_run(runs_root(args.runs), args.run))
+    s = summary_of(record)
+    console.print(f"[bold]{s['name']}[/bold] · {record.id} · [bold]{s['status']}[/bold] · {s.get('epochs_run', 0)} epochs")
+    plan = s.get("plan") or {}
+    if plan:
+        console.print(
+            f"{plan.get('dataset')}: {plan.get('n_train')} train / {plan.get('n_val')} val / {plan.get('n_test')} test · "
+            f"batch {plan.get('batch_size')} → {plan.get('iterations_per_epoch')} iterations per epoch · "
+            f"{plan.get('architecture')} with {plan.get('params'):,} parameters"
+        )
+    if record.epochs:
+        width = min(console.width, 100)
+        chart = loss_chart(record.epochs, width, 16, color=console.is_terminal, best_epoch=s.get("best_epoch"))
+        console.print(Text.from_ansi(chart))
+    if s.get("diagnosis"):
+        console.print(verdict_panel(s["diagnosis"]))
+    console.print(metrics_table(s.get("final"), s.get("test")))
+    if s.get("error"):
+        console.print(f"[red]error:[/red] {s['error']}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    record = load_run(find_run(runs_root(args.runs), args.run))
+    text = export(record, args.format)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    out = Path(args.output) if args.output else default_export_path(record, args.format)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"wrote {out}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnplay", description="A neural-network playground for the terminal, on real PyTorch.")
+    parser.add_argument("--runs", default=None, help="runs directory (default ./runs, or $NNPLAY_RUNS)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("run", help="train a preset or TOML experiment headless")
+    p.add_argument("preset", metavar="PRESET_OR_FILE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. training.epochs=20")
+    p.add_argument("--json", action="store_true", help="stream the engine's raw JSON-lines events")
+    sub.add_parser("presets", help="list the preset experiments")
+    sub.add_parser("runs", help="table of past runs")
+    p = sub.add_parser("show", help="a run's summary and loss curves")
+    p.add_argument("run", help="run id, unique part of it, path, or 'last'")
+    p = sub.add_parser("export", help="write a run report")
+    p.add_argument("run", help="run id, unique part of it, path, or 'last'")
+    p.add_argument("--format", default="md", choices=EXPORT_FORMATS)
+    p.add_argument("-o", "--output", default=None, help="file to write ('-' for stdout; default: report.FORMAT in the run)")
+    for sp in sub.choices.values():
+        sp.add_argument("--runs", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+COMMANDS = {"run": cmd_run, "presets": cmd_presets, "runs": cmd_runs, "show": cmd_show, "export": cmd_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = Console(highlight=False)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return COMMANDS[args.command](args, console)
+    except (ConfigError, UsageError, FileNotFoundError, ValueError) as exc:
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+

@@ -1,0 +1,157 @@
+"""Headless rendering of a run's events with Rich: the plan, a live progress bar, and the final
+summary with the loss chart, the verdict and the test metrics."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from tui.charts import loss_chart
+from tui.report import METRIC_NAMES, format_metric
+
+VERDICT_STYLES = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow", "diverged": "red"}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def epoch_metrics_text(event: dict) -> str:
+    """'loss 0.123 · val 0.145 · acc 95.1%' from an epoch event."""
+    parts = [f"loss {format_metric('loss', event.get('train_loss', event.get('train_loss_running')))}"]
+    if event.get("val_loss") is not None:
+        parts.append(f"val {format_metric('loss', event['val_loss'])}")
+    for key, short in (("accuracy", "acc"), ("r2", "R²"), ("recon_error", "recon")):
+        if event.get(f"val_{key}") is not None:
+            parts.append(f"val {short} {format_metric(key, event[f'val_{key}'])}")
+    return " · ".join(parts)
+
+
+def plan_panel(plan: dict) -> Panel:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("data", f"{plan['dataset']} ({plan['n_samples']} samples, input {plan['input_shape']})")
+    split = f"{plan['n_train']} train / {plan['n_val']} validation / {plan['n_test']} test"
+    if plan.get("k_folds"):
+        split += f", {plan['k_folds']}-fold cross-validation"
+    table.add_row("split", split)
+    table.add_row(
+        "batches",
+        f"⌈{plan['n_train']} / {plan['batch_size']}⌉ = {plan['iterations_per_epoch']} iterations per epoch × "
+        f"{plan['epochs']} epochs = {plan['total_updates']} updates",
+    )
+    table.add_row("", Text(plan["last_batch"], style="dim"))
+    table.add_row("model", f"{plan['architecture']}, {plan['params']:,} parameters")
+    table.add_row("loss", plan["loss_description"])
+    table.add_row("device", f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})")
+    return Panel(table, title=f"plan: {plan['name']}", title_align="left", border_style="blue")
+
+
+def metrics_table(final: dict | None, test: dict | None) -> Table:
+    table = Table(box=None, padding=(0, 2), header_style="bold")
+    for column in ("metric", "train", "validation", "test"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    final, test = final or {}, test or {}
+    for key, label in METRIC_NAMES.items():
+        values = (final.get(f"train_{key}"), final.get(f"val_{key}"), test.get(key))
+        if any(v is not None for v in values):
+            table.add_row(label, *(format_metric(key, v) for v in values))
+    return table
+
+
+def verdict_panel(diagnosis: dict) -> Panel:
+    verdict = diagnosis.get("verdict", "unknown")
+    body = [Text(diagnosis.get("explanation", ""))]
+    if diagnosis.get("advice"):
+        body.append(Text(f"What to try: {diagnosis['advice']}", style="italic"))
+    return Panel(Group(*body), title=f"verdict: {verdict}", title_align="left", border_style=VERDICT_STYLES.get(verdict, "white"))
+
+
+class RunRenderer:
+    """Turns events into terminal output; one instance per run."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress: Progress | None = None
+        self.task_id = None
+        self.epochs: list[dict] = []
+        self.diagnosis: dict = {}
+        self.every = 1  # epochs between printed lines when the output is not a terminal
+        self.total = 0
+
+    def handle(self, event: dict) -> None:
+        handler = getattr(self, f"on_{event.get('type')}", None)
+        if handler is not None:
+            handler(event)
+
+    def on_hello(self, e: dict) -> None:
+        self.console.print(
+            f"[dim]nnplay engine {e.get('engine_version')} · torch {e.get('torch_version')} · {e.get('device_name')}[/dim]"
+        )
+
+    def on_plan(self, e: dict) -> None:
+        self.console.print(plan_panel(e))
+        self.total = e["epochs"] * (e.get("k_folds") or 1)
+        self.every = max(1, self.total // 20)
+        if self.console.is_terminal:
+            self.progress = Progress(
+                TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"),
+                BarColumn(),
+                TextColumn("{task.fields[metrics]}"),
+                TextColumn("[dim]{task.fields[speed]} · ETA {task.fields[eta]}[/dim]"),
+                console=self.console,
+                transient=True,
+            )
+            self.task_id = self.progress.add_task("train", total=self.total, metrics="", speed="", eta="—")
+            self.progress.start()
+
+    def on_epoch(self, e: dict) -> None:
+        self.epochs.append(e)
+        speed = f"{e['samples_per_s']:,.0f} samples/s" if e.get("samples_per_s") else ""
+        if self.progress is not None:
+            self.progress.update(self.task_id, completed=len(self.epochs), metrics=epoch_metrics_text(e), speed=speed, eta=_duration(e.get("eta_s")))
+        elif e["epoch"] % self.every == 0 or e["epoch"] == e.get("epochs"):
+            self.console.print(f"epoch {e['epoch']}/{e.get('epochs')}  {epoch_metrics_text(e)}  {speed}")
+
+    def on_warning(self, e: dict) -> None:
+        self.console.print(f"[yellow]warning:[/yellow] {e.get('message')}")
+
+    def on_fold(self, e: dict) -> None:
+        test = e.get("test") or {}
+        shown = ", ".join(f"{METRIC_NAMES.get(k, k)} {format_metric(k, v)}" for k, v in test.items())
+        self.console.print(f"fold {e['fold'] + 1}/{e['k']}: {e['status']}; test {shown}")
+
+    def on_diagnosis(self, e: dict) -> None:
+        self.diagnosis = e
+
+    def _stop_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def on_done(self, e: dict) -> None:
+        self._stop_progress()
+        if self.epochs:
+            width = min(self.console.width, 100)
+            chart = loss_chart(self.epochs, width=width, height=16, color=self.console.is_terminal, best_epoch=e.get("best_epoch"))
+            self.console.print(Text.from_ansi(chart))
+        if self.diagnosis:
+            self.console.print(verdict_panel(self.diagnosis))
+        self.console.print(metrics_table(e.get("final"), e.get("test")))
+        if e.get("hint"):
+            self.console.print(f"[red]{e['hint']}[/red]")
+        weights = f", weights from epoch {e['weights_epoch']}" if e.get("weights_epoch") else ""
+        self.console.print(f"[bold]{e['status']}[/bold]{weights} · run saved in {e.get('run_dir')}")
+
+    def on_error(self, e: dict) -> None:
+        self._stop_progress()
+        if e.get("traceback"):
+            self.console.print(Text(e["traceback"], style="dim"))
+        self.console.print(f"[red]error:[/red] {e.get('message')}", highlight=False)

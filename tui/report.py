@@ -1,0 +1,179 @@
+"""A run as a report: its summary (rebuilt from events when the run never finished) and its
+exports as JSON, CSV and Markdown. Shared by the CLI and the app; never imports torch."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shlex
+import tomllib
+from pathlib import Path
+
+from engine.runs import RunRecord
+from engine.training.diagnosis import diagnose
+from tui.charts import loss_chart
+
+EXPORT_FORMATS = ("json", "csv", "md")
+METRIC_NAMES = {
+    "loss": "loss",
+    "accuracy": "accuracy",
+    "mae": "MAE",
+    "r2": "R²",
+    "recon_error": "reconstruction error",
+    "kl": "KL divergence",
+}
+
+
+def config_of(record: RunRecord) -> dict:
+    try:
+        return tomllib.loads(record.config_toml)
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def summary_of(record: RunRecord) -> dict:
+    """The run's summary.json, or one rebuilt from its events (a crashed or running run)."""
+    if record.summary and record.summary.get("status") != "failed":
+        summary = dict(record.summary)
+        summary["status"] = record.status
+        return summary
+    config = config_of(record)
+    epochs = record.epochs
+    reg = config.get("regularization", {})
+    plan = record.last("plan") or {}
+    diagnosis = record.last("diagnosis") or diagnose(epochs, reg.get("patience", 10), reg.get("min_delta", 0.0), None)
+    done = record.last("done") or {}
+    error = record.last("error")
+    return {
+        "id": record.id,
+        "run_dir": str(record.path),
+        "name": config.get("name", record.id),
+        "status": record.status,
+        "task": config.get("task"),
+        "dataset": config.get("data", {}).get("dataset"),
+        "architecture": config.get("model", {}).get("architecture"),
+        "started": record.events[0].get("time") if record.events else None,
+        "epochs_run": len(epochs),
+        "final": epochs[-1] if epochs else None,
+        "best_epoch": diagnosis.get("best_epoch"),
+        "best_val_loss": diagnosis.get("best_val_loss"),
+        "test": done.get("test"),
+        "verdict": diagnosis.get("verdict"),
+        "diagnosis": diagnosis,
+        "plan": {k: v for k, v in plan.items() if k not in ("model", "type", "time")},
+        "error": error.get("message") if error else (record.summary or {}).get("error"),
+    }
+
+
+def format_metric(name: str, value) -> str:
+    if value is None:
+        return "—"
+    if name.endswith("accuracy"):
+        return f"{value:.1%}"
+    return f"{value:.4g}"
+
+
+def flatten(data: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}."""
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def headline_metric(summary: dict) -> tuple[str, float | None]:
+    """The test metric a learner looks at first for this task."""
+    test = summary.get("test") or {}
+    for key in ("accuracy", "r2", "recon_error", "loss"):
+        if key in test:
+            return key, test[key]
+    return "loss", None
+
+
+def rerun_command(record: RunRecord) -> str:
+    return f"nnplay run {shlex.quote(str(record.path / 'config.toml'))}"
+
+
+def to_json(record: RunRecord) -> str:
+    data = {"summary": summary_of(record), "config": config_of(record), "epochs": record.epochs}
+    return json.dumps(data, indent=2, default=str)
+
+
+def to_csv(record: RunRecord) -> str:
+    """One row per epoch, one column per number the engine measured."""
+    rows = [{k: v for k, v in e.items() if k not in ("type", "time") and not isinstance(v, dict | list)} for e in record.epochs]
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns or ["epoch"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def to_markdown(record: RunRecord) -> str:
+    """A self-contained report: config, plan, metrics, verdict, loss chart, the command to re-run."""
+    s = summary_of(record)
+    config = config_of(record)
+    plan = s.get("plan") or {}
+    lines = [f"# {s['name']} — {s['status']}", ""]
+    if config.get("description"):
+        lines += [" ".join(config["description"].split()), ""]
+    lines += [
+        f"Run `{record.id}`: {s.get('task')} on **{s.get('dataset')}** with a **{s.get('architecture')}**, "
+        f"{s.get('epochs_run', 0)} epochs run.",
+        "",
+    ]
+    if plan:
+        lines += [
+            "## Plan",
+            "",
+            f"- split: {plan.get('n_train')} train / {plan.get('n_val')} validation / {plan.get('n_test')} test samples",
+            f"- batch {plan.get('batch_size')}: {plan.get('iterations_per_epoch')} iterations per epoch, "
+            f"{plan.get('total_updates')} updates in all ({plan.get('last_batch')})",
+            f"- {plan.get('params')} parameters; loss: {plan.get('loss_description', plan.get('loss'))}; device: {plan.get('device')}",
+            "",
+        ]
+    lines += ["## Metrics", "", "| metric | train | validation | test |", "|---|---|---|---|"]
+    final, test = s.get("final") or {}, s.get("test") or {}
+    for key, label in METRIC_NAMES.items():
+        values = (final.get(f"train_{key}"), final.get(f"val_{key}"), test.get(key))
+        if any(v is not None for v in values):
+            lines.append(f"| {label} | " + " | ".join(format_metric(key, v) for v in values) + " |")
+    diag = s.get("diagnosis") or {}
+    lines += ["", "## Verdict", "", f"**{s.get('verdict') or 'unknown'}** — {diag.get('explanation', '')}", ""]
+    if diag.get("advice"):
+        lines += [f"What to try: {diag['advice']}", ""]
+    if diag.get("best_epoch"):
+        lines.append(f"Best validation epoch: {diag['best_epoch']} (loss {format_metric('loss', diag.get('best_val_loss'))}).")
+    if diag.get("overfitting_epoch"):
+        lines.append(f"Overfitting began at epoch {diag['overfitting_epoch']}.")
+    stop = diag.get("early_stopping")
+    if stop:
+        lines.append(
+            f"Early stopping with patience {diag.get('patience')} would stop at epoch {stop['stop_epoch']} "
+            f"and keep epoch {stop['best_epoch']}."
+        )
+    if record.epochs:
+        chart = loss_chart(record.epochs, width=72, height=16, color=False, best_epoch=diag.get("best_epoch"))
+        lines += ["", "## Loss", "", "```", chart.rstrip(), "```"]
+    lines += ["", "## Config", "", "| setting | value |", "|---|---|"]
+    for key, value in flatten({k: v for k, v in config.items() if k != "description"}).items():
+        lines.append(f"| {key} | `{json.dumps(value)}` |")
+    lines += ["", "## Re-run", "", "```", rerun_command(record), "```", ""]
+    return "\n".join(lines)
+
+
+def export(record: RunRecord, fmt: str) -> str:
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"--format {fmt!r} is not a format; allowed: {', '.join(EXPORT_FORMATS)}")
+    return {"json": to_json, "csv": to_csv, "md": to_markdown}[fmt](record)
+
+
+def default_export_path(record: RunRecord, fmt: str) -> Path:
+    return record.path / f"report.{fmt}"
