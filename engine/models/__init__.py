@@ -53,7 +53,11 @@ def build_model(config: ExperimentConfig, input_shape: tuple[int, ...], n_output
         return RecurrentNet(arch, input_shape, n_outputs, m.rnn_hidden, m.rnn_layers, r.batch_norm, r.dropout)
     if arch in ("autoencoder", "vae"):
         if len(input_shape) != 3:
-            raise ValueError(f"a {arch} reconstructs images shaped (channels, height, width), not samples shaped {input_shape}")
+            raise ValueError(
+                f"a {arch} reconstructs images shaped (channels, height, width), not samples shaped {input_shape}"
+            )
         model_class = VAE if arch == "vae" else Autoencoder
         return model_class(input_shape, m.hidden, m.latent, m.activation, r.batch_norm, r.dropout)
-    raise ValueError(f"model.architecture = {arch!r} is not known; allowed: perceptron, mlp, cnn, rnn, lstm, gru, autoencoder, vae")
+    raise ValueError(
+        f"model.architecture = {arch!r} is not known; allowed: perceptron, mlp, cnn, rnn, lstm, gru, autoencoder, vae"
+    )

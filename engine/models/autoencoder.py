@@ -31,23 +31,29 @@ class _ImageCoder(nn.Module):
         input_shape: tuple[int, ...],
         hidden: list[int],
         latent: int,
-        activation: str,
-        batch_norm: bool,
-        dropout: float,
+        activation: str = "relu",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.image_shape = tuple(input_shape)
         self.latent = latent
         n_pixels = flat_size(input_shape)
         self.flatten = nn.Flatten()
-        self.encoder, self.encoded_width = dense_stack(n_pixels, hidden, activation, batch_norm, dropout)
+        self.encoder, encoded_width = dense_stack(n_pixels, hidden, activation, batch_norm, dropout)
+        # Registered between encoder and decoder so that parameters list in the order data flows.
+        self.add_code_layers(encoded_width, latent)
         self.decoder, decoded_width = dense_stack(latent, hidden[::-1], activation, batch_norm, dropout)
         self.to_pixels = nn.Linear(decoded_width, n_pixels)
+        self.unflatten = nn.Unflatten(1, self.image_shape)
+
+    def add_code_layers(self, encoded_width: int, latent: int) -> None:
+        """Create the layers from the encoder's last hidden layer to the code."""
+        raise NotImplementedError
 
     def decode(self, z: Tensor) -> Tensor:
         """Reconstruction logits shaped (batch, *image_shape) from codes shaped (batch, latent)."""
-        logits = self.to_pixels(self.decoder(z))
-        return logits.view(z.shape[0], *self.image_shape)
+        return self.unflatten(self.to_pixels(self.decoder(z)))
 
 
 class Autoencoder(_ImageCoder):
@@ -55,17 +61,8 @@ class Autoencoder(_ImageCoder):
 
     kind = "autoencoder"
 
-    def __init__(
-        self,
-        input_shape: tuple[int, ...],
-        hidden: list[int],
-        latent: int,
-        activation: str = "relu",
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-    ) -> None:
-        super().__init__(input_shape, hidden, latent, activation, batch_norm, dropout)
-        self.to_latent = nn.Linear(self.encoded_width, latent)
+    def add_code_layers(self, encoded_width: int, latent: int) -> None:
+        self.to_latent = nn.Linear(encoded_width, latent)
 
     def encode(self, x: Tensor) -> Tensor:
         """The code z, shaped (batch, latent), of images shaped (batch, *image_shape)."""
@@ -84,18 +81,9 @@ class VAE(_ImageCoder):
 
     kind = "vae"
 
-    def __init__(
-        self,
-        input_shape: tuple[int, ...],
-        hidden: list[int],
-        latent: int,
-        activation: str = "relu",
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-    ) -> None:
-        super().__init__(input_shape, hidden, latent, activation, batch_norm, dropout)
-        self.to_mu = nn.Linear(self.encoded_width, latent)
-        self.to_logvar = nn.Linear(self.encoded_width, latent)
+    def add_code_layers(self, encoded_width: int, latent: int) -> None:
+        self.to_mu = nn.Linear(encoded_width, latent)
+        self.to_logvar = nn.Linear(encoded_width, latent)
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Mean and log-variance of q(z|x), each shaped (batch, latent)."""
@@ -113,7 +101,9 @@ class VAE(_ImageCoder):
         return VAEOutput(self.decode(self.reparameterize(mu, logvar)), mu, logvar)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None) -> Tensor:
+    def sample(
+        self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None
+    ) -> Tensor:
         """`n` new images in [0, 1], decoded from z ~ N(0, I), shaped (n, *image_shape).
 
         Runs in eval mode (batch norm uses its running statistics, dropout is off) and

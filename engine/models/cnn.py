@@ -28,7 +28,9 @@ class LeNet(nn.Module):
     ) -> None:
         super().__init__()
         if len(input_shape) != 3:
-            raise ValueError(f"a cnn reads images shaped (channels, height, width), not samples shaped {tuple(input_shape)}")
+            raise ValueError(
+                f"a cnn reads images shaped (channels, height, width), not samples shaped {tuple(input_shape)}"
+            )
         in_channels, height, width = input_shape
         blocks = []
         for out_channels in conv_channels:

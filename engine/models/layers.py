@@ -28,7 +28,9 @@ def make_activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
-def dense_block(in_features: int, out_features: int, activation: str, batch_norm: bool, dropout: float) -> nn.Sequential:
+def dense_block(
+    in_features: int, out_features: int, activation: str, batch_norm: bool, dropout: float
+) -> nn.Sequential:
     """One hidden layer: Linear → BatchNorm1d (optional) → activation → Dropout (optional)."""
     parts: OrderedDict[str, nn.Module] = OrderedDict()
     # A bias before batch norm is cancelled by the mean subtraction: it would only ever show a zero gradient.
@@ -52,7 +54,9 @@ def dense_stack(
     return nn.Sequential(*blocks), in_features
 
 
-def conv_block(in_channels: int, out_channels: int, kernel_size: int, activation: str, batch_norm: bool) -> nn.Sequential:
+def conv_block(
+    in_channels: int, out_channels: int, kernel_size: int, activation: str, batch_norm: bool
+) -> nn.Sequential:
     """One LeNet-style block: Conv2d (same padding) → BatchNorm2d (optional) → activation → 2x2 max pool."""
     parts: OrderedDict[str, nn.Module] = OrderedDict()
     parts["conv"] = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=not batch_norm)

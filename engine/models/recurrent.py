@@ -29,7 +29,9 @@ class RecurrentNet(nn.Module):
         if kind not in RECURRENT_LAYERS:
             raise ValueError(f"recurrent kind {kind!r} is not known; allowed: {', '.join(RECURRENT_LAYERS)}")
         if len(input_shape) != 2:
-            raise ValueError(f"a {kind} reads sequences shaped (time steps, features), not samples shaped {tuple(input_shape)}")
+            raise ValueError(
+                f"a {kind} reads sequences shaped (time steps, features), not samples shaped {tuple(input_shape)}"
+            )
         self.kind = kind
         self.rnn = RECURRENT_LAYERS[kind](
             input_size=input_shape[1],
