@@ -464,3 +464,32 @@ def load(path: Path, overrides: list[str] = ()) -> ExperimentConfig:
         return validate(data)
     except ConfigError as exc:
         raise ConfigError(f"{path.name}: {exc}") from None
+
+
+def reference_markdown() -> str:
+    """The config reference for the README: every setting with its default and docstring."""
+    sections = [("", ExperimentConfig)] + [
+        (name, field.annotation)
+        for name, field in ExperimentConfig.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
+    ]
+    lines = []
+    for section, model in sections:
+        lines += ["", f"**[{section}]**" if section else "**top level**", "", "| setting | default | meaning |", "|---|---|---|"]
+        for name, field in model.model_fields.items():
+            if isinstance(field.annotation, type) and issubclass(field.annotation, _Section):
+                continue
+            default = field.get_default(call_default_factory=True)
+            shown = "—" if default is None else json_default(default)
+            doc = " ".join((field.description or "").split())
+            lines.append(f"| `{name}` | `{shown}` | {doc} |")
+    return "\n".join(lines[1:]) + "\n"
+
+
+def json_default(value: Any) -> str:
+    """A default as it is written in TOML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)

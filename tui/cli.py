@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, console)
     except (ConfigError, UsageError, FileNotFoundError, ValueError) as exc:
-        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {exc}")
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
