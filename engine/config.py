@@ -87,7 +87,7 @@ class ModelConfig(_Section):
     conv_channels: list[int] = Field(default_factory=lambda: [16, 32])
     """Output channels of each convolution block of the CNN (each block halves the image side)."""
     kernel_size: int = Field(3, ge=1, le=7)
-    """Side of the CNN's square convolution kernels (odd sizes keep the image side)."""
+    """Side of the CNN's square convolution kernels: 1, 3, 5 or 7 (odd, so padding keeps the image side)."""
     rnn_hidden: int = Field(32, ge=1, le=1024)
     """Hidden state size of the recurrent layers."""
     rnn_layers: int = Field(1, ge=1, le=4)
@@ -169,7 +169,7 @@ class TrainingConfig(_Section):
     step_every: int = Field(0, ge=0)
     """Send a step event every N updates (0 = off; events are rate-limited)."""
     threads: int = Field(0, ge=0, le=256)
-    """CPU threads for torch (0 = choose: one for small models, all cores for CNNs)."""
+    """CPU threads for torch (0 = one: these models are too small to gain from more)."""
     deterministic: bool = False
     """Use deterministic algorithms (slower on GPU)."""
 
@@ -306,6 +306,8 @@ def check_combination(c: ExperimentConfig) -> None:
                 f"model.conv_channels = {m.conv_channels} has {len(m.conv_channels)} blocks, but each halves the "
                 f"{side}x{side} image; allowed: at most {max(1, side.bit_length() - 1)} blocks"
             )
+        if m.kernel_size % 2 == 0:
+            raise ValueError(f"model.kernel_size = {m.kernel_size} is even; allowed: 1, 3, 5 or 7 (odd sizes keep the image side)")
         if m.kernel_size > side:
             raise ValueError(f"model.kernel_size = {m.kernel_size} is larger than the {side}x{side} image; allowed: 1 to {side}")
     if r.augment_shift and info.kind != IMAGE:

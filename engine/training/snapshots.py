@@ -6,6 +6,7 @@ reconstructions, generated, layers. Inputs are shown in the data's own units.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,6 +182,9 @@ def layer_norms(model: nn.Module) -> dict:
     grads: dict[str, list[Tensor]] = defaultdict(list)
     for name, p in model.named_parameters():
         layer = name.rsplit(".", 1)[0] if "." in name else name
+        stacked = re.search(r"_l(\d+)(_reverse)?$", name)
+        if stacked:  # recurrent modules hold every stacked layer: split them, to see gradients vanish with depth
+            layer = f"{layer}.l{stacked.group(1)}"
         weights[layer].append(p.detach().float().pow(2).sum())
         if p.grad is not None:
             grads[layer].append(p.grad.detach().float().pow(2).sum())
