@@ -115,7 +115,7 @@ def _verdict(evals, best_loss, onset, would_stop, baseline, patience) -> dict:
         }
     return {
         "verdict": "good fit",
-        "explanation": f"Validation loss {val:.3g} stays close to training loss {train:.3g} "
-        f"(gap {val - train:+.3g}) and did not rise for long: the model generalizes.",
+        "explanation": f"Validation loss ended at {val:.3g}, within {max(rise, 0):.0%} of its best ({best_loss:.3g}), "
+        f"and did not turn upward while training loss reached {train:.3g} (gap {val - train:+.3g}): the model generalizes.",
         "advice": "Try a harder dataset, fewer samples, or more noise to see where it breaks.",
     }
