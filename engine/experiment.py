@@ -26,7 +26,7 @@ from engine.models import build_model, summarize
 from engine.runs import RunWriter, runs_root
 from engine.runtime import choose_threads, configure, device_info, select_device
 from engine.training.diagnosis import diagnose
-from engine.training.hooks import BestWeights, EventStream, Snapshots
+from engine.training.hooks import BestWeights, EventStream, LiveDiagnosis, Snapshots
 from engine.training.losses import Criterion, describe_loss
 from engine.training.loop import Control, Split, Trainer, TrainSettings
 from engine.training.optim import make_optimizer, make_scheduler
@@ -174,6 +174,7 @@ def _train_fold(
         seed=config.training.seed + (fold or 0),
     )
     best = BestWeights(r.patience, r.min_delta, r.early_stopping)
+    criterion_baseline = criterion.baseline(dataset.n_classes)
     context = SnapshotContext(
         task=config.task,
         kind=kind,
@@ -193,6 +194,7 @@ def _train_fold(
         best,
         EventStream(emitter, best, fold),
         Snapshots(config.training.snapshot_every, views_for(context), emitter, fold),
+        LiveDiagnosis(config.training.snapshot_every, emitter, r.patience, r.min_delta, criterion_baseline, fold),
     ]
     trainer = Trainer(
         model, criterion, optimizer, make_scheduler(optimizer, config), train, val if len(val) else None,
@@ -213,7 +215,7 @@ def _train_fold(
         "history": trainer.history,
         "test": test_metrics,
         "weights_epoch": weights_epoch,
-        "baseline": criterion.baseline(dataset.n_classes),
+        "baseline": criterion_baseline,
         "model": model,
         "normalizer": normalizer.state_dict(),
     }
@@ -283,7 +285,7 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
     diagnosis = diagnose(history, r.patience, r.min_delta, main["baseline"])
     if status == "diverged":
         diagnosis.update(verdict="diverged", explanation=f"Training diverged at epoch {history[-1]['epoch']}.", advice=DIVERGED_HINT)
-    emitter.emit("diagnosis", **diagnosis)
+    emitter.emit("diagnosis", final=True, **diagnosis)
     torch.save(main["model"].state_dict(), writer.path / "model.pt")
     test = main["test"]
     folds = None

@@ -69,6 +69,10 @@ def device_info(device: torch.device) -> dict:
         info["device_name"] = "Apple GPU (mps)"
     else:
         info["device_name"] = f"CPU ({os.cpu_count()} cores)"
+        try:  # physical memory, for a CPU the memory the run can use
+            info["memory_total_mb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20)
+        except (ValueError, OSError, AttributeError):
+            pass
     return info
 
 

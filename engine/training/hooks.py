@@ -12,6 +12,7 @@ from torch import Tensor
 
 from engine.events import STEP_FLUSH_INTERVAL_S, Emitter
 from engine.runtime import memory_in_use_mb
+from engine.training.diagnosis import diagnose
 from engine.training.loop import Hook, Trainer
 
 
@@ -116,3 +117,16 @@ class Snapshots(Hook):
         self.last_epoch = trainer.epoch
         for view in self.take(trainer):
             self.emitter.emit("snapshot", epoch=trainer.epoch, fold=self.fold, **view)
+
+
+class LiveDiagnosis(Hook):
+    """The overfitting diagnosis so far, every N epochs, so a watcher sees the verdict form."""
+
+    def __init__(self, every: int, emitter: Emitter, patience: int, min_delta: float, baseline: float | None, fold=None):
+        self.every, self.emitter, self.fold = every, emitter, fold
+        self.patience, self.min_delta, self.baseline = patience, min_delta, baseline
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        if record["epoch"] % self.every == 0 and trainer.status != "diverged":
+            result = diagnose(trainer.history, self.patience, self.min_delta, self.baseline)
+            self.emitter.emit("diagnosis", final=False, epoch=record["epoch"], fold=self.fold, **result)

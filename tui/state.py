@@ -1,0 +1,188 @@
+"""What the app knows about one run, built from the engine's events alone.
+
+Everything is bounded: curves are downsampled series with a fixed capacity, the log is a
+ring buffer, snapshots keep only the latest of each view. A 5,000-epoch run or a flood of
+step events therefore costs the same memory as a short one. Non-finite values never enter a
+series (plotext cannot draw them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+SERIES_CAPACITY = 1000
+LOG_LINES = 300
+
+# The metric charted beside the loss, by task.
+TASK_METRIC = {"classification": "accuracy", "regression": "r2", "forecasting": "r2", "generation": "recon_error"}
+METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²", "mae": "MAE", "recon_error": "reconstruction error", "kl": "KL"}
+FINISHED = ("completed", "early_stopped", "stopped", "diverged", "failed", "crashed")
+SERIES_KEYS = (
+    "train_loss",
+    "val_loss",
+    "train_loss_running",
+    "gap",
+    "lr",
+    "grad_norm",
+    "train_accuracy",
+    "val_accuracy",
+    "train_r2",
+    "val_r2",
+    "train_mae",
+    "val_mae",
+    "train_recon_error",
+    "val_recon_error",
+)
+
+
+def is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class Series:
+    """An (x, y) series of bounded length: past capacity it keeps every other point and from then
+    on records only every stride-th point, so it always spans the whole run."""
+
+    def __init__(self, capacity: int = SERIES_CAPACITY) -> None:
+        self.capacity = capacity
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.stride = 1
+        self._offered = 0
+        self.last: tuple[float, float] | None = None  # the newest point, even when the stride skips it
+
+    def append(self, x: float, y) -> None:
+        if not is_number(y) or not is_number(x):
+            return
+        self.last = (x, y)
+        self._offered += 1
+        if (self._offered - 1) % self.stride:
+            return
+        self.xs.append(x)
+        self.ys.append(y)
+        if len(self.xs) > self.capacity:
+            self.xs, self.ys = self.xs[::2], self.ys[::2]
+            self.stride *= 2
+
+    def points(self) -> tuple[list[float], list[float]]:
+        """The kept points plus the newest one, so a live chart always reaches the current epoch."""
+        if self.last and (not self.xs or self.xs[-1] != self.last[0]):
+            return self.xs + [self.last[0]], self.ys + [self.last[1]]
+        return self.xs, self.ys
+
+    def __len__(self) -> int:
+        return len(self.xs)
+
+
+@dataclass
+class RunState:
+    """One run as the app sees it; `version` changes whenever something visible changed."""
+
+    name: str = ""
+    status: str = "idle"
+    hello: dict | None = None
+    plan: dict | None = None
+    last_epoch: dict | None = None
+    diagnosis: dict | None = None
+    done: dict | None = None
+    error: str | None = None
+    run_dir: str | None = None
+    series: dict[str, Series] = field(default_factory=lambda: {k: Series() for k in SERIES_KEYS})
+    steps: Series = field(default_factory=Series)
+    snapshots: dict[str, dict] = field(default_factory=dict)
+    log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    folds: list[dict] = field(default_factory=list)
+    version: int = 0
+
+    @property
+    def task(self) -> str | None:
+        return (self.plan or {}).get("task")
+
+    @property
+    def metric(self) -> str:
+        return TASK_METRIC.get(self.task or "", "accuracy")
+
+    @property
+    def epochs_total(self) -> int:
+        return int((self.plan or {}).get("epochs") or 0) * int((self.plan or {}).get("k_folds") or 1)
+
+    @property
+    def epochs_done(self) -> int:
+        return int((self.last_epoch or {}).get("epoch") or 0) + len(self.folds) * int((self.plan or {}).get("epochs") or 0)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def note(self, line: str) -> None:
+        self.log.append(line)
+        self.version += 1
+
+    def ingest(self, event: dict) -> None:
+        """Fold one engine event into the state."""
+        handler = getattr(self, f"_on_{event.get('type')}", None)
+        if handler is not None:
+            handler(event)
+            self.version += 1
+
+    def _on_hello(self, e: dict) -> None:
+        self.hello = e
+
+    def _on_plan(self, e: dict) -> None:
+        self.plan = e
+        self.name = e.get("name", self.name)
+        self.run_dir = e.get("run_dir")
+        self.status = "running"
+        self.log.append(
+            f"plan: {e.get('n_train')} train / {e.get('n_val')} val / {e.get('n_test')} test · "
+            f"{e.get('iterations_per_epoch')} iterations per epoch · {e.get('total_updates')} updates · "
+            f"{e.get('params')} parameters on {e.get('device')}"
+        )
+
+    def _on_epoch(self, e: dict) -> None:
+        self.last_epoch = e
+        fold_offset = len(self.folds) * int((self.plan or {}).get("epochs") or 0)
+        x = e.get("epoch", 0) + fold_offset
+        for key, series in self.series.items():
+            if key in e:
+                series.append(x, e[key])
+
+    def _on_step(self, e: dict) -> None:
+        for _, iteration, loss in e.get("steps", []):
+            self.steps.append(iteration, loss)
+
+    def _on_snapshot(self, e: dict) -> None:
+        self.snapshots[e.get("view", "?")] = e
+
+    def _on_fold(self, e: dict) -> None:
+        self.folds.append(e)
+        self.log.append(f"fold {e.get('fold', 0) + 1}/{e.get('k')}: {e.get('status')}")
+
+    def _on_warning(self, e: dict) -> None:
+        self.log.append(f"warning: {e.get('message')}")
+
+    def _on_diagnosis(self, e: dict) -> None:
+        self.diagnosis = e
+
+    def _on_done(self, e: dict) -> None:
+        self.done = e
+        self.status = e.get("status", "completed")
+        test = e.get("test") or {}
+        shown = ", ".join(
+            f"{METRIC_LABELS.get(k, k)} {v:.1%}" if k == "accuracy" else f"{METRIC_LABELS.get(k, k)} {v:.4g}"
+            for k, v in test.items()
+            if is_number(v) and not k.endswith("_std")
+        )
+        self.log.append(f"{self.status}: test {shown or 'not measured'}")
+        if e.get("hint"):
+            self.log.append(e["hint"])
+        if e.get("run_dir"):
+            self.log.append(f"run saved in {e['run_dir']}")
+
+    def _on_error(self, e: dict) -> None:
+        self.error = e.get("message")
+        if e.get("id") is None:  # an error of the run itself, not of a plan request
+            self.status = "failed"
+        self.log.append(f"error: {self.error}")
