@@ -56,6 +56,7 @@ class Server:
         self.jobs: queue.Queue[dict | None] = queue.Queue()
         self.control = Control()
         self.cache = DatasetCache()
+        self.quitting = False
 
     def _error(self, exc: BaseException, request_id) -> None:
         if isinstance(exc, ConfigError):
@@ -82,6 +83,7 @@ class Server:
         elif cmd == "run":
             self.jobs.put(command)
         elif cmd == "quit":
+            self.quitting = True  # runs still queued are dropped, not started
             self.control.stop()
             self.jobs.put(None)
         else:
@@ -95,11 +97,12 @@ class Server:
             command = parse_command(line)
             if command:
                 self.on_command(command)
-        self.control.stop()  # end of input: the app is gone
+        self.quitting = True  # end of input: the app is gone
+        self.control.stop()
         self.jobs.put(None)
 
     def run_jobs(self) -> None:
-        while (request := self.jobs.get()) is not None:
+        while (request := self.jobs.get()) is not None and not self.quitting:
             self.control.reset()
             try:
                 config = validate(request.get("config") or {})

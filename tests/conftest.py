@@ -62,13 +62,13 @@ def tiny_dict(**sections) -> dict:
     return data
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_data() -> Callable[..., dict]:
     """Factory for the plain-data form of a tiny config (for TOML files, stdin JSON and serve)."""
     return tiny_dict
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_config() -> Callable[..., ExperimentConfig]:
     """Factory for a small valid ExperimentConfig: tiny_config(training={"epochs": 2}, task=...)."""
 
@@ -178,7 +178,9 @@ class EngineProcess:
             except TimeoutError:
                 raise AssertionError(f"no matching event within {timeout} s; got {self._tail()}") from None
             if event is None:
-                raise AssertionError(f"engine output ended first; got {self._tail()}; stderr: {''.join(self.stderr)[-2000:]}")
+                raise AssertionError(
+                    f"engine output ended first; got {self._tail()}; stderr: {''.join(self.stderr)[-2000:]}"
+                )
             if match(event):
                 return event
 
@@ -229,16 +231,33 @@ class EngineProcess:
                 pass
 
 
-@pytest.fixture
-def start_engine(runs_dir: Path):
-    """Start `python -m engine ARGS...` in the background; every process is killed at teardown."""
+def _closing(make: Callable[..., EngineProcess]):
+    """A starter for engine processes that remembers them, and a function that kills them all."""
     started: list[EngineProcess] = []
 
-    def start(*args: str) -> EngineProcess:
-        process = EngineProcess(list(args), runs_dir)
+    def start(*args: str, **kwargs) -> EngineProcess:
+        process = make(*args, **kwargs)
         started.append(process)
         return process
 
+    def close_all() -> None:
+        for process in started:
+            process.close()
+
+    return start, close_all
+
+
+@pytest.fixture
+def start_engine(runs_dir: Path):
+    """Start `python -m engine ARGS...` in the background; every process is killed at teardown."""
+    start, close_all = _closing(lambda *args: EngineProcess(list(args), runs_dir))
     yield start
-    for process in started:
-        process.close()
+    close_all()
+
+
+@pytest.fixture(scope="module")
+def start_module_engine():
+    """Like start_engine, for engines shared by a module's tests: start(*args, runs_dir=...)."""
+    start, close_all = _closing(lambda *args, runs_dir: EngineProcess(list(args), runs_dir))
+    yield start
+    close_all()

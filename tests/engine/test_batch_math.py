@@ -69,11 +69,19 @@ def test_full_batch_is_one_iteration(moons_1000_train):
 
 @pytest.mark.parametrize(
     ("n_samples", "fractions"),
-    [(200, (0.6, 0.2, 0.2)), (101, (0.7, 0.15, 0.15)), (333, (0.5, 0.25, 0.25)), (57, (0.8, 0.1, 0.1)), (90, (0.9, 0.0, 0.1))],
+    [
+        (200, (0.6, 0.2, 0.2)),
+        (101, (0.7, 0.15, 0.15)),
+        (333, (0.5, 0.25, 0.25)),
+        (57, (0.8, 0.1, 0.1)),
+        (90, (0.9, 0.0, 0.1)),
+    ],
 )
 def test_split_sizes_add_up(tiny_config, n_samples, fractions):
     train, val, test = fractions
-    config = tiny_config(data={"n_samples": n_samples, "train": train, "val": val, "test": test}, training={"batch_size": 8})
+    config = tiny_config(
+        data={"n_samples": n_samples, "train": train, "val": val, "test": test}, training={"batch_size": 8}
+    )
     plan = experiment.plan(config)
     assert plan["n_samples"] == n_samples
     assert plan["n_train"] + plan["n_val"] + plan["n_test"] == n_samples
@@ -91,7 +99,10 @@ def test_fixed_size_dataset_split(tiny_config):
 
 def test_k_fold_plan(tiny_config):
     # 1,000 samples: 200 held out for test, a pool of 800 in 4 folds of 200 → 600 train, 200 val per fold.
-    config = tiny_config(data={"n_samples": 1000, "k_folds": 4, "train": 0.6, "val": 0.2, "test": 0.2}, training={"batch_size": 64, "epochs": 5})
+    config = tiny_config(
+        data={"n_samples": 1000, "k_folds": 4, "train": 0.6, "val": 0.2, "test": 0.2},
+        training={"batch_size": 64, "epochs": 5},
+    )
     plan = experiment.plan(config)
     assert plan["k_folds"] == 4
     assert (plan["n_train"], plan["n_val"], plan["n_test"]) == (600, 200, 200)
@@ -118,7 +129,12 @@ class StepCounter:
 
 @pytest.mark.parametrize(
     ("training", "iterations"),
-    [({"batch_size": 32}, 4), ({"batch_size": 32, "drop_last": True}, 3), ({"batch_size": "full"}, 1), ({"batch_size": 7}, 18)],
+    [
+        ({"batch_size": 32}, 4),
+        ({"batch_size": 32, "drop_last": True}, 3),
+        ({"batch_size": "full"}, 1),
+        ({"batch_size": 7}, 18),
+    ],
     ids=["partial-last-batch", "drop-last", "full-batch", "batch-7"],
 )
 def test_run_makes_iterations_times_epochs_updates(tiny_config, runs_dir, training, iterations):

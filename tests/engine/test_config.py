@@ -90,19 +90,29 @@ def test_tiny_config_fixture_is_valid(tiny_config):
         ),
         pytest.param({"optimizer": {"lr": -0.1}}, ["optimizer.lr", "-0.1", "above 0"], id="negative-lr"),
         pytest.param({"optimizer": {"lr": 0}}, ["optimizer.lr", "0", "above 0"], id="zero-lr"),
-        pytest.param({"regularization": {"l2": -1e-3}}, ["regularization.l2", "-0.001", "0.0 or more"], id="negative-l2"),
+        pytest.param(
+            {"regularization": {"l2": -1e-3}}, ["regularization.l2", "-0.001", "0.0 or more"], id="negative-l2"
+        ),
         pytest.param({"training": {"epochs": 0}}, ["training.epochs", "0", "1 or more"], id="zero-epochs"),
-        pytest.param({"training": {"epochs": "ten"}}, ["training.epochs", "'ten'", "a whole number"], id="epochs-as-text"),
+        pytest.param(
+            {"training": {"epochs": "ten"}}, ["training.epochs", "'ten'", "a whole number"], id="epochs-as-text"
+        ),
         pytest.param({"training": {"epochs": 2.5}}, ["training.epochs", "2.5", "a whole number"], id="epochs-as-float"),
         pytest.param({"training": {"epochs": True}}, ["training.epochs", "True"], id="epochs-as-bool"),
         pytest.param({"optimizer": {"lr": True}}, ["optimizer.lr", "True"], id="lr-as-bool"),
-        pytest.param({"training": {"batch_size": "big"}}, ["training.batch_size", "'big'", '"full"'], id="batch-as-word"),
+        pytest.param(
+            {"training": {"batch_size": "big"}}, ["training.batch_size", "'big'", '"full"'], id="batch-as-word"
+        ),
         pytest.param({"training": {"batch_size": 0}}, ["training.batch_size", "0", '"full"'], id="batch-zero"),
         pytest.param({"model": {"hidden": "wide"}}, ["model.hidden", "'wide'", "a list"], id="hidden-not-a-list"),
         pytest.param({"model": {"hidden": [16, "x"]}}, ["model.hidden[1]", "'x'", "a whole number"], id="hidden-item"),
         pytest.param({"data": [1, 2]}, ["data", "a table of settings"], id="section-not-a-table"),
-        pytest.param({"optimizer": {"kind": "lion"}}, ["optimizer.kind", "'lion'", "'sgd'", "'adam'"], id="unknown-option"),
-        pytest.param({"data": {"dataset": "nope"}}, ["data.dataset", "'nope'", "moons", "digits"], id="unknown-dataset"),
+        pytest.param(
+            {"optimizer": {"kind": "lion"}}, ["optimizer.kind", "'lion'", "'sgd'", "'adam'"], id="unknown-option"
+        ),
+        pytest.param(
+            {"data": {"dataset": "nope"}}, ["data.dataset", "'nope'", "moons", "digits"], id="unknown-dataset"
+        ),
     ],
 )
 def test_invalid_config_names_field_and_value(data, must_contain):
@@ -131,6 +141,25 @@ def test_k_folds_relaxes_the_fraction_sum_but_not_the_batch_fit():
     # 200 samples: 160 in the pool, 4 folds of 40 → 120 to train on in each fold.
     message = config_error({"data": {"n_samples": 200, "k_folds": 4}, "training": {"batch_size": 121}})
     assert "training.batch_size = 121" in message and "120 samples" in message
+
+
+@pytest.mark.parametrize(
+    ("sections", "field"),
+    [
+        ({"data": {"seed": -1}}, "data.seed"),
+        ({"data": {"seed": 2**64}}, "data.seed"),
+        ({"training": {"seed": 2**64}}, "training.seed"),
+    ],
+    ids=["negative-data-seed", "huge-data-seed", "huge-training-seed"],
+)
+def test_a_seed_the_engine_cannot_use_is_a_config_error(tiny_data, tmp_path, sections, field):
+    # Whatever validation accepts must run: a seed numpy or torch rejects has to be caught as
+    # bad input (one sentence naming the field), not surface as an internal error.
+    from engine import experiment
+
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        config = validate(tiny_data(**{"training": {"epochs": 1}, **sections}))
+        experiment.run(config, root=tmp_path / "runs")
 
 
 @pytest.mark.parametrize(
@@ -174,7 +203,7 @@ def test_override_through_a_value_is_a_config_error():
 
 def test_load_prefixes_the_file_name(tmp_path):
     path = tmp_path / "my-lesson.toml"
-    path.write_text('[training]\nepochs = 3\nwarmup = 2\n', encoding="utf-8")
+    path.write_text("[training]\nepochs = 3\nwarmup = 2\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load(path)
     message = str(info.value)
@@ -184,7 +213,7 @@ def test_load_prefixes_the_file_name(tmp_path):
 
 def test_load_applies_overrides_and_names_the_run_after_the_file(tmp_path):
     path = tmp_path / "lesson.toml"
-    path.write_text('[training]\nepochs = 3\n', encoding="utf-8")
+    path.write_text("[training]\nepochs = 3\n", encoding="utf-8")
     config = load(path, ["training.epochs=9"])
     assert (config.name, config.training.epochs) == ("lesson", 9)
     with pytest.raises(ConfigError, match=r"^lesson\.toml: training\.epochs = 0 is out of range"):
@@ -236,9 +265,7 @@ FIELD_KEYS = [
     for key in info.annotation.model_fields
 ]
 KNOWN_WORDS = sorted(
-    {section for section, _ in FIELD_KEYS}
-    | {key for _, key in FIELD_KEYS}
-    | {"name", "task", "loss", "description"}
+    {section for section, _ in FIELD_KEYS} | {key for _, key in FIELD_KEYS} | {"name", "task", "loss", "description"}
 )
 SCALARS = st.one_of(
     st.none(),
@@ -248,7 +275,9 @@ SCALARS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=0, max_value=1),
     st.text(max_size=12),
-    st.sampled_from(["full", "moons", "digits", "mnist", "sine", "memory", "cnn", "vae", "lstm", "generation", "regression", "sgd"]),
+    st.sampled_from(
+        ["full", "moons", "digits", "mnist", "sine", "memory", "cnn", "vae", "lstm", "generation", "regression", "sgd"]
+    ),
 )
 KEYS = st.one_of(st.text(max_size=10), st.sampled_from(KNOWN_WORDS))
 TOML_VALUES = st.recursive(

@@ -16,7 +16,7 @@ from engine.data.normalize import Normalizer
 from engine.data.split import split_indices
 from engine.events import Emitter
 from engine.models import build_model
-from engine.training.loop import Control, Split, Trainer, TrainSettings
+from engine.training.loop import Split, Trainer, TrainSettings
 from engine.training.losses import Criterion, regularization_penalty
 from engine.training.optim import make_optimizer
 
@@ -63,7 +63,9 @@ def plain_training(model, train: Split, epochs: int, batch: int, lr: float, seed
 def assert_same_weights(actual: dict, expected: dict) -> None:
     assert actual.keys() == expected.keys()
     for name in expected:
-        torch.testing.assert_close(actual[name], expected[name], rtol=RTOL, atol=1e-6, msg=lambda m, n=name: f"{n}: {m}")
+        torch.testing.assert_close(
+            actual[name], expected[name], rtol=RTOL, atol=1e-6, msg=lambda m, n=name: f"{n}: {m}"
+        )
 
 
 def test_engine_run_matches_plain_pytorch(tiny_config, runs_dir):
@@ -87,7 +89,9 @@ def test_engine_run_matches_plain_pytorch(tiny_config, runs_dir):
 
 
 def test_trainer_matches_plain_pytorch_on_the_same_initial_model(tiny_config):
-    config = tiny_config(training={"epochs": 2, "batch_size": 16, "seed": 1}, optimizer={"lr": 0.005}, model={"hidden": [16]})
+    config = tiny_config(
+        training={"epochs": 2, "batch_size": 16, "seed": 1}, optimizer={"lr": 0.005}, model={"hidden": [16]}
+    )
     dataset, train, val = prepared(config)
     model = initial_model(config, dataset)
     reference = copy.deepcopy(model)
@@ -107,7 +111,7 @@ def test_l2_penalty_is_lambda_sum_of_squared_weights_without_biases(tiny_config)
     dataset, train, _ = prepared(config)
     model = initial_model(config, dataset)
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for p in model.parameters():
             if p.dim() == 1:
                 p.fill_(0.5)  # biases large enough that including them would change the penalty a lot
     reference = copy.deepcopy(model)
@@ -120,7 +124,9 @@ def test_l2_penalty_is_lambda_sum_of_squared_weights_without_biases(tiny_config)
 
     lr = 0.1
     settings = TrainSettings(epochs=1, batch_size=len(train), l2=l2, seed=0)
-    trainer = Trainer(model, Criterion(config), torch.optim.SGD(model.parameters(), lr=lr), None, train, None, settings, CPU)
+    trainer = Trainer(
+        model, Criterion(config), torch.optim.SGD(model.parameters(), lr=lr), None, train, None, settings, CPU
+    )
     trainer.fit()
     # One full-batch update: the recorded penalty is the one at the initial weights.
     assert trainer.history[0]["penalty"] == pytest.approx(expected_penalty, rel=1e-5)
@@ -146,7 +152,16 @@ def test_trainer_penalizes_only_parameters_with_more_than_one_dimension(tiny_con
     config = tiny_config(regularization={"batch_norm": True})
     dataset, train, _ = prepared(config)
     model = initial_model(config, dataset)
-    trainer = Trainer(model, Criterion(config), torch.optim.SGD(model.parameters(), lr=0.1), None, train, None, TrainSettings(1, 32), CPU)
+    trainer = Trainer(
+        model,
+        Criterion(config),
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        None,
+        train,
+        None,
+        TrainSettings(1, 32),
+        CPU,
+    )
     penalized = {id(p) for p in trainer.penalized}
     for name, p in model.named_parameters():
         assert (id(p) in penalized) == (p.dim() > 1), name

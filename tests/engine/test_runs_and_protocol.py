@@ -8,7 +8,9 @@ import os
 import signal
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli_w
@@ -65,8 +67,14 @@ def test_protocol_sequence_of_a_completed_run(run_engine, tiny_data, tmp_path, r
         assert events.index(s) > events.index(epochs[s["epoch"] - 1])
 
     types = [e["type"] for e in events]
-    assert types.count("diagnosis") == 1 and types.count("done") == 1
-    assert types.index("diagnosis") > events.index(epochs[-1])
+    live = [e for e in events if e["type"] == "diagnosis" and not e["final"]]
+    final = [e for e in events if e["type"] == "diagnosis" and e["final"]]
+    assert [d["epoch"] for d in live] == [1, 2, 3]  # every snapshot_every epochs, after that epoch
+    for d in live:
+        assert events.index(d) > events.index(epochs[d["epoch"] - 1])
+    assert len(final) == 1 and events.index(final[0]) > events.index(epochs[-1])
+    assert final[0]["verdict"] in ("underfitting", "good fit", "overfitting")
+    assert types.count("done") == 1
     assert done["type"] == "done" and done["status"] == "completed"
     assert done["run_dir"] == plan["run_dir"]
     assert "error" not in types and "Traceback" not in result.stderr
@@ -159,7 +167,7 @@ def test_stop_command_ends_the_run_as_stopped_and_keeps_it(start_engine, tiny_da
 
 def test_pause_freezes_training_and_resume_finishes_it(start_engine, tiny_data):
     # About 30 updates per epoch: epochs are short, but the run lasts long enough to pause it.
-    epochs = 150
+    epochs = 60
     engine = start_engine()
     engine.send(tiny_data(training={"epochs": epochs, "batch_size": 4, "snapshot_every": 1000}))
     engine.wait_for("epoch")
@@ -212,59 +220,101 @@ def test_killed_run_reads_as_crashed_with_its_epochs(start_engine, tiny_data):
     assert summary["diagnosis"]["best_epoch"] is not None
 
 
-# The long-lived engine.
+# The long-lived engine. One server answers these tests in turn (torch loads once); a test that
+# finds it gone (the quit test ends it) starts another.
 
 
-def test_serve_answers_plans_and_runs_and_quits(start_engine, tiny_data, runs_dir):
-    engine = start_engine("serve")
-    hello = engine.wait_for("hello")
-    assert hello["mode"] == "serve" and hello["protocol"] == PROTOCOL_VERSION
+@dataclass
+class Server:
+    engine: Any  # conftest.EngineProcess
+    hello: dict
+    runs_dir: Path
+
+    def run(self, request_id: int, config: dict) -> tuple[dict, dict]:
+        """Send a run request; returns its plan and done events (matched by run directory)."""
+        self.engine.send({"cmd": "run", "id": request_id, "config": config})
+        plan = self.engine.wait_for(lambda e: e["type"] == "plan" and "run_dir" in e)
+        done = self.engine.wait_for(lambda e: e["type"] == "done" and e["run_dir"] == plan["run_dir"])
+        return plan, done
+
+
+@pytest.fixture(scope="module")
+def servers(start_module_engine, tmp_path_factory):
+    current: list[Server] = []
+
+    def get() -> Server:
+        if not current or current[0].engine.eof or current[0].engine.proc.poll() is not None:
+            runs_dir = tmp_path_factory.mktemp("serve") / "runs"
+            engine = start_module_engine("serve", runs_dir=runs_dir)
+            current[:] = [Server(engine, engine.wait_for("hello"), runs_dir)]
+        return current[0]
+
+    return get
+
+
+@pytest.fixture
+def server(servers) -> Server:
+    return servers()
+
+
+def test_serve_answers_plans_and_runs(server, tiny_data):
+    engine = server.engine
+    assert server.hello["mode"] == "serve" and server.hello["protocol"] == PROTOCOL_VERSION
 
     engine.send({"cmd": "plan", "id": 1, "config": tiny_data(training={"batch_size": 50})})
-    plan = engine.wait_for("plan")
-    assert plan["id"] == 1
+    plan = engine.wait_for(lambda e: e["type"] in ("plan", "error") and e.get("id") == 1)
+    assert plan["type"] == "plan"
     assert (plan["n_train"], plan["batch_size"], plan["iterations_per_epoch"]) == (120, 50, 3)
 
     engine.send({"cmd": "plan", "id": 2, "config": tiny_data(model={"architecture": "cnn"})})
-    error = engine.wait_for("error")
-    assert error["id"] == 2 and error["kind"] == "config"
+    error = engine.wait_for(lambda e: e["type"] in ("plan", "error") and e.get("id") == 2)
+    assert error["type"] == "error" and error["kind"] == "config"
     assert "model.architecture" in error["message"] and error["traceback"] is None
 
     engine.send({"cmd": "frobnicate", "id": 3})
-    error = engine.wait_for("error")
-    assert error["id"] == 3 and error["kind"] == "protocol"
+    error = engine.wait_for(lambda e: e.get("id") == 3)
+    assert error["type"] == "error" and error["kind"] == "protocol"
 
-    engine.send({"cmd": "run", "id": 4, "config": tiny_data(training={"epochs": 2})})
-    done = engine.wait_for("done")
+    plan, done = server.run(4, tiny_data(training={"epochs": 2}))
     assert done["status"] == "completed"
-    run_events = engine.events[engine.events.index(error) + 1 :]
+    run_events = engine.events[engine.events.index(plan) : engine.events.index(done) + 1]
     assert [e["epoch"] for e in run_events if e["type"] == "epoch"] == [1, 2]
-    assert Path(done["run_dir"]).parent == runs_dir
-    assert summary_json(done["run_dir"])["status"] == "completed"
-
-    engine.send({"cmd": "quit"})
-    engine.drain(timeout=30)
-    assert engine.wait(timeout=30) == 0
+    assert "hello" not in [e["type"] for e in run_events]
+    assert Path(done["run_dir"]).parent == server.runs_dir
+    assert engine.proc.poll() is None  # still serving
 
 
-def test_serve_quit_stops_a_run_that_has_not_started_yet(start_engine, tiny_data):
-    engine = start_engine("serve")
-    engine.wait_for("hello")
-    epochs = 400
-    # Both lines at once: "quit" arrives before the run's first update.
+def test_serve_run_record_is_final_when_done_arrives(server, tiny_data):
+    # In serve mode the process outlives the run, so `done` is the only signal a reader has
+    # that the run directory is complete: its summary must be there when `done` is read.
+    _, done = server.run(5, tiny_data(training={"epochs": 2}))
+    run_dir = Path(done["run_dir"])
+    summary_present = (run_dir / "summary.json").is_file()
+    status_then = load_run(run_dir).status
+    assert summary_present, "done was emitted before summary.json was written"
+    assert status_then == "completed"
+
+
+def test_serve_quit_exits_0_and_stops_a_queued_run(server, tiny_data):
+    engine = server.engine
+    epochs = 60
+    config = tiny_data(training={"epochs": epochs, "batch_size": 8, "snapshot_every": 1000})
+    before = len(engine.events)
+    # Both lines at once: "quit" arrives before the queued run's first update.
     engine.proc.stdin.write(
-        json.dumps({"cmd": "run", "id": 1, "config": tiny_data(training={"epochs": epochs, "batch_size": 8, "snapshot_every": 1000})})
-        + "\n"
-        + json.dumps({"cmd": "quit"})
-        + "\n"
+        json.dumps({"cmd": "run", "id": 6, "config": config}) + "\n" + json.dumps({"cmd": "quit"}) + "\n"
     )
     engine.proc.stdin.flush()
     engine.drain()
     assert engine.wait(timeout=30) == 0
-    done = engine.of_type("done")
+    after = engine.events[before:]
+    done = [e for e in after if e["type"] == "done"]
     # Quitting means no run goes on: either it never started or it stopped at once.
     assert done == [] or done[0]["status"] == "stopped"
-    assert len(engine.of_type("epoch")) < epochs
+    assert len([e for e in after if e["type"] == "epoch"]) < epochs
+    for e in after:
+        if e["type"] == "done":
+            assert summary_json(e["run_dir"])["status"] == e["status"]
 
 
 # The run store.
@@ -283,7 +333,11 @@ def test_list_runs_newest_first_and_only_run_directories(tmp_path):
         make_run(root, name)
     (root / "not-a-run").mkdir()
     (root / "notes.txt").write_text("x", encoding="utf-8")
-    assert [p.name for p in list_runs(root)] == ["20240103-080000-alpha", "20240102-090000-beta", "20240101-120000-alpha"]
+    assert [p.name for p in list_runs(root)] == [
+        "20240103-080000-alpha",
+        "20240102-090000-beta",
+        "20240101-120000-alpha",
+    ]
     assert list_runs(tmp_path / "missing") == []
 
 
@@ -347,5 +401,8 @@ def test_status_of_a_run_whose_process_is_gone_reads_as_crashed(tmp_path):
     run = make_run(tmp_path, "20240101-000000-ghost")
     # A pid that is certainly not running: one above the kernel's maximum.
     pid_max = int(Path("/proc/sys/kernel/pid_max").read_text()) if Path("/proc/sys/kernel/pid_max").exists() else 2**22
-    write_json_atomic(run / "status.json", {"status": "running", "pid": pid_max + 1, "host": socket.gethostname(), "updated": time.time()})
+    write_json_atomic(
+        run / "status.json",
+        {"status": "running", "pid": pid_max + 1, "host": socket.gethostname(), "updated": time.time()},
+    )
     assert load_run(run).status == "crashed"

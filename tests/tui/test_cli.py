@@ -1,0 +1,206 @@
+"""The `nnplay` command, driven in-process through tui.cli.main; its engine runs as a real subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import tomli_w
+from rich.console import Console
+
+from engine.events import EVENT_TYPES, decode
+from engine.runs import list_runs, load_run
+from presets import list_presets
+from tui.cli import main
+from tui.live import RunRenderer
+
+EPOCHS = 3
+
+
+def normalized(text: str) -> str:
+    """Rich wraps long lines at the console width; compare text with whitespace collapsed."""
+    return " ".join(text.split())
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """Run `nnplay ARGV...` in this process; returns (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    # A fixed, wide console, so tables keep whole run ids (Rich reads COLUMNS when not on a terminal).
+    with (
+        mock.patch.dict(os.environ, {"COLUMNS": "160"}),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@dataclass
+class FinishedRun:
+    code: int
+    out: str
+    err: str
+    runs: Path
+    run_dir: Path
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, tiny_data) -> FinishedRun:
+    """One real headless run of a tiny TOML experiment (events as JSON lines), shared by the
+    commands that read runs."""
+    tmp = tmp_path_factory.mktemp("cli")
+    toml = tmp / "tiny-lesson.toml"
+    data = tiny_data(training={"epochs": EPOCHS, "snapshot_every": 1})
+    del data["name"]  # named after the file, as presets are
+    toml.write_text(tomli_w.dumps(data), encoding="utf-8")
+    runs = tmp / "runs"
+    code, out, err = cli("run", str(toml), "--json", "--runs", str(runs))
+    found = list_runs(runs)
+    return FinishedRun(code, out, err, runs, found[0] if found else runs / "missing")
+
+
+def test_presets_lists_every_preset():
+    code, out, err = cli("presets")
+    assert code == 0 and err == ""
+    names = [p.name for p in list_presets()]
+    assert {"batch-math", "overfit-small-data", "digits-cnn"} <= set(names)
+    for name in names:
+        assert name in out
+
+
+def test_run_with_unknown_preset_is_a_usage_error():
+    code, out, err = cli("run", "no-such-lesson")
+    assert code == 2
+    message = normalized(err)
+    assert message.startswith("error: 'no-such-lesson' is neither a preset nor a TOML file; presets: ")
+    assert "batch-math" in message
+    assert message.count("error:") == 1 and "Traceback" not in err
+    assert out == ""
+
+
+def test_run_with_bad_override_names_the_field(tmp_path):
+    code, out, err = cli("run", "batch-math", "--set", "training.epochs=0", "--runs", str(tmp_path / "runs"))
+    assert code == 2
+    message = normalized(err)
+    assert "training.epochs = 0" in message and "batch-math.toml" in message
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # nothing was started
+
+
+def test_headless_run_finishes_and_keeps_a_run_directory(finished):
+    assert finished.code == 0, finished.err
+    assert finished.run_dir.is_dir()
+    assert finished.run_dir.name.endswith("-tiny-lesson")
+    record = load_run(finished.run_dir)
+    assert record.status == "completed"
+    assert [e["epoch"] for e in record.epochs] == list(range(1, EPOCHS + 1))
+
+
+def test_run_json_streams_the_engines_json_lines(finished):
+    events = [json.loads(line) for line in finished.out.splitlines()]
+    assert events and all(e["type"] in EVENT_TYPES for e in events)
+    assert events[0]["type"] == "hello"
+    assert events[-1]["type"] == "done" and events[-1]["status"] == "completed"
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == list(range(1, EPOCHS + 1))
+    # The same events the run recorded, after hello.
+    assert events[1:] == load_run(finished.run_dir).events
+
+
+def test_run_without_json_renders_plan_progress_and_result(finished):
+    # What `nnplay run` prints for the same event stream when --json is not given.
+    out = io.StringIO()
+    renderer = RunRenderer(Console(file=out, width=160, highlight=False))
+    for line in finished.out.splitlines():
+        renderer.handle(decode(line))
+    text = normalized(out.getvalue())
+    assert "plan: tiny-lesson" in text
+    assert "120 train / 40 validation / 40 test" in text
+    assert f"= 4 iterations per epoch × {EPOCHS} epochs = {4 * EPOCHS} updates" in text
+    assert f"epoch {EPOCHS}/{EPOCHS}" in text
+    assert "verdict:" in text
+    assert f"completed, weights from epoch {EPOCHS} · run saved in {finished.run_dir}" in text
+
+
+def test_runs_lists_the_run(finished):
+    code, out, err = cli("runs", "--runs", str(finished.runs))
+    assert code == 0, err
+    assert finished.run_dir.name in out
+    assert "completed" in out and "moons / mlp" in out
+
+
+def test_runs_on_an_empty_directory_says_so(tmp_path):
+    code, out, _ = cli("runs", "--runs", str(tmp_path / "none"))
+    assert code == 0
+    assert "No runs" in out
+
+
+def test_show_last(finished):
+    code, out, err = cli("show", "last", "--runs", str(finished.runs))
+    assert code == 0, err
+    text = normalized(out)
+    assert f"tiny-lesson · {finished.run_dir.name} · completed · {EPOCHS} epochs" in text
+    assert "120 train / 40 val / 40 test" in text
+    assert "batch 32 → 4 iterations per epoch" in text
+    assert "verdict:" in text
+
+
+def test_show_unknown_run_is_a_usage_error(finished):
+    code, _, err = cli("show", "nothing-like-this", "--runs", str(finished.runs))
+    assert code == 2
+    assert "no run 'nothing-like-this'" in normalized(err)
+
+
+def export(finished: FinishedRun, fmt: str) -> str:
+    code, out, err = cli("export", "last", "--format", fmt, "--runs", str(finished.runs))
+    assert code == 0, err
+    path = finished.run_dir / f"report.{fmt}"
+    assert f"wrote {path}" in normalized(out)
+    return path.read_text(encoding="utf-8")
+
+
+def test_export_markdown(finished):
+    text = export(finished, "md")
+    summary = json.loads((finished.run_dir / "summary.json").read_text())
+    assert text.startswith("# tiny-lesson — completed")
+    assert f"**{summary['verdict']}**" in text
+    chart = text.split("## Loss", 1)[1].split("```")[1]  # the ASCII chart in a code block
+    assert "loss" in chart and len(chart.splitlines()) >= 10
+    assert "| setting | value |" in text
+    assert f"| training.epochs | `{EPOCHS}` |" in text
+    assert '| data.dataset | `"moons"` |' in text
+    assert f"nnplay run {finished.run_dir / 'config.toml'}" in text
+    assert "4 iterations per epoch" in text
+
+
+def test_export_csv(finished):
+    rows = list(csv.DictReader(io.StringIO(export(finished, "csv"))))
+    header = list(rows[0].keys())
+    assert header[0] == "epoch"
+    assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} <= set(header)
+    assert [int(r["epoch"]) for r in rows] == list(range(1, EPOCHS + 1))
+    record = load_run(finished.run_dir)
+    assert [float(r["val_loss"]) for r in rows] == pytest.approx([e["val_loss"] for e in record.epochs])
+
+
+def test_export_json(finished):
+    data = json.loads(export(finished, "json"))
+    assert set(data) == {"summary", "config", "epochs"}
+    assert data["summary"]["status"] == "completed"
+    assert data["config"]["training"]["epochs"] == EPOCHS
+    assert data["config"] == tomllib.loads((finished.run_dir / "config.toml").read_text())
+    assert [e["epoch"] for e in data["epochs"]] == list(range(1, EPOCHS + 1))
+
+
+def test_export_to_stdout(finished):
+    code, out, _ = cli("export", "last", "--format", "csv", "-o", "-", "--runs", str(finished.runs))
+    assert code == 0
+    assert out.splitlines()[0].startswith("epoch,")
+    assert len(out.splitlines()) == EPOCHS + 1

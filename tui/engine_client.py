@@ -1,0 +1,463 @@
+"""The app's end of the engine: one `python -m engine serve` subprocess, spoken to in JSON lines.
+
+EngineClient is an invisible widget. Being a widget gives it what the job needs from Textual:
+workers that belong to a node, timers, and messages that bubble from it through its screen to
+the app, where `@on(EngineClient.Event)` (or `@on(EngineClient.Event, "#engine")`) handles them.
+Yield it from `App.compose` so it lives on the app's first screen for the whole session; screens
+pushed on top of that one do not stop it.
+
+Only engine.events (pure Python) is imported from the engine: torch loads in the subprocess,
+never here, so the app starts at once while the engine warms up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+
+from engine.events import decode, encode
+
+# A snapshot line is several hundred KB; asyncio's default line limit (64 KiB) would kill the reader.
+LINE_LIMIT = 16 * 1024 * 1024
+STDERR_TAIL_LINES = 20
+# Step events are merged and posted at most this often, however fast the engine sends them.
+STEP_INTERVAL_S = 0.05
+# Steps held between two posts; past it every other one is dropped (the charts downsample anyway).
+STEP_CAP = 10_000
+MALFORMED_SHOWN = 500  # characters of a bad line kept in the Malformed message
+KILL_GRACE_S = 1.0  # after SIGTERM (which the engine treats as stop) before SIGKILL
+
+
+class EngineMessage(Message):
+    """Base of the client's messages: `control` is the client, so `@on(..., "#engine")` selectors match."""
+
+    _client: EngineClient | None = None
+
+    @property
+    def control(self) -> EngineClient | None:
+        return self._client
+
+
+def _thin(steps: list) -> list:
+    """Every other step, always keeping the newest, once the list is over STEP_CAP."""
+    return steps if len(steps) <= STEP_CAP else steps[(len(steps) - 1) % 2 :: 2]
+
+
+class EngineClient(Widget):
+    """Starts the engine on mount, turns its output into messages, and sends it commands."""
+
+    DEFAULT_CSS = "EngineClient { display: none; }"
+
+    @dataclass
+    class Ready(EngineMessage):
+        """The engine has loaded torch and said hello."""
+
+        hello: dict[str, Any]
+
+    @dataclass
+    class PlanReady(EngineMessage):
+        """The answer to the newest plan request (older answers are dropped)."""
+
+        request_id: int
+        plan: dict[str, Any]
+
+    @dataclass
+    class PlanFailed(EngineMessage):
+        """The newest plan request was refused (a config error, in one sentence), or the engine is gone."""
+
+        request_id: int
+        message: str
+
+    @dataclass(repr=False)
+    class Event(EngineMessage):
+        """A run event: plan (of a run), epoch, step, snapshot, diagnosis, fold, warning, done, error.
+
+        Floats may be nan or inf (Python's json reads NaN and Infinity from a buggy engine); RunState
+        keeps them out of its series. Step events are merged, so `steps` may span many engine lines.
+        """
+
+        event: dict[str, Any]
+
+        @property
+        def type(self) -> str:
+            return self.event["type"]
+
+        def __repr__(self) -> str:  # Textual's debug log prints messages: not 500 KB snapshots
+            return f"EngineClient.Event(type={self.type!r})"
+
+        def can_replace(self, message: Message) -> bool:
+            # Textual calls this on the older of two queued messages and, on True, drops it. Fold its
+            # steps into the newer one instead, so a slow consumer gets fewer messages and no steps lost.
+            if (
+                isinstance(message, EngineClient.Event)
+                and self.type == "step" == message.type
+                and self.event.get("fold") == message.event.get("fold")
+            ):
+                merged = _thin(self.event.get("steps", []) + message.event.get("steps", []))
+                message.event = {**message.event, "steps": merged}  # a new dict: handlers may hold the old one
+                return True
+            return False
+
+    @dataclass
+    class Malformed(EngineMessage):
+        """A line that is not a JSON event (cut to MALFORMED_SHOWN characters); reading goes on."""
+
+        line: str
+
+    @dataclass
+    class Crashed(EngineMessage):
+        """The engine exited without being asked to (returncode None: it could not be started)."""
+
+        returncode: int | None
+        stderr_tail: str
+
+    def __init__(
+        self,
+        runs_dir: str | Path | None = None,
+        command: list[str] | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """`command` replaces `python -m engine serve` (tests pass a fake engine); `--runs DIR` goes after either."""
+        super().__init__(name=name, id=id, classes=classes)
+        base = list(command) if command else [sys.executable, "-m", "engine", "serve"]
+        self.command = base + (["--runs", str(runs_dir)] if runs_dir is not None else [])
+        self.hello: dict[str, Any] | None = None
+        self.paused = False
+        self._proc: asyncio.subprocess.Process | None = None
+        self._exited = False  # the current engine is gone (or never started)
+        self._quitting = False  # shutdown() asked it to go: its exit is no crash
+        self._crash_posted = False
+        self._outbox: list[dict] = []  # commands sent before the process exists
+        self._next_id = 0
+        self._latest_plan: tuple[int, dict] | None = None  # the newest unanswered plan request
+        self._plan_in_flight: int | None = None
+        self._runs: deque[int] = deque()  # run requests sent and not yet ended, oldest first
+        self._stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._steps: list = []
+        self._steps_fold: int | None = None
+        self._steps_time: float | None = None  # of the newest engine line merged in
+        self._steps_posted_at = 0.0
+        self._step_timer: Timer | None = None
+        self._leftovers: set[asyncio.Task] = set()  # readers kept alive for an engine that is quitting
+
+    # --- public interface -------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """A run was started and has not ended (done, run error or crash)."""
+        return bool(self._runs)
+
+    @property
+    def alive(self) -> bool:
+        """The engine process is starting or running."""
+        return not self._exited
+
+    def on_mount(self) -> None:
+        # As early as possible: torch takes seconds to import while the user picks an experiment.
+        self.restart()
+
+    async def on_unmount(self) -> None:
+        # Also reached when the app quits without calling shutdown(): the run still ends cleanly.
+        await self.shutdown()
+
+    def restart(self) -> None:
+        """Start a fresh engine (after a crash). A live one is told to quit (end of input), not killed."""
+        self._quitting = False
+        self._crash_posted = False
+        self._exited = False
+        self._proc = None
+        self._runs.clear()
+        self.paused = False
+        self.hello = None
+        self._stderr = deque(maxlen=STDERR_TAIL_LINES)
+        self._plan_in_flight = None
+        self._outbox = [c for c in self._outbox if c["cmd"] != "plan"]  # queued while starting: resent below
+        if self._latest_plan is not None:  # the newest request was never answered: ask the new engine
+            self._send_plan(*self._latest_plan)
+        # exclusive: a previous reader is cancelled, and its engine told to quit (see _abandon).
+        self.run_worker(self._pump(), name="engine", group="engine", exclusive=True, exit_on_error=False)
+
+    def request_plan(self, config: dict) -> int:
+        """Ask for the plan of a config; returns the request id. Only the newest request is answered:
+        one is in flight at a time and a newer one replaces any waiting, so a slider drag costs two plans."""
+        request_id = self._new_id()
+        self._latest_plan = (request_id, config)
+        if self._exited:
+            self._post(self.PlanFailed(request_id, "the engine is not running; restart it"))
+        elif self._plan_in_flight is None:
+            self._send_plan(request_id, config)
+        return request_id
+
+    def start_run(self, config: dict) -> int:
+        """Queue a run (the engine runs them one after another); returns the request id."""
+        request_id = self._new_id()
+        if self._write({"cmd": "run", "id": request_id, "config": config}):
+            self._runs.append(request_id)
+        return request_id
+
+    def pause(self) -> None:
+        """Pause the run in progress after its current update."""
+        if self.running and self._write({"cmd": "pause"}):
+            self.paused = True
+
+    def resume(self) -> None:
+        """Resume a paused run."""
+        if self._write({"cmd": "resume"}):
+            self.paused = False
+
+    def stop(self) -> None:
+        """End the run in progress cleanly: status "stopped", test metrics and summary still written."""
+        self._write({"cmd": "stop"})
+
+    async def shutdown(self, timeout: float = 3.0) -> int | None:
+        """Quit the engine: stop the run (it keeps its partial results), wait up to `timeout` s, then
+        SIGTERM, wait KILL_GRACE_S, then SIGKILL. Returns the exit code (None if it never started)."""
+        self._quitting = True
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.returncode is None:
+            if self.running:
+                self._write({"cmd": "stop"})
+            self._write({"cmd": "quit"})
+            if proc.stdin is not None:
+                proc.stdin.close()  # end of input means quit too, should the quit line be lost
+            if not await self._wait(proc, timeout):
+                proc.terminate()
+                if not await self._wait(proc, KILL_GRACE_S):
+                    proc.kill()
+                    await self._wait(proc, KILL_GRACE_S)
+        if self._leftovers:
+            await asyncio.wait(self._leftovers, timeout=KILL_GRACE_S)
+        return proc.returncode
+
+    @staticmethod
+    async def _wait(proc: asyncio.subprocess.Process, timeout: float) -> bool:
+        """Wait for the process to exit; False when it is still running after `timeout` seconds."""
+        try:
+            await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    # --- the reader worker ------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        """Start the engine, read its stdout to the end, then report how it ended."""
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=os.getcwd(),
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                limit=LINE_LIMIT,
+            )
+        except OSError as exc:
+            self._ended(None, f"cannot start the engine ({' '.join(self.command)}): {exc}")
+            return
+        self._proc = proc
+        if self._quitting and proc.stdin is not None:  # shutdown() came while it was starting
+            proc.stdin.close()
+        stderr_task = asyncio.create_task(self._read_stderr(proc.stderr, self._stderr))
+        outbox, self._outbox = self._outbox, []
+        for command in outbox:
+            self._write_bytes(proc, command)
+        try:
+            await self._read_stdout(proc.stdout)
+            await stderr_task
+            returncode = await proc.wait()
+        except asyncio.CancelledError:
+            self._abandon(proc, stderr_task)
+            raise
+        if self._proc is proc:
+            self._ended(returncode, "\n".join(self._stderr))
+
+    async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
+        while True:
+            try:
+                raw = await stdout.readline()
+            except ValueError:  # over LINE_LIMIT: asyncio dropped what it held; any rest reads as malformed
+                self._post(self.Malformed(f"<a line longer than {LINE_LIMIT} bytes was dropped>"))
+                continue
+            if not raw:
+                return
+            self._handle_line(raw)
+            # Buffered lines are read without suspending: yield so a burst cannot freeze the UI.
+            await asyncio.sleep(0)
+
+    @staticmethod
+    async def _read_stderr(stderr: asyncio.StreamReader, tail: deque[str]) -> None:
+        # Read all the time, so a chatty engine never blocks on a full stderr pipe.
+        while True:
+            try:
+                raw = await stderr.readline()
+            except ValueError:
+                continue
+            if not raw:
+                return
+            tail.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
+
+    def _abandon(self, proc: asyncio.subprocess.Process, stderr_task: asyncio.Task) -> None:
+        """The reader was cancelled (restart, or the app is closing): let the old engine quit on its own
+        (end of input is quit: its run ends cleanly) and keep its pipes drained so it never blocks."""
+        if proc.returncode is None and proc.stdin is not None:
+            proc.stdin.close()
+        if proc.stdout is not None:
+            self._keep(asyncio.create_task(self._discard(proc.stdout)))
+        self._keep(stderr_task)
+
+    def _keep(self, task: asyncio.Task) -> None:
+        self._leftovers.add(task)
+        task.add_done_callback(self._leftovers.discard)
+
+    @staticmethod
+    async def _discard(stdout: asyncio.StreamReader) -> None:
+        while True:
+            try:
+                if not await stdout.read(1 << 16):
+                    return
+            except (ValueError, ConnectionError):
+                return
+
+    def _ended(self, returncode: int | None, stderr_tail: str) -> None:
+        """The engine is gone: what was in progress ended with it."""
+        self._flush_steps()
+        self._exited = True
+        self._runs.clear()
+        self.paused = False
+        self._plan_in_flight = None
+        if not self._quitting and not self._crash_posted:
+            self._crash_posted = True
+            self._post(self.Crashed(returncode, stderr_tail))
+
+    # --- routing events ---------------------------------------------------------------------
+
+    def _handle_line(self, raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="replace").strip()
+        if not text:
+            return
+        try:
+            event = decode(text)  # Python's json accepts NaN and Infinity: they arrive as floats
+        except (ValueError, RecursionError):
+            self._post(self.Malformed(text[:MALFORMED_SHOWN]))
+            return
+        kind = event["type"]
+        if kind == "step":
+            self._buffer_steps(event)
+            return
+        self._flush_steps()  # steps first, so they never arrive after the epoch that ended them
+        request_id = event.get("id")
+        if kind == "hello":
+            self.hello = event
+            self._post(self.Ready(event))
+        elif kind in ("plan", "error") and request_id is not None and request_id not in self._runs:
+            self._plan_answered(request_id, event)
+        else:
+            if kind == "done" or (kind == "error" and event.get("kind") != "protocol"):
+                self._run_ended(request_id)
+            self._post(self.Event(event))
+
+    def _plan_answered(self, request_id: int, event: dict) -> None:
+        if request_id != self._plan_in_flight:
+            return  # an answer nobody waits for any more
+        self._plan_in_flight = None
+        latest = self._latest_plan
+        if latest is not None and latest[0] != request_id:
+            self._send_plan(*latest)  # a newer request waited: this answer is stale
+            return
+        self._latest_plan = None
+        if event["type"] == "plan":
+            self._post(self.PlanReady(request_id, event))
+        else:
+            self._post(self.PlanFailed(request_id, str(event.get("message") or "the plan request failed")))
+
+    def _run_ended(self, request_id: Any) -> None:
+        if request_id in self._runs:
+            self._runs.remove(request_id)
+        elif self._runs:  # done and in-run errors carry no id: runs end in the order they started
+            self._runs.popleft()
+        if not self._runs:
+            self.paused = False
+
+    # --- step merging -----------------------------------------------------------------------
+
+    def _buffer_steps(self, event: dict) -> None:
+        fold = event.get("fold")
+        if self._steps and fold != self._steps_fold:
+            self._flush_steps()
+        self._steps_fold = fold
+        self._steps_time = event.get("time")
+        self._steps = _thin(self._steps + list(event.get("steps") or []))
+        wait = STEP_INTERVAL_S - (time.monotonic() - self._steps_posted_at)
+        if wait <= 0:
+            self._flush_steps()
+        elif self._step_timer is None:  # post what is held even if no further line arrives
+            self._step_timer = self.set_timer(wait, self._flush_steps, name="engine steps")
+
+    def _flush_steps(self) -> None:
+        if self._step_timer is not None:
+            self._step_timer.stop()
+            self._step_timer = None
+        if not self._steps:
+            return
+        event = {"type": "step", "time": self._steps_time, "fold": self._steps_fold, "steps": self._steps}
+        self._steps = []
+        self._steps_posted_at = time.monotonic()
+        self._post(self.Event(event))
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def _new_id(self) -> int:
+        # Ids never restart, not even with the engine, so an old answer can never pass for a new one.
+        self._next_id += 1
+        return self._next_id
+
+    def _send_plan(self, request_id: int, config: dict) -> None:
+        if self._write({"cmd": "plan", "id": request_id, "config": config}):
+            self._plan_in_flight = request_id
+
+    def _write(self, command: dict) -> bool:
+        """Send one command line without blocking; False when the engine is gone."""
+        if self._exited:
+            return False
+        if self._proc is None:  # still starting: sent as soon as the process exists
+            self._outbox.append(command)
+            return True
+        return self._write_bytes(self._proc, command)
+
+    @staticmethod
+    def _write_bytes(proc: asyncio.subprocess.Process, command: dict) -> bool:
+        line = (encode(command) + "\n").encode()
+        stdin = proc.stdin
+        if stdin is None or proc.returncode is not None or stdin.is_closing():
+            return False
+        try:
+            # The pipe transport writes what it can now and buffers the rest: never blocks. Commands are
+            # small and the engine always reads stdin, so the buffer stays tiny and drain() is not needed.
+            stdin.write(line)
+        except (BrokenPipeError, ConnectionResetError, RuntimeError):
+            # A dead engine: the reader sees its end of output and posts Crashed, once.
+            return False
+        return True
+
+    def _post(self, message: EngineMessage) -> None:
+        message._client = self
+        # Messages made in a worker name the app as their sender, and Textual stops bubbling one
+        # at its sender: say it comes from here.
+        message.set_sender(self)
+        self.post_message(message)

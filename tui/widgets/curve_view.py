@@ -1,0 +1,80 @@
+"""What a regression model predicts: the fitted curve over the training points (`curve`), or
+actual vs predicted values over validation samples (`forecast`)."""
+
+from __future__ import annotations
+
+from textual_plotext import PlotextPlot
+
+from tui.state import RunState, is_number
+from tui.widgets.loss_chart import TRAIN_COLOR, VAL_COLOR, Curve, drawable
+
+POINT_COLOR = (150, 150, 160)
+
+
+class CurveView(PlotextPlot):
+    """A `curve` or `forecast` snapshot; `drawn` holds what is on screen (label -> (x, y))."""
+
+    DEFAULT_CSS = """
+    CurveView {
+        min-height: 6;
+    }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.snapshot: dict | None = None
+        self.drawn: dict[str, Curve] = {}
+        self.replot()  # the empty chart says what it waits for
+
+    def update_from(self, state: RunState) -> None:
+        """Show the state's latest curve (or forecast) snapshot, if it is new."""
+        self.set_snapshot(state.snapshots.get("curve") or state.snapshots.get("forecast"))
+
+    def set_snapshot(self, snapshot: dict | None) -> None:
+        """Show one snapshot event; the same object again costs nothing."""
+        if snapshot is self.snapshot:
+            return
+        self.snapshot = snapshot
+        self.replot()
+
+    def replot(self) -> None:
+        """Clear, plot the current snapshot, refresh."""
+        plt = self.plt
+        plt.clear_figure()
+        self.drawn = {}
+        snapshot = self.snapshot or {}
+        if snapshot.get("view") == "forecast":
+            self._forecast(snapshot)
+        elif snapshot.get("view") == "curve":
+            self._curve(snapshot)
+        else:
+            plt.title("waiting for the first snapshot")
+        self.refresh()
+
+    def _curve(self, snapshot: dict) -> None:
+        points = snapshot.get("points") or {}
+        data = drawable(points.get("x") or [], points.get("y") or [])
+        model = drawable(snapshot.get("x") or [], snapshot.get("prediction") or [])
+        if data[0]:
+            self.plt.scatter(*data, label="training data", color=POINT_COLOR, marker="dot")
+            self.drawn["training data"] = data
+        if model[0]:
+            self.plt.plot(*model, label="model", color=VAL_COLOR)
+            self.drawn["model"] = model
+        self.plt.title(f"model vs training data{self._epoch(snapshot)}")
+        self.plt.xlabel("x")
+
+    def _forecast(self, snapshot: dict) -> None:
+        for label, key, color in (("actual", "actual", TRAIN_COLOR), ("predicted", "prediction", VAL_COLOR)):
+            values = snapshot.get(key) or []
+            curve = drawable(range(len(values)), values)
+            if curve[0]:
+                self.plt.plot(*curve, label=label, color=color)
+                self.drawn[label] = curve
+        self.plt.title(f"actual vs predicted (validation samples){self._epoch(snapshot)}")
+        self.plt.xlabel("sample")
+
+    @staticmethod
+    def _epoch(snapshot: dict) -> str:
+        epoch = snapshot.get("epoch")
+        return f" · epoch {epoch}" if is_number(epoch) else ""

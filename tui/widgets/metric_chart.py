@@ -1,0 +1,97 @@
+"""The task's metric per epoch (accuracy, R² or reconstruction error), train vs validation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+from tui.state import METRIC_LABELS, RunState
+from tui.widgets.loss_chart import (
+    GHOST_TRAIN_COLOR,
+    GHOST_VAL_COLOR,
+    TRAIN_COLOR,
+    VAL_COLOR,
+    Curve,
+    drawable,
+    epoch_ticks,
+    ghost_label,
+)
+
+# R² is unbounded below (a fresh network easily scores -50); clipping keeps the useful range readable.
+R2_FLOOR = -1.0
+
+
+class MetricChart(PlotextPlot):
+    """Train vs validation metric; accuracy in percent. `drawn` holds what is on screen."""
+
+    DEFAULT_CSS = """
+    MetricChart {
+        min-height: 6;
+    }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._state: RunState | None = None
+        self._ghosts: list[RunState] = []
+        self._drawn_key: tuple | None = None
+        self.drawn: dict[str, Curve] = {}
+        self.clipped = False
+        self.replot()  # the empty chart says what it waits for
+
+    def update_from(self, state: RunState, ghosts: Sequence[RunState] = ()) -> None:
+        """Redraw if the run (or a ghost) changed since the last call."""
+        key = (id(state), state.version, tuple((id(g), g.version) for g in ghosts))
+        if key == self._drawn_key:
+            return
+        self._drawn_key = key
+        self._state, self._ghosts = state, list(ghosts)
+        self.replot()
+
+    @property
+    def metric(self) -> str:
+        return self._state.metric if self._state is not None else "accuracy"
+
+    def _curve(self, state: RunState, split: str) -> Curve:
+        xs, ys = drawable(*state.series[f"{split}_{self.metric}"].points())
+        if self.metric == "accuracy":
+            ys = [100 * y for y in ys]
+        elif self.metric == "r2" and any(y < R2_FLOOR for y in ys):
+            ys = [max(y, R2_FLOOR) for y in ys]
+            self.clipped = True
+        return xs, ys
+
+    def replot(self) -> None:
+        """Clear, plot the current data, refresh."""
+        plt = self.plt
+        plt.clear_figure()
+        self.drawn, self.clipped = {}, False
+        curves: list[tuple[str, RunState, str, tuple[int, int, int]]] = []
+        for index, ghost in enumerate(self._ghosts):
+            # Only ghosts of the same task share the metric; labels match the loss chart's numbering.
+            if ghost.metric == self.metric:
+                label_train, label_val = (ghost_label(s, index, len(self._ghosts)) for s in ("train", "val"))
+                curves += [(label_train, ghost, "train", GHOST_TRAIN_COLOR), (label_val, ghost, "val", GHOST_VAL_COLOR)]
+        if self._state is not None:
+            curves += [("train", self._state, "train", TRAIN_COLOR), ("val", self._state, "val", VAL_COLOR)]
+        for label, state, split, color in curves:
+            xs, ys = self._curve(state, split)
+            if xs:
+                plt.plot(xs, ys, label=label, color=color)
+                self.drawn[label] = (xs, ys)
+        if ticks := epoch_ticks([x for xs, _ in self.drawn.values() for x in xs]):
+            plt.xticks(ticks)
+        plt.title(self._title())
+        plt.xlabel("epoch")
+        self.refresh()
+
+    def _title(self) -> str:
+        title = METRIC_LABELS.get(self.metric, self.metric)
+        if self.metric == "accuracy":
+            title += " (%)"
+        elif self.metric == "recon_error":
+            title += " (lower is better)"
+        if self.clipped:
+            title += f" (clipped at {R2_FLOOR:g})"
+        return title if self.drawn else f"{title}: waiting for the first epoch"

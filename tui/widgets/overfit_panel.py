@@ -1,0 +1,148 @@
+"""The generalization gap over epochs and the diagnosis in words: best epoch, onset of
+overfitting, what early stopping would have done, and the verdict with advice."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from tui.state import RunState, is_number
+from tui.widgets.loss_chart import VAL_COLOR, Curve, drawable, epoch_ticks
+
+ZERO_COLOR = (120, 120, 120)
+VERDICT_CLASSES = {
+    "overfitting": "-overfitting",
+    "underfitting": "-underfitting",
+    "good fit": "-good-fit",
+    "diverged": "-diverged",
+}
+
+
+def _epoch(value) -> str:
+    return f"{value:g}" if is_number(value) else "?"
+
+
+class OverfitPanel(Widget):
+    """Gap chart on top, the diagnosis underneath; the verdict line carries a -<verdict> class."""
+
+    DEFAULT_CSS = """
+    OverfitPanel {
+        height: 1fr;
+        layout: vertical;
+    }
+    OverfitPanel > #gap-chart {
+        height: 1fr;
+        min-height: 5;
+    }
+    OverfitPanel > #facts, OverfitPanel > #verdict {
+        height: auto;
+        padding: 0 1;
+    }
+    OverfitPanel > #verdict.-overfitting { color: $warning; }
+    OverfitPanel > #verdict.-underfitting { color: $warning; }
+    OverfitPanel > #verdict.-good-fit { color: $success; }
+    OverfitPanel > #verdict.-diverged { color: $error; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._drawn_key: tuple | None = None
+        self.gap: Curve = ([], [])
+        self.verdict: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="gap-chart")
+        yield Static("no diagnosis yet: it arrives with the first snapshot", id="facts")
+        yield Static("", id="verdict")
+
+    def update_from(self, state: RunState) -> None:
+        """Redraw the gap and the diagnosis if the run changed since the last call."""
+        key = (id(state), state.version)
+        if key == self._drawn_key:
+            return
+        self._drawn_key = key
+        self.replot(state)
+        self._describe(state)
+
+    def replot(self, state: RunState) -> None:
+        """Clear, plot the gap with a zero line, refresh."""
+        xs, ys = state.series["gap"].points()
+        if not xs and state.diagnosis:  # e.g. a run rebuilt from a diagnosis alone
+            pairs = state.diagnosis.get("generalization_gap") or []
+            xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
+        self.gap = drawable(xs, ys)
+        chart = self.query_one("#gap-chart", PlotextPlot)
+        plt = chart.plt
+        plt.clear_figure()
+        if self.gap[0]:
+            plt.plot(*self.gap, color=VAL_COLOR, label="val − train")
+            plt.hline(0, color=ZERO_COLOR)
+            plt.xticks(epoch_ticks(self.gap[0]))
+            plt.title("generalization gap (val − train loss)")
+        else:
+            plt.title("generalization gap: waiting for validation loss")
+        plt.xlabel("epoch")
+        chart.refresh()
+
+    def _describe(self, state: RunState) -> None:
+        diagnosis = state.diagnosis or {}
+        latest = state.last_epoch or {}
+        final = bool(diagnosis.get("final"))
+        best, best_loss = (
+            diagnosis.get("best_epoch", latest.get("best_epoch")),
+            diagnosis.get("best_val_loss", latest.get("best_val_loss")),
+        )
+        facts = Text()
+        if is_number(best):
+            facts.append(f"best epoch {_epoch(best)}", style="bold")
+            if is_number(best_loss):
+                facts.append(f" · best val loss {best_loss:.4g}")
+        else:
+            facts.append("no validation loss yet")
+        if is_number(diagnosis.get("final_gap")):
+            facts.append(f" · gap now {diagnosis['final_gap']:+.3g}")
+        if diagnosis:
+            onset = diagnosis.get("overfitting_epoch")
+            facts.append("\n")
+            if is_number(onset):
+                facts.append(f"overfitting began at epoch {_epoch(onset)}", style="bold")
+            else:
+                facts.append("no sign of overfitting" + ("" if final else " yet"))
+            facts.append("\n" + self._early_stopping(diagnosis, final))
+        self.query_one("#facts", Static).update(facts)
+        self._show_verdict(diagnosis, final)
+
+    @staticmethod
+    def _early_stopping(diagnosis: dict, final: bool) -> str:
+        patience = diagnosis.get("patience")
+        rule = f"early stopping (patience {patience})" if is_number(patience) else "early stopping"
+        stop = diagnosis.get("early_stopping")
+        if not stop:
+            return f"{rule} would not have stopped" + ("" if final else " yet")
+        return (
+            f"{rule} would have stopped at epoch {_epoch(stop.get('stop_epoch'))} "
+            f"and kept the weights of epoch {_epoch(stop.get('best_epoch'))}"
+        )
+
+    def _show_verdict(self, diagnosis: dict, final: bool) -> None:
+        verdict_box = self.query_one("#verdict", Static)
+        verdict_box.remove_class(*VERDICT_CLASSES.values())
+        self.verdict = diagnosis.get("verdict")
+        if not self.verdict:
+            verdict_box.update("")
+            return
+        if self.verdict in VERDICT_CLASSES:
+            verdict_box.add_class(VERDICT_CLASSES[self.verdict])
+        text = Text()
+        so_far = (
+            "" if final else f" (so far, epoch {_epoch(diagnosis['epoch'])})" if "epoch" in diagnosis else " (so far)"
+        )
+        text.append(f"verdict{so_far}: {self.verdict}", style="bold")
+        if diagnosis.get("explanation"):
+            text.append(f" — {diagnosis['explanation']}")
+        if diagnosis.get("advice"):
+            text.append(f"\nadvice: {diagnosis['advice']}", style="italic")
+        verdict_box.update(text)

@@ -1,0 +1,146 @@
+"""What a configuration will do before it runs: the splits, the batch arithmetic, what happens
+to the last partial batch, the model's size and layers, the loss and the device."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.state import RunState, is_number
+
+
+def _count(value) -> str:
+    return f"{value:,}" if is_number(value) else "?"
+
+
+def batch_arithmetic(plan: dict) -> str:
+    """'⌈1000 / 20⌉ = 50 iterations per epoch × 10 epochs = 500 updates', with the engine's numbers."""
+    n_train, batch = plan.get("n_train"), plan.get("batch_size")
+    iterations, epochs, updates = plan.get("iterations_per_epoch"), plan.get("epochs"), plan.get("total_updates")
+    if is_number(n_train) and is_number(batch) and batch > 0:
+        # The engine decides whether a partial last batch counts; show the rounding that matches it.
+        if iterations == math.ceil(n_train / batch):
+            division = f"⌈{n_train:,} / {batch:,}⌉ = "
+        elif iterations == n_train // batch:
+            division = f"⌊{n_train:,} / {batch:,}⌋ = "
+        else:
+            division = f"{n_train:,} / {batch:,} → "
+    else:
+        division = ""
+    folds = f" × {plan['k_folds']} folds" if is_number(plan.get("k_folds")) and plan["k_folds"] > 1 else ""
+    return f"{division}{_count(iterations)} iterations per epoch × {_count(epochs)} epochs{folds} = {_count(updates)} updates"
+
+
+def sentence(text: str) -> str:
+    """The engine's clause as a sentence: capital first letter, full stop."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def layers_table(model: dict) -> Table:
+    """The model's layers: name, type, output shape, parameters."""
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    table.add_column("layer", no_wrap=True, overflow="ellipsis", max_width=20)
+    table.add_column("type", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("output", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    for layer in model.get("layers") or []:
+        shape = layer.get("output_shape")
+        shown = "×".join(str(d) for d in shape) if isinstance(shape, list) else str(shape or "")
+        table.add_row(str(layer.get("name", "")), str(layer.get("type", "")), shown, _count(layer.get("params")))
+    return table
+
+
+class PlanPanel(Static):
+    """`show_plan(plan)`, `show_pending()` or `show_error(message)` (which sets class -error)."""
+
+    DEFAULT_CSS = """
+    PlanPanel {
+        height: auto;
+        padding: 0 1;
+    }
+    PlanPanel.-error { color: $error; }
+    PlanPanel.-pending { color: $text-muted; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("no plan yet", name=name, id=id, classes=classes)
+        self.plan: dict | None = None
+
+    def update_from(self, state: RunState) -> None:
+        """Show the run's plan, if it changed."""
+        if state.plan is not None and state.plan is not self.plan:
+            self.show_plan(state.plan)
+
+    def show_pending(self) -> None:
+        """Say that the engine is planning (a plan request is in flight)."""
+        self.plan = None
+        self._set_state_class("-pending")
+        self.update("computing plan…")
+
+    def show_error(self, message: str) -> None:
+        """One sentence saying what is wrong with the configuration, instead of a plan."""
+        self.plan = None
+        self._set_state_class("-error")
+        self.update(Text(message))
+
+    def show_plan(self, plan: dict) -> None:
+        """Show a `plan` event (from a run, or the answer to a plan request)."""
+        self.plan = plan
+        self._set_state_class("")
+        self.update(self._render_plan(plan))
+
+    def _set_state_class(self, cls: str) -> None:
+        self.remove_class("-error", "-pending")
+        if cls:
+            self.add_class(cls)
+
+    def on_resize(self) -> None:
+        # Whether the layers table fits depends on the size, so re-decide it.
+        if self.plan is not None and not self.has_class("-error") and not self.has_class("-pending"):
+            self.update(self._render_plan(self.plan))
+
+    def _render_plan(self, plan: dict) -> RenderableType:
+        lines = Text()
+        lines.append(f"{plan.get('name') or 'experiment'}", style="bold")
+        lines.append(f"  {plan.get('task', '?')} on {plan.get('dataset', '?')} with {plan.get('architecture', '?')}\n")
+        lines.append(
+            f"data: {_count(plan.get('n_train'))} train · {_count(plan.get('n_val'))} val · {_count(plan.get('n_test'))} test"
+        )
+        if is_number(plan.get("k_folds")) and plan["k_folds"] > 1:
+            lines.append(f" · {plan['k_folds']}-fold cross-validation")
+        lines.append("\nbatches: ")
+        lines.append(batch_arithmetic(plan), style="bold")
+        if plan.get("last_batch"):
+            lines.append(f"\n{sentence(str(plan['last_batch']))}", style="italic")
+        model = plan.get("model") or {}
+        lines.append(f"\nmodel: {_count(plan.get('params', model.get('total_params')))} parameters")
+        if is_number(model.get("trainable_params")) and model["trainable_params"] != plan.get("params"):
+            lines.append(f" ({_count(model['trainable_params'])} trainable)")
+        loss = plan.get("loss") or "?"
+        lines.append(f"\nloss: {loss}" + (f" — {plan['loss_description']}" if plan.get("loss_description") else ""))
+        optimizer = plan.get("optimizer")
+        if optimizer:
+            lines.append(
+                f"\noptimizer: {optimizer if isinstance(optimizer, str) else ', '.join(f'{k} {v}' for k, v in optimizer.items())}"
+            )
+        lines.append(f"\ndevice: {plan.get('device', '?')}")
+        if plan.get("precision"):
+            lines.append(f" · {plan['precision']}")
+        if is_number(plan.get("threads")):
+            lines.append(f" · {plan['threads']} CPU thread{'' if plan['threads'] == 1 else 's'}")
+        if not model.get("layers") or not self._room_for(len(model["layers"]) + 2, lines):
+            return lines
+        return Group(lines, Text(""), layers_table(model))
+
+    def _room_for(self, table_lines: int, summary: Text) -> bool:
+        """The layers table is shown when the panel may grow (auto height) or has the lines to spare."""
+        height = self.styles.height
+        if height is None or height.is_auto or not self.size.height:
+            return True
+        used = len(summary.wrap(self.app.console, max(1, self.size.width)))
+        return self.size.height >= used + table_lines + 1

@@ -1,0 +1,111 @@
+"""One glance at a run: name, device, status, progress through the epochs, speed and ETA."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.state import RunState, is_number
+
+STATUS_TEXT = {
+    "idle": ("○ idle", "-idle"),
+    "running": ("● running", "-running"),
+    "paused": ("‖ paused", "-paused"),
+    "completed": ("✓ completed", "-completed"),
+    "early_stopped": ("✓ early stopped", "-completed"),
+    "stopped": ("■ stopped", "-stopped"),
+    "diverged": ("✗ diverged", "-diverged"),
+    "failed": ("✗ failed", "-failed"),
+    "crashed": ("✗ crashed", "-crashed"),
+}
+STATUS_CLASSES = sorted({cls for _, cls in STATUS_TEXT.values()})
+
+
+def duration(seconds) -> str:
+    """m:ss, or XhYYm past an hour."""
+    if not is_number(seconds) or seconds < 0:
+        return "—"
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def rate(samples_per_s) -> str:
+    if not is_number(samples_per_s):
+        return "—"
+    return f"{samples_per_s / 1000:.1f}k" if samples_per_s >= 1000 else f"{samples_per_s:.0f}"
+
+
+def device_label(state: RunState) -> str:
+    """The GPU's name when there is one, else the device the plan says."""
+    hello, plan = state.hello or {}, state.plan or {}
+    device = plan.get("device") or hello.get("device") or "?"
+    name = hello.get("device_name")
+    return f"{device} · {name}" if name and name != device and not str(device).startswith("cpu") else str(device)
+
+
+class RunHeader(Static):
+    """Two lines: name, status, device; then the epoch progress bar with speed and ETA.
+
+    The status sets one state class: -idle, -running, -paused, -completed, -stopped,
+    -diverged, -failed or -crashed (pausing is the app's knowledge, so it is passed in).
+    """
+
+    DEFAULT_CSS = """
+    RunHeader {
+        height: auto;
+        padding: 0 1;
+    }
+    RunHeader.-running { border-left: wide $success; }
+    RunHeader.-paused { border-left: wide $warning; }
+    RunHeader.-diverged, RunHeader.-failed, RunHeader.-crashed { border-left: wide $error; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("", name=name, id=id, classes=classes)
+        self._drawn_key: tuple | None = None
+        self.status = "idle"
+
+    def update_from(self, state: RunState, paused: bool = False) -> None:
+        """Redraw if the run changed since the last call (or pausing changed)."""
+        key = (id(state), state.version, paused)
+        if key == self._drawn_key:
+            return
+        self._drawn_key = key
+        self.status = "paused" if paused and not state.finished else state.status
+        label, cls = STATUS_TEXT.get(self.status, (self.status, "-idle"))
+        self.remove_class(*STATUS_CLASSES)
+        self.add_class(cls)
+        self.update(self._render_state(state, label))
+
+    def _render_state(self, state: RunState, label: str) -> Group:
+        title = Text()
+        title.append(state.name or "unnamed run", style="bold")
+        title.append(f"  {label}", style=self._status_style())
+        title.append(f"  on {device_label(state)}", style="dim")
+        epoch = state.last_epoch or {}
+        done, total = state.epochs_done, state.epochs_total
+        progress = Table.grid(padding=(0, 1), expand=True)
+        progress.add_column(ratio=1)
+        progress.add_column(no_wrap=True)
+        counts = f"epoch {done}/{total or '?'}"
+        if int((state.plan or {}).get("k_folds") or 1) > 1:
+            counts += f" · fold {len(state.folds) + (0 if state.finished else 1)}/{state.plan['k_folds']}"
+        counts += f" · {rate(epoch.get('samples_per_s'))} samples/s"
+        counts += " · done" if state.finished else f" · ETA {duration(epoch.get('eta_s'))}"
+        bar = ProgressBar(
+            total=max(total, 1),
+            completed=min(done, total) if total else 0,
+            complete_style="green" if state.status != "diverged" else "red",
+        )
+        progress.add_row(bar, counts)
+        return Group(title, progress)
+
+    def _status_style(self) -> str:
+        if self.status in ("diverged", "failed", "crashed"):
+            return "bold red"
+        if self.status in ("paused", "stopped"):
+            return "bold yellow"
+        return "bold green" if self.status != "idle" else "dim"
