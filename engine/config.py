@@ -44,7 +44,7 @@ class ConfigError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True, strict=True)
 
 
 class DataConfig(_Section):
@@ -63,7 +63,7 @@ class DataConfig(_Section):
     """Sequence length: the input window for sine_forecast, the lag to remember for memory."""
     path: str | None = None
     """Directory holding the IDX files (mnist, fashion_mnist), raw or .gz."""
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**32)
     """Seed for generating and splitting the data (the same seed gives the same split)."""
     train: float = Field(0.6, gt=0, lt=1)
     """Fraction of the samples used to fit the weights."""
@@ -156,7 +156,7 @@ class TrainingConfig(_Section):
         raise ValueError(f'training.batch_size = {value!r} is not valid; allowed: a whole number from 1 up, or "full"')
     drop_last: bool = False
     """Drop the last, smaller batch of each epoch instead of training on it."""
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**32)
     """Seed for weights, shuffling, dropout and augmentation."""
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     """Where to train: auto picks cuda, then mps, then cpu."""

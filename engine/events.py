@@ -37,14 +37,14 @@ RUN_STATUSES = ("running", "completed", "stopped", "early_stopped", "diverged", 
 STEP_FLUSH_INTERVAL_S = 0.05
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """Replace non-finite floats by None, recursively."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 
@@ -53,7 +53,7 @@ def encode(event: dict) -> str:
     try:
         return json.dumps(event, allow_nan=False, separators=(",", ":"))
     except ValueError:
-        return json.dumps(_finite(event), allow_nan=False, separators=(",", ":"))
+        return json.dumps(finite(event), allow_nan=False, separators=(",", ":"))
 
 
 def decode(line: str) -> dict:

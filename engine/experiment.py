@@ -315,6 +315,7 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
         "normalizer": main["normalizer"],
         "hint": DIVERGED_HINT if status == "diverged" else None,
     }
+    writer.record(status, summary)
     emitter.emit(
         "done",
         status=status,
@@ -326,7 +327,7 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
         verdict=diagnosis["verdict"],
         hint=summary["hint"],
     )
-    writer.finish(status, summary)
+    writer.close()
     return summary
 
 

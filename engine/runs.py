@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from engine.events import finite
+
 DEFAULT_ROOT = Path("runs")
 
 
@@ -32,11 +34,15 @@ def runs_root(root: str | Path | None = None) -> Path:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a reader sees the old file or the new one, never half of one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, allow_nan=False, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(finite(data), f, indent=2, allow_nan=False, default=str)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _process_alive(pid: int) -> bool:
@@ -79,10 +85,17 @@ class RunWriter:
             {"status": status, "pid": os.getpid(), "host": socket.gethostname(), "updated": time.time()},
         )
 
-    def finish(self, status: str, summary: dict) -> None:
+    def record(self, status: str, summary: dict) -> None:
+        """Write the summary and the final status (before `done` is sent, so a reader of `done` finds them)."""
         write_json_atomic(self.path / "summary.json", summary)
         self.set_status(status)
+
+    def close(self) -> None:
         self.events.close()
+
+    def finish(self, status: str, summary: dict) -> None:
+        self.record(status, summary)
+        self.close()
 
 
 @dataclass

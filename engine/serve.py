@@ -104,6 +104,8 @@ class Server:
     def run_jobs(self) -> None:
         while (request := self.jobs.get()) is not None and not self.quitting:
             self.control.reset()
+            if self.quitting:  # quit arrived between the check and the reset: its stop was erased
+                break
             try:
                 config = validate(request.get("config") or {})
                 experiment.run(config, self.emitter, self.control, self.runs_dir)

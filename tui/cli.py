@@ -170,7 +170,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnplay", description="A neural-network playground for the terminal, on real PyTorch.")
     parser.add_argument("--runs", default=None, help="runs directory (default ./runs, or $NNPLAY_RUNS)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", description="with no command, nnplay opens the explorer app")
     p = sub.add_parser("run", help="train a preset or TOML experiment headless")
     p.add_argument("preset", metavar="PRESET_OR_FILE")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. training.epochs=20")
@@ -196,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(highlight=False)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        from tui.app import main as app_main  # the explorer: Textual, no torch in this process
+
+        return app_main(args.runs)
     try:
         return COMMANDS[args.command](args, console)
     except (ConfigError, UsageError, FileNotFoundError, ValueError) as exc:

@@ -15,7 +15,18 @@ from sklearn import datasets
 from engine.config import ConfigError
 
 DIGIT_NAMES = [str(d) for d in range(10)]
-FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_NAMES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 CLASS_NAMES = {"digits": DIGIT_NAMES, "mnist": DIGIT_NAMES, "fashion_mnist": FASHION_NAMES}
 
 IDX_SIDE = 28
@@ -42,7 +53,9 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         # gzip raises BadGzipFile (an OSError) for a wrong header and EOFError when cut short.
-        raise ConfigError(f"{path} could not be read as {'gzip' if path.suffix == '.gz' else 'a file'}: {exc}") from None
+        raise ConfigError(
+            f"{path} could not be read as {'gzip' if path.suffix == '.gz' else 'a file'}: {exc}"
+        ) from None
     header = 4 + 4 * ndim
     if len(raw) < header or raw[:2] != b"\x00\x00" or raw[2] != _UBYTE or raw[3] != ndim:
         magic = raw[:4].hex() if len(raw) >= 4 else "missing"

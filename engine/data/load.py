@@ -47,7 +47,9 @@ def _subsample(n_available: int, config: ExperimentConfig, rng: np.random.Genera
     if n is None:
         return None
     if n > n_available:
-        raise ConfigError(f"data.n_samples = {n} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}")
+        raise ConfigError(
+            f"data.n_samples = {n} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}"
+        )
     return rng.choice(n_available, size=n, replace=False)
 
 

@@ -17,7 +17,9 @@ def _permutation(n: int, seed: int) -> torch.Tensor:
     return torch.randperm(n, generator=generator)
 
 
-def split_indices(n: int, train: float, val: float, test: float, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def split_indices(
+    n: int, train: float, val: float, test: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Shuffle range(n) with `seed` and cut it into train, val and test indices.
 
     Sizes are exactly `engine.config.split_sizes(n, train, val, test)`. For k-fold cross-validation

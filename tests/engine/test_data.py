@@ -334,7 +334,8 @@ def test_target_scaler_standardizes_and_inverts() -> None:
     y = torch.randn(300, 1) * 50 + 150
     scaler = TargetScaler().fit(y[:200])
     z = scaler.apply(y[:200])
-    assert z.mean().item() == pytest.approx(0.0, abs=1e-5) and z.std(correction=0).item() == pytest.approx(1.0, abs=1e-5)
+    assert z.mean().item() == pytest.approx(0.0, abs=1e-5)
+    assert z.std(correction=0).item() == pytest.approx(1.0, abs=1e-5)
     assert scaler.std == pytest.approx(y[:200].std(correction=0).item(), rel=1e-5)
     assert torch.allclose(scaler.invert(scaler.apply(y)), y, atol=1e-3)
     restored = TargetScaler.from_state(json.loads(json.dumps(scaler.state_dict())))
@@ -361,7 +362,8 @@ def test_shift_moves_each_image_by_its_own_offset_with_zero_fill() -> None:
     assert out.shape == images.shape
     offsets = []
     for image, moved in zip(images, out, strict=True):
-        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if torch.equal(moved, _shifted(image, dy, dx))]
+        offsets_in_range = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)]
+        matches = [(dy, dx) for dy, dx in offsets_in_range if torch.equal(moved, _shifted(image, dy, dx))]
         assert len(matches) == 1
         offsets.append(matches[0])
     assert len(set(offsets)) > 5  # offsets vary per sample

@@ -386,10 +386,16 @@ def test_write_json_atomic_leaves_no_temp_files(tmp_path):
 def test_write_json_atomic_failure_keeps_the_old_file_and_no_temp_file(tmp_path):
     target = tmp_path / "summary.json"
     write_json_atomic(target, {"status": "completed"})
-    with pytest.raises(ValueError):
-        write_json_atomic(target, {"status": "diverged", "loss": float("nan")})
+    with pytest.raises(TypeError):  # JSON keys must be strings
+        write_json_atomic(target, {"status": "diverged", (1, 2): "not a JSON key"})
     assert json.loads(target.read_text()) == {"status": "completed"}
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_write_json_atomic_writes_non_finite_numbers_as_null(tmp_path):
+    target = tmp_path / "summary.json"
+    write_json_atomic(target, {"loss": float("nan"), "history": [1.0, float("inf")]})
+    assert json.loads(target.read_text()) == {"loss": None, "history": [1.0, None]}
 
 
 def test_load_run_rejects_a_directory_that_is_not_a_run(tmp_path):

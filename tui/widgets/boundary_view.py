@@ -7,6 +7,7 @@ background = lower cell). Rendering is line-based and cached per size and snapsh
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 from rich.color import Color
@@ -35,6 +36,7 @@ UNSURE: RGB = (48, 48, 54)  # where regions fade to when the model cannot tell c
 LEVELS = 6  # confidence / value levels; few levels keep the style cache small and bands visible
 LOW, MID, HIGH = (50, 110, 230), (215, 215, 215), (235, 80, 40)  # diverging colormap for surfaces
 HALF, DOT = "▀", "●"
+POINT_SHARE = 5  # at most one cell in this many shows a training point
 
 
 def blend(a: RGB, b: RGB, t: float) -> RGB:
@@ -46,6 +48,7 @@ def class_color(label: int) -> RGB:
     return PALETTE[int(label) % len(PALETTE)]
 
 
+@lru_cache(maxsize=1024)
 def region_color(label: int, level: int) -> RGB:
     """The class colour, faded towards grey at low confidence and never as strong as a point."""
     return blend(UNSURE, class_color(label), 0.15 + 0.45 * level / (LEVELS - 1))
@@ -96,6 +99,9 @@ class BoundaryView(Widget):
             self._prepare_surface(snapshot)
         elif snapshot:
             self._prepare_boundary(snapshot)
+        if self._cells:  # a ragged grid would index past a short row while rendering
+            cols = max(len(row) for row in self._cells)
+            self._cells = [row + [UNSURE] * (cols - len(row)) for row in self._cells]
         self._strips_key = None
         self.refresh()
 
@@ -173,7 +179,9 @@ class BoundaryView(Widget):
             grid_rows - 1 - min(grid_rows - 1, int((r + 0.5) * grid_rows / pixel_rows)) for r in range(pixel_rows)
         ]
         dots: dict[tuple[int, int], tuple[RGB, int]] = {}
-        for gx, gy, color in self._points:
+        # Points may cover at most a fifth of the cells, so the regions underneath stay readable.
+        stride = math.ceil(len(self._points) / max(1, width * text_rows // POINT_SHARE))
+        for gx, gy, color in self._points[:: max(1, stride)]:
             col = min(width - 1, max(0, round((gx + 0.5) * width / grid_cols - 0.5)))
             pixel = pixel_rows - 1 - min(pixel_rows - 1, max(0, round((gy + 0.5) * pixel_rows / grid_rows - 0.5)))
             dots[(pixel // 2, col)] = (color, pixel)

@@ -2,53 +2,80 @@
 
 from __future__ import annotations
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
 from tui.state import RunState, is_number
 
-MAX_NAME = 8  # columns stay narrow enough for ten classes at 80 columns
+MAX_NAME = 10
 
 
 def short(name: str, limit: int = MAX_NAME) -> str:
     """A class name cut to `limit` characters, with an ellipsis when it was cut."""
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    return name if len(name) <= limit else name[: max(1, limit - 1)] + "…"
 
 
-def confusion_table(matrix: list[list], class_names: list[str]) -> Table:
-    """Rows are true classes, columns predicted; diagonal green, mistakes shaded red by count."""
+def mistake_style(count: int, worst: int) -> str:
+    """Mistakes shaded red by how common they are, so the worst confusion stands out."""
+    if not count or not worst:
+        return "dim"
+    strength = count / worst
+    fade = round(30 * (1 - strength))
+    return f"white on rgb({round(60 + 140 * strength)},{fade},{fade})"
+
+
+def confusion_table(matrix: list[list], class_names: list[str], width: int = 80) -> Table:
+    """Rows are true classes, columns predicted, recall at each row's end; fitted to `width` cells.
+
+    Class names head the columns when they fit; otherwise columns are numbered and each row
+    names its class as "3 Dress", so ten classes still fit in 40 columns.
+    """
     k = len(matrix)
-    names = [
-        short(str(class_names[i]) if i < len(class_names) else str(i), MAX_NAME if k <= 6 else 5) for i in range(k)
-    ]
-    counts = [[int(v) if is_number(v) else 0 for v in row] for row in matrix]
+    names = [str(class_names[i]) if i < len(class_names) else str(i) for i in range(k)]
+    counts = [[int(v) if is_number(v) else 0 for v in row[:k]] for row in matrix]
     worst = max([counts[i][j] for i in range(k) for j in range(len(counts[i])) if i != j] or [0])
-    table = Table(title="confusion (validation)", title_justify="left", box=None, padding=(0, 1), pad_edge=False)
-    table.add_column("true \\ pred", style="bold", no_wrap=True)
-    for name in names:
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("recall", justify="right", no_wrap=True, style="italic")
+    digits = max([len(str(v)) for row in counts for v in row] or [1])
+    cell = max(digits, min(MAX_NAME if k <= 6 else 5, max(len(n) for n in names)))
+    label = min(MAX_NAME, max(len(n) for n in names))
+    numbered = label + k * (cell + 1) + len(" recall") > width  # names do not fit: number the columns
+    recall_header = "rec" if numbered else "recall"
+    if numbered:
+        cell = max(digits, len(str(k - 1)))
+        label = max(1, min(MAX_NAME + 3, width - k * (cell + 1) - len(" 100%")))
+        # Too narrow for "0 T…" to say anything: the number alone.
+        row_labels = [short(f"{i} {n}", label) if label >= 5 else str(i) for i, n in enumerate(names)]
+        headers = [str(i) for i in range(k)]
+    else:
+        row_labels = [short(n, label) for n in names]
+        headers = [short(n, cell) for n in names]
+    title = "confusion (validation): rows are true classes, columns predicted"
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 0, 0, 1), pad_edge=False)
+    table.add_column("", style="bold", no_wrap=True, overflow="ellipsis")
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True, min_width=cell)
+    table.add_column(recall_header, justify="right", no_wrap=True, style="italic", min_width=4)
     for i, row in enumerate(counts):
-        cells: list[Text] = []
-        for j, count in enumerate(row):
-            if i == j:
-                style = "bold green"
-            elif count and worst:
-                # Shade mistakes by how common they are, so the worst confusion stands out.
-                strength = count / worst
-                style = f"white on rgb({round(60 + 140 * strength)},{round(30 * (1 - strength))},{round(30 * (1 - strength))})"
-            else:
-                style = "dim"
-            cells.append(Text(str(count), style=style))
+        cells = [Text(str(n), style="bold green" if i == j else mistake_style(n, worst)) for j, n in enumerate(row)]
         total = sum(row)
         recall = f"{row[i] / total:.0%}" if total and i < len(row) else "—"
-        table.add_row(names[i], *cells, recall)
+        table.add_row(row_labels[i], *cells, recall)
     return table
 
 
+class ConfusionMatrix:
+    """A Rich renderable that lays the table out for the width it is given."""
+
+    def __init__(self, matrix: list[list], class_names: list[str]) -> None:
+        self.matrix, self.class_names = matrix, class_names
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield confusion_table(self.matrix, self.class_names, options.max_width)
+
+
 class ConfusionView(Static):
-    """A `confusion` snapshot as a table; `counts` holds the matrix last shown."""
+    """A `confusion` snapshot as a table that fits the widget's width."""
 
     DEFAULT_CSS = """
     ConfusionView {
@@ -74,4 +101,4 @@ class ConfusionView(Static):
         if not matrix:
             self.update("waiting for the first snapshot")
             return
-        self.update(confusion_table(matrix, (snapshot or {}).get("class_names") or []))
+        self.update(ConfusionMatrix(matrix, (snapshot or {}).get("class_names") or []))

@@ -76,11 +76,13 @@ def train_series(state: RunState) -> Series:
 
 
 def best_epoch(state: RunState) -> float | None:
-    """The epoch with the lowest validation loss so far, from the latest epoch or the diagnosis."""
-    for source in (state.last_epoch, state.diagnosis):
+    """The epoch with the lowest validation loss so far, from the latest epoch or the diagnosis,
+    on the chart's x axis (which in k-fold mode continues across folds)."""
+    fold_offset = len(state.folds) * int((state.plan or {}).get("epochs") or 0)
+    for source, offset in ((state.last_epoch, fold_offset), (state.diagnosis, 0)):
         value = (source or {}).get("best_epoch")
         if isinstance(value, int | float) and math.isfinite(value):
-            return value
+            return value + offset
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
@@ -35,16 +36,21 @@ class OverfitPanel(Widget):
     }
     OverfitPanel > #gap-chart {
         height: 1fr;
-        min-height: 5;
+        min-height: 6;
     }
-    OverfitPanel > #facts, OverfitPanel > #verdict {
+    /* The words take what they need up to half the panel, and scroll beyond that. */
+    OverfitPanel > #diagnosis {
+        height: auto;
+        max-height: 50%;
+    }
+    OverfitPanel #facts, OverfitPanel #verdict {
         height: auto;
         padding: 0 1;
     }
-    OverfitPanel > #verdict.-overfitting { color: $warning; }
-    OverfitPanel > #verdict.-underfitting { color: $warning; }
-    OverfitPanel > #verdict.-good-fit { color: $success; }
-    OverfitPanel > #verdict.-diverged { color: $error; }
+    OverfitPanel #verdict.-overfitting { color: $warning; }
+    OverfitPanel #verdict.-underfitting { color: $warning; }
+    OverfitPanel #verdict.-good-fit { color: $success; }
+    OverfitPanel #verdict.-diverged { color: $error; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -55,8 +61,9 @@ class OverfitPanel(Widget):
 
     def compose(self) -> ComposeResult:
         yield PlotextPlot(id="gap-chart")
-        yield Static("no diagnosis yet: it arrives with the first snapshot", id="facts")
-        yield Static("", id="verdict")
+        with VerticalScroll(id="diagnosis"):
+            yield Static("no diagnosis yet: it arrives with the first snapshot", id="facts")
+            yield Static("", id="verdict")
 
     def update_from(self, state: RunState) -> None:
         """Redraw the gap and the diagnosis if the run changed since the last call."""
@@ -84,8 +91,7 @@ class OverfitPanel(Widget):
             plt.title("generalization gap (val − train loss)")
         else:
             plt.title("generalization gap: waiting for validation loss")
-        plt.xlabel("epoch")
-        chart.refresh()
+        chart.refresh()  # no x label: a row of plot is worth more than "epoch" under it
 
     def _describe(self, state: RunState) -> None:
         diagnosis = state.diagnosis or {}

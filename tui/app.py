@@ -1,0 +1,198 @@
+"""The nnplay explorer: set up an experiment, watch it train, compare runs, export.
+
+The app composes screens and routes the engine's messages; it never imports torch. One
+engine process (`python -m engine serve`) is started at launch so that torch loads while
+the user is still choosing, answers plans as the form changes, and trains on request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from engine.runs import load_run, runs_root
+from presets import list_presets
+from tui.engine_client import EngineClient
+from tui.report import EXPORT_FORMATS, default_export_path, export
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.setup import SetupScreen
+from tui.state import RunState
+
+MAX_GHOSTS = 1
+
+
+class NNPlayCommands(Provider):
+    """Command palette: presets, export, runs (themes come with Textual's own commands)."""
+
+    def _commands(self):
+        app: NNPlayApp = self.app  # type: ignore[assignment]
+        for preset in list_presets():
+            yield f"Preset: {preset.name}", preset.description, lambda name=preset.name: app.choose_preset(name)
+        yield "Runs: past runs", "Table of recorded runs; compare, open, export", app.action_runs
+        yield "Export the current run", "JSON, CSV, Markdown and an SVG screenshot into the run directory", app.action_export
+        yield "Set-up: new experiment", "Back to the form", app.action_setup
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class NNPlayApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "nnplay"
+    SUB_TITLE = "a neural-network playground"
+    COMMANDS = App.COMMANDS | {NNPlayCommands}
+    BINDINGS = [Binding("f2", "runs", "Runs", show=False)]
+
+    def __init__(self, runs_dir: str | Path | None = None, engine_command: list[str] | None = None) -> None:
+        super().__init__()
+        self.runs_root = runs_root(runs_dir)
+        self.engine = EngineClient(self.runs_root, command=engine_command, id="engine")
+        self.setup_screen = SetupScreen()
+        self.live = RunState()
+        self.ghosts: list[RunState] = []
+        self.paused = False
+        self.hello: dict | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.engine
+
+    def on_mount(self) -> None:
+        self.push_screen(self.setup_screen)
+
+    # Engine messages
+
+    @on(EngineClient.Ready)
+    def _engine_ready(self, message: EngineClient.Ready) -> None:
+        self.hello = message.hello
+        if self.live.hello is None:
+            self.live.hello = message.hello
+            self.live.version += 1
+
+    @on(EngineClient.PlanReady)
+    def _plan_ready(self, message: EngineClient.PlanReady) -> None:
+        self.setup_screen.show_plan(message.plan)
+
+    @on(EngineClient.PlanFailed)
+    def _plan_failed(self, message: EngineClient.PlanFailed) -> None:
+        self.setup_screen.show_error(message.message)
+
+    @on(EngineClient.Event)
+    def _engine_event(self, message: EngineClient.Event) -> None:
+        self.live.ingest(message.event)
+        if self.live.finished:
+            self.paused = False
+
+    @on(EngineClient.Malformed)
+    def _engine_malformed(self, message: EngineClient.Malformed) -> None:
+        self.live.note(f"warning: the engine wrote a line that is not an event, skipped: {message.line[:120]!r}")
+
+    @on(EngineClient.Crashed)
+    def _engine_crashed(self, message: EngineClient.Crashed) -> None:
+        was_running = self.live.status in ("starting", "running")
+        code = "could not start" if message.returncode is None else f"exit code {message.returncode}"
+        if was_running:
+            self.live.status = "crashed"
+            kept = f" Finished epochs are kept in {self.live.run_dir}." if self.live.run_dir else ""
+            self.live.note(f"error: the engine stopped unexpectedly ({code}).{kept}")
+        tail = message.stderr_tail.strip().splitlines()[-3:]
+        for line in tail:
+            self.live.note(f"engine: {line}")
+        self.paused = False
+        self.notify(f"The engine stopped unexpectedly ({code}); a new one is starting.", severity="error", timeout=8)
+        self.engine.restart()
+
+    # What screens ask for
+
+    def request_plan(self, config: dict) -> None:
+        self.engine.request_plan(config)
+
+    def start_run(self, config: dict) -> None:
+        if self.engine.running:
+            self.notify("A run is in progress: stop it (s) before starting another.", severity="warning")
+            return
+        self.live = RunState(name=config.get("name", ""), status="starting", hello=self.hello)
+        self.live.note(f"starting {config.get('name', 'experiment')}" + ("" if self.hello else " (the engine is still loading torch)"))
+        self.paused = False
+        self.engine.start_run(config)
+        if not isinstance(self.screen, DashboardScreen) or not self.screen.live:
+            self.push_screen(DashboardScreen())
+
+    def toggle_pause(self) -> None:
+        if self.paused:
+            self.engine.resume()
+        else:
+            self.engine.pause()
+        self.paused = not self.paused
+        self.live.note("paused" if self.paused else "resumed")
+
+    def stop_run(self) -> None:
+        self.engine.stop()
+        self.paused = False
+        self.live.note("stopping: the run finishes its bookkeeping and keeps every finished epoch")
+
+    def tweak_and_rerun(self, state: RunState) -> None:
+        """Back to the form with the same values; this run stays on the charts as a ghost."""
+        if state.series["val_loss"] or state.series["train_loss"]:
+            self.ghosts = [state, *self.ghosts][:MAX_GHOSTS]
+        self.action_setup()
+        self.notify("Change one setting and press ctrl+r: this run stays on the charts as a ghost.")
+
+    def choose_preset(self, name: str) -> None:
+        self.action_setup()
+        self.setup_screen.load_preset(name)
+
+    def open_recorded(self, path: Path) -> None:
+        from tui.screens.compare import replay
+
+        state, _ = replay(path)
+        self.push_screen(DashboardScreen(state=state))
+
+    def export_files(self, run_dir: Path) -> list[Path]:
+        """JSON, CSV and Markdown reports into the run directory, as `nnplay export` writes them."""
+        record = load_run(run_dir)
+        written = []
+        for fmt in EXPORT_FORMATS:
+            path = default_export_path(record, fmt)
+            path.write_text(export(record, fmt), encoding="utf-8")
+            written.append(path)
+        self.notify(f"exported {', '.join(p.name for p in written)} to {run_dir}")
+        return written
+
+    def export_run(self, state: RunState) -> None:
+        if not state.run_dir or not Path(state.run_dir).is_dir():
+            self.notify("This run has no run directory yet.", severity="warning")
+            return
+        run_dir = Path(state.run_dir)
+        self.export_files(run_dir)
+        self.save_screenshot(filename="dashboard.svg", path=str(run_dir))
+
+    # Actions
+
+    def action_runs(self) -> None:
+        from tui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen())
+
+    def action_setup(self) -> None:
+        while self.screen is not self.setup_screen and len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_export(self) -> None:
+        self.export_run(self.screen.state if isinstance(self.screen, DashboardScreen) else self.live)
+
+
+def main(runs_dir: str | None = None) -> int:
+    NNPlayApp(runs_dir).run()
+    return 0

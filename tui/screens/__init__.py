@@ -1,0 +1,1 @@
+"""The app's screens: set-up, run dashboard, runs, comparison, and small dialogs."""

@@ -1,0 +1,90 @@
+"""Compare recorded runs: their loss curves overlaid and their configs side by side, with the
+settings that differ highlighted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from engine.runs import load_run
+from tui.report import config_of, flatten
+from tui.state import RunState
+from tui.widgets.compare_chart import CompareChart
+
+
+def replay(path: Path) -> tuple[RunState, dict]:
+    """A recorded run as the app's state (its events replayed), and its flattened config."""
+    record = load_run(path)
+    state = RunState()
+    for event in record.events:
+        state.ingest(event)
+    if not state.finished:
+        state.status = record.status
+    return state, flatten(config_of(record))
+
+
+def config_rows(configs: list[dict]) -> list[tuple[str, list, bool]]:
+    """(setting, values per run, differs) for every setting any run has."""
+    keys: list[str] = []
+    for config in configs:
+        keys += [k for k in config if k not in keys]
+    rows = []
+    for key in keys:
+        values = [config.get(key) for config in configs]
+        rows.append((key, values, any(v != values[0] for v in values)))
+    return rows
+
+
+class CompareScreen(Screen):
+    BINDINGS = [
+        Binding("d", "toggle_diff", "Only differences"),
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__()
+        self.paths = paths
+        loaded = [replay(p) for p in paths]
+        self.states = [s for s, _ in loaded]
+        self.rows = config_rows([c for _, c in loaded])
+        self.only_differences = True
+
+    def compose(self) -> ComposeResult:
+        names = [f"{i + 1}:{s.name or p.name}" for i, (s, p) in enumerate(zip(self.states, self.paths, strict=True))]
+        yield CompareChart(list(zip(names, self.states, strict=True)), id="compare-chart")
+        yield Static("", id="compare-title")
+        yield DataTable(id="compare-config", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("setting")
+        for i, path in enumerate(self.paths):
+            table.add_column(f"{i + 1}: {path.name}")
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        shown = 0
+        for key, values, differs in self.rows:
+            if self.only_differences and not differs:
+                continue
+            style = "bold yellow" if differs else ""
+            table.add_row(Text(key, style=style), *(Text("—" if v is None else str(v), style=style) for v in values))
+            shown += 1
+        differing = sum(1 for *_, d in self.rows if d)
+        self.query_one("#compare-title", Static).update(
+            f"[b]{differing} setting{'s' * (differing != 1)} differ[/b] (highlighted) · "
+            f"d shows {'all settings' if self.only_differences else 'only the differences'}"
+        )
+
+    def action_toggle_diff(self) -> None:
+        self.only_differences = not self.only_differences
+        self._fill()

@@ -1,0 +1,116 @@
+"""The run dashboard: progress, loss and metric curves, the overfitting panel, the model view
+and the log, redrawn from the run's state about four times a second."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tui.state import RunState
+from tui.widgets import LogPanel, LossChart, MetricChart, ModelView, OverfitPanel, RunHeader
+
+REDRAW_INTERVAL_S = 0.25
+PANELS = ("loss", "metric", "overfit", "model", "log")
+COMPACT_WIDTH, COMPACT_HEIGHT = 110, 32
+
+
+class DashboardScreen(Screen):
+    """A live run (state taken from the app) or a recorded one (state given)."""
+
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause/resume"),
+        Binding("s", "stop", "Stop"),
+        Binding("t", "tweak", "Tweak & rerun"),
+        Binding("e", "export", "Export"),
+        Binding("l", "log_scale", "Log scale"),
+        Binding("m", "smoothing", "Smooth"),
+        Binding("tab", "next_panel", "Next panel", show=False),
+        Binding("escape", "back", "Back"),
+        Binding("f2", "app.runs", "Runs"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, state: RunState | None = None, ghosts: list[RunState] | None = None) -> None:
+        super().__init__()
+        self.recorded = state  # None: follow the app's live run
+        self.ghosts = ghosts or []
+        self.panel = 0  # the panel shown in compact layout
+
+    @property
+    def state(self) -> RunState:
+        return self.recorded or self.app.live
+
+    @property
+    def live(self) -> bool:
+        return self.recorded is None
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="header")
+        with Grid(id="panels"):
+            yield LossChart(id="loss")
+            yield MetricChart(id="metric")
+            yield OverfitPanel(id="overfit")
+            yield ModelView(id="model")
+            yield LogPanel(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.on_resize()
+        self.redraw()
+        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
+
+    def on_resize(self, event=None) -> None:
+        compact = self.app.size.width < COMPACT_WIDTH or self.app.size.height < COMPACT_HEIGHT
+        self.set_class(compact, "-compact")
+        self._show_panel()
+
+    def _show_panel(self) -> None:
+        for i, name in enumerate(PANELS):
+            self.query_one(f"#{name}").set_class(i == self.panel, "-shown")
+        self.sub_title = f"panel {self.panel + 1}/{len(PANELS)}: {PANELS[self.panel]} (tab for next)" if self.has_class("-compact") else ""
+
+    def redraw(self) -> None:
+        """Bring every panel up to the state; each widget skips work when nothing changed."""
+        state = self.state
+        ghosts = self.ghosts if self.recorded else self.app.ghosts
+        self.query_one(RunHeader).update_from(state, paused=self.live and self.app.paused)
+        self.query_one(LossChart).update_from(state, ghosts)
+        self.query_one(MetricChart).update_from(state, ghosts)
+        self.query_one(OverfitPanel).update_from(state)
+        self.query_one(ModelView).update_from(state)
+        self.query_one(LogPanel).update_from(state)
+
+    # Actions
+
+    def action_toggle_pause(self) -> None:
+        if self.live and not self.state.finished:
+            self.app.toggle_pause()
+            self.redraw()
+
+    def action_stop(self) -> None:
+        if self.live and not self.state.finished:
+            self.app.stop_run()
+
+    def action_tweak(self) -> None:
+        self.app.tweak_and_rerun(self.state)
+
+    def action_export(self) -> None:
+        self.app.export_run(self.state)
+
+    def action_log_scale(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+
+    def action_smoothing(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.smoothing = not chart.smoothing
+
+    def action_next_panel(self) -> None:
+        self.panel = (self.panel + 1) % len(PANELS)
+        self._show_panel()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,257 @@
+"""The set-up screen: lessons, the experiment form, and the live plan from the warm engine."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, Switch, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from engine.config import ConfigError, read_toml, validate
+from presets import list_presets
+from tui.form_schema import FIELDS, GROUPS, FieldSpec, applies, error_field, get_value, options_for, parse, set_value, show
+from tui.widgets import PlanPanel
+
+TAB_TITLES = {"Task & data": "Data", "Model": "Model", "Regularization": "Regularize", "Optimizer": "Optimizer", "Training": "Training"}
+COMPACT_WIDTH = 110
+
+
+class SetupScreen(Screen):
+    """Choose a lesson or build an experiment; every change is validated and planned at once."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "start", "Start run", priority=True),
+        Binding("ctrl+s", "save", "Save preset", priority=True),
+        Binding("f1", "explain", "Explain"),
+        Binding("f2", "app.runs", "Runs"),
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, Any] = {}
+        self.config = None  # the validated ExperimentConfig, or None while the form has an error
+        self.preset_name: str | None = None
+        self._filling = False  # set while the form is filled from data: changes then are not the user's
+        self.defaults = validate({}).model_dump()
+
+    # Layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="setup-body"):
+            with TabbedContent(id="form-tabs", initial="tab-lessons"):
+                with TabPane("Lessons", id="tab-lessons"):
+                    yield OptionList(
+                        *(Option(f"[b]{p.name}[/b]\n[dim]{p.description}[/dim]", id=p.name) for p in list_presets()),
+                        id="presets",
+                    )
+                for group, paths in GROUPS:
+                    with TabPane(TAB_TITLES[group], id=f"tab-{TAB_TITLES[group].lower()}"), VerticalScroll():
+                        for path in paths:
+                            yield from self._field_row(FIELDS[path])
+            with Vertical(id="side"):
+                yield PlanPanel(id="plan")
+                yield Static("", id="help")
+                yield Button("Start run (ctrl+r)", id="start", variant="success")
+        yield Footer()
+
+    def _field_row(self, spec: FieldSpec) -> ComposeResult:
+        with Vertical(classes="field", id=f"row-{spec.widget_id}"):
+            with Horizontal(classes="field-line"):
+                yield Label(spec.label, classes="field-label")
+                if spec.kind == "select":
+                    yield Select([(o, o) for o in spec.options], id=spec.widget_id, allow_blank=False)
+                elif spec.kind == "switch":
+                    yield Switch(id=spec.widget_id)
+                else:
+                    placeholder = "default" if spec.optional else ""
+                    yield Input(placeholder=placeholder, id=spec.widget_id)
+            yield Static("", classes="field-error")
+
+    def on_mount(self) -> None:
+        presets = list_presets()
+        start = next((p for p in presets if p.name == "batch-math"), presets[0] if presets else None)
+        if start:
+            self.load_preset(start.name)
+        self.on_resize()
+
+    def on_resize(self, event=None) -> None:
+        self.set_class(self.app.size.width < COMPACT_WIDTH, "-compact")
+
+    # Filling the form
+
+    def load_preset(self, name: str) -> None:
+        preset = next((p for p in list_presets() if p.name == name), None)
+        if preset is None:
+            return
+        try:
+            self.data = read_toml(preset.path)
+        except ConfigError as exc:
+            self.query_one(PlanPanel).show_error(str(exc))
+            return
+        self.data.setdefault("name", name)
+        self.preset_name = name
+        self.fill()
+
+    def fill(self) -> None:
+        """Show self.data in every control (defaults where data says nothing)."""
+        self._filling = True
+        try:
+            defaults = self.defaults
+            for path, spec in FIELDS.items():
+                value = get_value(self.data, path)
+                if value is None and not spec.optional:
+                    value = get_value(defaults, path)
+                widget = self.query_one(f"#{spec.widget_id}")
+                if isinstance(widget, Select):
+                    self._set_select(widget, path, value)
+                elif isinstance(widget, Switch):
+                    widget.value = bool(value)
+                else:
+                    widget.value = show(value)
+        finally:
+            self._filling = False
+        self.refresh_form()
+
+    def _set_select(self, widget: Select, path: str, value: Any) -> None:
+        options = options_for(path, self.data) or FIELDS[path].options
+        widget.set_options([(o, o) for o in options])
+        if value in options:
+            widget.value = value
+        elif options:
+            widget.value = options[0]
+            if get_value(self.data, path) is not None:  # the old choice no longer fits: take the first that does
+                set_value(self.data, path, options[0])
+
+    def refresh_form(self) -> None:
+        """Hide fields that do not apply, narrow the selects, validate, ask for a plan."""
+        for path, spec in FIELDS.items():
+            row = self.query_one(f"#row-{spec.widget_id}")
+            row.display = applies(path, self.data)
+        self._filling = True
+        try:
+            for path in ("data.dataset", "model.architecture", "loss"):
+                widget = self.query_one(f"#{FIELDS[path].widget_id}", Select)
+                current = get_value(self.data, path) or widget.value
+                self._set_select(widget, path, current)
+        finally:
+            self._filling = False
+        self.validate_form()
+
+    def validate_form(self) -> None:
+        for row in self.query(".field.-invalid"):
+            row.remove_class("-invalid")
+            row.query_one(".field-error", Static).update("")
+        try:
+            self.config = validate(copy.deepcopy(self.data))
+        except ConfigError as exc:
+            self.config = None
+            self.show_error(str(exc))
+            return
+        self.app.request_plan(self.config.model_dump(exclude_none=True))
+        self.query_one(PlanPanel).show_pending()
+
+    def show_error(self, message: str, path: str | None = None) -> None:
+        """One sentence in the plan panel, and under the field it names."""
+        self.query_one(PlanPanel).show_error(message)
+        path = path or error_field(message)
+        if path in FIELDS:
+            row = self.query_one(f"#row-{FIELDS[path].widget_id}")
+            row.add_class("-invalid")
+            row.query_one(".field-error", Static).update(message)
+
+    def show_plan(self, plan: dict) -> None:
+        if self.config is not None:
+            self.query_one(PlanPanel).show_plan(plan)
+
+    # Reacting to the user
+
+    def _changed(self, widget_id: str | None, raw: Any) -> None:
+        if self._filling or not widget_id:
+            return
+        spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
+        if spec is None:
+            return
+        try:
+            value = parse(spec, raw) if isinstance(raw, str) and spec.kind not in ("select", "text") else raw
+        except ValueError as exc:
+            self.config = None
+            self.show_error(str(exc), spec.path)
+            return
+        if spec.kind == "text" and value == "":
+            value = None
+        current = get_value(self.data, spec.path)
+        if value == (current if current is not None else get_value(self.defaults, spec.path)):
+            return  # the control echoes what the form already holds: keep the preset's keys as they are
+        set_value(self.data, spec.path, value)
+        self.refresh_form()
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        self._changed(event.input.id, event.value)
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self._changed(event.select.id, event.value)
+
+    @on(Switch.Changed)
+    def _switch_changed(self, event: Switch.Changed) -> None:
+        self._changed(event.switch.id, event.value)
+
+    @on(OptionList.OptionSelected, "#presets")
+    def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.load_preset(event.option.id)
+        self.notify(f"{event.option.id} loaded: press ctrl+r to start, or change any setting first")
+
+    @on(OptionList.OptionHighlighted, "#presets")
+    def _preset_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        preset = next((p for p in list_presets() if p.name == event.option.id), None)
+        if preset:
+            self.query_one("#help", Static).update(preset.description)
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    def on_descendant_focus(self, event) -> None:
+        widget_id = getattr(event.widget, "id", None) or ""
+        spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
+        if spec is not None:
+            self.query_one("#help", Static).update(f"[b]{spec.path}[/b]: {spec.help}")
+
+    # Actions
+
+    def action_start(self) -> None:
+        if self.config is None:
+            self.notify("Fix the setting shown in red first.", severity="error")
+            return
+        self.app.start_run(self.config.model_dump(exclude_none=True))
+
+    def action_explain(self) -> None:
+        focused = self.focused
+        spec = next((s for s in FIELDS.values() if s.widget_id == getattr(focused, "id", None)), None)
+        if spec is not None:
+            self.notify(spec.help, title=spec.path, timeout=12)
+
+    def action_save(self) -> None:
+        from tui.screens.save_preset import SavePresetScreen
+
+        if self.config is None:
+            self.notify("Fix the setting shown in red before saving.", severity="error")
+            return
+        self.app.push_screen(SavePresetScreen(self.data), self._saved)
+
+    def _saved(self, name: str | None) -> None:
+        if not name:
+            return
+        option_list = self.query_one("#presets", OptionList)
+        option_list.clear_options()
+        option_list.add_options(Option(f"[b]{p.name}[/b]\n[dim]{p.description}[/dim]", id=p.name) for p in list_presets())
+        self.notify(f"saved as preset {name}")
