@@ -20,6 +20,7 @@ from tui.widgets import PlanPanel
 
 TAB_TITLES = {"Task & data": "Data", "Model": "Model", "Regularization": "Regularize", "Optimizer": "Optimizer", "Training": "Training"}
 COMPACT_WIDTH = 110
+FIRST_PRESET = "batch-math"
 
 
 class SetupScreen(Screen):
@@ -38,8 +39,13 @@ class SetupScreen(Screen):
         self.data: dict[str, Any] = {}
         self.config = None  # the validated ExperimentConfig, or None while the form has an error
         self.preset_name: str | None = None
-        self._filling = False  # set while the form is filled from data: changes then are not the user's
+        self._options: dict[str, tuple[str, ...]] = {}  # what each select offers now
         self.defaults = validate({}).model_dump()
+        presets = list_presets()
+        first = next((p for p in presets if p.name == FIRST_PRESET), presets[0] if presets else None)
+        if first is not None:
+            self.data = {"name": first.name, **read_toml(first.path)}
+            self.preset_name = first.name
 
     # Layout
 
@@ -65,20 +71,26 @@ class SetupScreen(Screen):
         with Vertical(classes="field", id=f"row-{spec.widget_id}"):
             with Horizontal(classes="field-line"):
                 yield Label(spec.label, classes="field-label")
+                # Controls start with the form's values: what they announce on mount is then an echo.
+                value = self._shown_value(spec.path)
                 if spec.kind == "select":
-                    yield Select([(o, o) for o in spec.options], id=spec.widget_id, allow_blank=False)
+                    options = options_for(spec.path, self.data) or spec.options
+                    self._options[spec.path] = options
+                    initial = value if value in options else options[0]
+                    yield Select([(o, o) for o in options], value=initial, id=spec.widget_id, allow_blank=False)
                 elif spec.kind == "switch":
-                    yield Switch(id=spec.widget_id)
+                    yield Switch(bool(value), id=spec.widget_id)
                 else:
                     placeholder = "default" if spec.optional else ""
-                    yield Input(placeholder=placeholder, id=spec.widget_id)
+                    yield Input(show(value), placeholder=placeholder, id=spec.widget_id)
             yield Static("", classes="field-error")
 
+    def _shown_value(self, path: str) -> Any:
+        value = get_value(self.data, path)
+        return get_value(self.defaults, path) if value is None and not FIELDS[path].optional else value
+
     def on_mount(self) -> None:
-        presets = list_presets()
-        start = next((p for p in presets if p.name == "batch-math"), presets[0] if presets else None)
-        if start:
-            self.load_preset(start.name)
+        self.refresh_form()
         self.on_resize()
 
     def on_resize(self, event=None) -> None:
@@ -101,13 +113,10 @@ class SetupScreen(Screen):
 
     def fill(self) -> None:
         """Show self.data in every control (defaults where data says nothing)."""
-        self._filling = True
-        try:
-            defaults = self.defaults
+        # Programmatic changes must not come back as the user's: their Changed messages are not sent.
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
             for path, spec in FIELDS.items():
-                value = get_value(self.data, path)
-                if value is None and not spec.optional:
-                    value = get_value(defaults, path)
+                value = self._shown_value(path)
                 widget = self.query_one(f"#{spec.widget_id}")
                 if isinstance(widget, Select):
                     self._set_select(widget, path, value)
@@ -115,33 +124,31 @@ class SetupScreen(Screen):
                     widget.value = bool(value)
                 else:
                     widget.value = show(value)
-        finally:
-            self._filling = False
         self.refresh_form()
 
     def _set_select(self, widget: Select, path: str, value: Any) -> None:
+        """Offer only the options that fit the rest of the form; keep the value if it still fits."""
         options = options_for(path, self.data) or FIELDS[path].options
-        widget.set_options([(o, o) for o in options])
-        if value in options:
-            widget.value = value
-        elif options:
-            widget.value = options[0]
+        if self._options.get(path) != options:
+            widget.set_options([(o, o) for o in options])
+            self._options[path] = options
+        if value not in options and options:
+            value = options[0]
             if get_value(self.data, path) is not None:  # the old choice no longer fits: take the first that does
-                set_value(self.data, path, options[0])
+                set_value(self.data, path, value)
+        if widget.value != value:
+            widget.value = value
 
     def refresh_form(self) -> None:
         """Hide fields that do not apply, narrow the selects, validate, ask for a plan."""
         for path, spec in FIELDS.items():
             row = self.query_one(f"#row-{spec.widget_id}")
             row.display = applies(path, self.data)
-        self._filling = True
-        try:
+        with self.prevent(Select.Changed):
             for path in ("data.dataset", "model.architecture", "loss"):
                 widget = self.query_one(f"#{FIELDS[path].widget_id}", Select)
-                current = get_value(self.data, path) or widget.value
+                current = get_value(self.data, path) or get_value(self.defaults, path)
                 self._set_select(widget, path, current)
-        finally:
-            self._filling = False
         self.validate_form()
 
     def validate_form(self) -> None:
@@ -173,7 +180,7 @@ class SetupScreen(Screen):
     # Reacting to the user
 
     def _changed(self, widget_id: str | None, raw: Any) -> None:
-        if self._filling or not widget_id:
+        if not widget_id:
             return
         spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
         if spec is None:

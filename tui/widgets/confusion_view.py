@@ -50,8 +50,7 @@ def confusion_table(matrix: list[list], class_names: list[str], width: int = 80)
     else:
         row_labels = [short(n, label) for n in names]
         headers = [short(n, cell) for n in names]
-    title = "confusion (validation): rows are true classes, columns predicted"
-    table = Table(title=title, title_justify="left", box=None, padding=(0, 0, 0, 1), pad_edge=False)
+    table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False)
     table.add_column("", style="bold", no_wrap=True, overflow="ellipsis")
     for header in headers:
         table.add_column(header, justify="right", no_wrap=True, min_width=cell)
@@ -71,6 +70,8 @@ class ConfusionMatrix:
         self.matrix, self.class_names = matrix, class_names
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # A table title would wrap to the table's own (narrow) width, so the title is a line above it.
+        yield Text("confusion on the validation split: rows are true classes, columns predicted", style="bold")
         yield confusion_table(self.matrix, self.class_names, options.max_width)
 
 

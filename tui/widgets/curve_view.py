@@ -8,7 +8,7 @@ from textual_plotext import PlotextPlot
 from tui.state import RunState, is_number
 from tui.widgets.loss_chart import TRAIN_COLOR, VAL_COLOR, Curve, drawable
 
-POINT_COLOR = (150, 150, 160)
+POINT_COLOR = (235, 235, 240)
 
 
 class CurveView(PlotextPlot):
@@ -55,12 +55,13 @@ class CurveView(PlotextPlot):
         points = snapshot.get("points") or {}
         data = drawable(points.get("x") or [], points.get("y") or [])
         model = drawable(snapshot.get("x") or [], snapshot.get("prediction") or [])
-        if data[0]:
-            self.plt.scatter(*data, label="training data", color=POINT_COLOR, marker="dot")
-            self.drawn["training data"] = data
+        # The model first, so the training points sit on top of a curve that passes through them.
         if model[0]:
             self.plt.plot(*model, label="model", color=VAL_COLOR)
             self.drawn["model"] = model
+        if data[0]:
+            self.plt.scatter(*data, label="training data", color=POINT_COLOR, marker="●")
+            self.drawn["training data"] = data
         self.plt.title(f"model vs training data{self._epoch(snapshot)}")
         self.plt.xlabel("x")
 

@@ -12,6 +12,7 @@ from tui.state import RunState, is_number
 
 STATUS_TEXT = {
     "idle": ("○ idle", "-idle"),
+    "starting": ("◌ starting", "-running"),  # the engine is loading torch and the data
     "running": ("● running", "-running"),
     "paused": ("‖ paused", "-paused"),
     "completed": ("✓ completed", "-completed"),
