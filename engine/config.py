@@ -154,6 +154,7 @@ class TrainingConfig(_Section):
         if value == "full" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             return value
         raise ValueError(f'training.batch_size = {value!r} is not valid; allowed: a whole number from 1 up, or "full"')
+
     drop_last: bool = False
     """Drop the last, smaller batch of each epoch instead of training on it."""
     seed: int = Field(0, ge=0, lt=2**32)
@@ -243,7 +244,7 @@ def batch_size_of(config: ExperimentConfig, n_train: int) -> int:
 
 def check_combination(c: ExperimentConfig) -> None:
     """Raise ValueError (one sentence) when the sections do not fit together."""
-    d, m, r, t = c.data, c.model, c.regularization, c.training
+    d, m, r = c.data, c.model, c.regularization
     if d.dataset not in DATASETS:
         raise ValueError(f"data.dataset = {d.dataset!r} is not a known data set; allowed: {', '.join(DATASETS)}")
     info = DATASETS[d.dataset]
@@ -265,7 +266,9 @@ def check_combination(c: ExperimentConfig) -> None:
             f"({why}); allowed: {', '.join(allowed)}"
         )
     if c.loss not in LOSSES_FOR_TASK[c.task]:
-        raise ValueError(f"loss = {c.loss!r} does not fit task {c.task!r}; allowed: {', '.join(LOSSES_FOR_TASK[c.task])}")
+        raise ValueError(
+            f"loss = {c.loss!r} does not fit task {c.task!r}; allowed: {', '.join(LOSSES_FOR_TASK[c.task])}"
+        )
     if c.loss == "bce" and c.task == "classification" and c.n_classes != 2:
         raise ValueError(
             f"loss = 'bce' needs two classes but {d.dataset} has {c.n_classes}; allowed: auto, cross_entropy"
@@ -275,7 +278,9 @@ def check_combination(c: ExperimentConfig) -> None:
             f"data.n_classes = {d.n_classes} applies only to {' and '.join(DEFAULT_CLASSES)}, not {d.dataset}; remove it"
         )
     if info.from_files and not d.path:
-        raise ValueError(f"data.path is not set; {d.dataset} is read from IDX files, so give the directory that holds them")
+        raise ValueError(
+            f"data.path is not set; {d.dataset} is read from IDX files, so give the directory that holds them"
+        )
     if info.fixed_size and d.n_samples and d.n_samples > info.fixed_size:
         raise ValueError(
             f"data.n_samples = {d.n_samples} exceeds the {info.fixed_size} samples of {d.dataset}; allowed: 10 to {info.fixed_size}"
@@ -292,9 +297,13 @@ def check_combination(c: ExperimentConfig) -> None:
     if m.architecture == "perceptron" and (r.dropout > 0 or r.batch_norm):
         field = "regularization.dropout" if r.dropout > 0 else "regularization.batch_norm"
         value = r.dropout if r.dropout > 0 else "true"
-        raise ValueError(f"{field} = {value} does not apply to a perceptron (one linear layer, no hidden units); allowed: 0 / false")
+        raise ValueError(
+            f"{field} = {value} does not apply to a perceptron (one linear layer, no hidden units); allowed: 0 / false"
+        )
     if not m.hidden and m.architecture in ("mlp", "autoencoder", "vae"):
-        raise ValueError(f"model.hidden = [] leaves the {m.architecture} without layers; allowed: one or more widths, e.g. [32, 32]")
+        raise ValueError(
+            f"model.hidden = [] leaves the {m.architecture} without layers; allowed: one or more widths, e.g. [32, 32]"
+        )
     if any(w < 1 or w > 4096 for w in m.hidden):
         raise ValueError(f"model.hidden = {m.hidden} has a width outside 1 to 4096")
     if m.architecture == "cnn":
@@ -307,9 +316,13 @@ def check_combination(c: ExperimentConfig) -> None:
                 f"{side}x{side} image; allowed: at most {max(1, side.bit_length() - 1)} blocks"
             )
         if m.kernel_size % 2 == 0:
-            raise ValueError(f"model.kernel_size = {m.kernel_size} is even; allowed: 1, 3, 5 or 7 (odd sizes keep the image side)")
+            raise ValueError(
+                f"model.kernel_size = {m.kernel_size} is even; allowed: 1, 3, 5 or 7 (odd sizes keep the image side)"
+            )
         if m.kernel_size > side:
-            raise ValueError(f"model.kernel_size = {m.kernel_size} is larger than the {side}x{side} image; allowed: 1 to {side}")
+            raise ValueError(
+                f"model.kernel_size = {m.kernel_size} is larger than the {side}x{side} image; allowed: 1 to {side}"
+            )
     if r.augment_shift and info.kind != IMAGE:
         raise ValueError(
             f"regularization.augment_shift = {r.augment_shift} shifts images, but {d.dataset} is {KIND_WORDS[info.kind]}; use augment_noise"
@@ -339,9 +352,11 @@ def check_batch_fits(c: ExperimentConfig, n: int) -> None:
         where = f"the training split ({n_train} of {n} samples)"
     size = c.training.batch_size
     if n_train < 2:
-        raise ValueError(f"data.train = {d.train:g} of {n} samples leaves {n_train} training samples; allowed: enough for 2 or more")
+        raise ValueError(
+            f"data.train = {d.train:g} of {n} samples leaves {n_train} training samples; allowed: enough for 2 or more"
+        )
     if size != "full" and size > n_train:
-        raise ValueError(f"training.batch_size = {size} is larger than {where}; allowed: 1 to {n_train}, or \"full\"")
+        raise ValueError(f'training.batch_size = {size} is larger than {where}; allowed: 1 to {n_train}, or "full"')
 
 
 # Reading and writing.
@@ -477,7 +492,13 @@ def reference_markdown() -> str:
     ]
     lines = []
     for section, model in sections:
-        lines += ["", f"**[{section}]**" if section else "**top level**", "", "| setting | default | meaning |", "|---|---|---|"]
+        lines += [
+            "",
+            f"**[{section}]**" if section else "**top level**",
+            "",
+            "| setting | default | meaning |",
+            "|---|---|---|",
+        ]
         for name, field in model.model_fields.items():
             if isinstance(field.annotation, type) and issubclass(field.annotation, _Section):
                 continue

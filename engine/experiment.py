@@ -27,16 +27,19 @@ from engine.runs import RunWriter, runs_root
 from engine.runtime import choose_threads, configure, device_info, select_device
 from engine.training.diagnosis import diagnose
 from engine.training.hooks import BestWeights, EventStream, LiveDiagnosis, Snapshots
-from engine.training.losses import Criterion, describe_loss
 from engine.training.loop import Control, Split, Trainer, TrainSettings
+from engine.training.losses import Criterion, describe_loss
 from engine.training.optim import make_optimizer, make_scheduler
 from engine.training.snapshots import SnapshotContext, views_for
+
 
 class RunFailed(Exception):
     """The run broke after its directory was made; the error event and the run record say why."""
 
 
-DIVERGED_HINT = "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."
+DIVERGED_HINT = (
+    "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."
+)
 
 
 @dataclass
@@ -197,8 +200,16 @@ def _train_fold(
         LiveDiagnosis(config.training.snapshot_every, emitter, r.patience, r.min_delta, criterion_baseline, fold),
     ]
     trainer = Trainer(
-        model, criterion, optimizer, make_scheduler(optimizer, config), train, val if len(val) else None,
-        settings, device, hooks, control,
+        model,
+        criterion,
+        optimizer,
+        make_scheduler(optimizer, config),
+        train,
+        val if len(val) else None,
+        settings,
+        device,
+        hooks,
+        control,
     )
     try:
         status = trainer.fit()
@@ -249,7 +260,9 @@ def run(
             emitter.emit("warning", message="precision = bf16 applies on CUDA only; training in fp32 on " + device.type)
         results = []
         for fold, indices in enumerate(_splits(config, dataset.x.shape[0])):
-            result = _train_fold(config, dataset, indices, device, emitter, control, fold if config.data.k_folds else None)
+            result = _train_fold(
+                config, dataset, indices, device, emitter, control, fold if config.data.k_folds else None
+            )
             results.append(result)
             if config.data.k_folds:
                 emitter.emit("fold", fold=fold, k=config.data.k_folds, status=result["status"], **_fold_metrics(result))
@@ -284,7 +297,9 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
     status = main["status"]
     diagnosis = diagnose(history, r.patience, r.min_delta, main["baseline"])
     if status == "diverged":
-        diagnosis.update(verdict="diverged", explanation=f"Training diverged at epoch {history[-1]['epoch']}.", advice=DIVERGED_HINT)
+        diagnosis.update(
+            verdict="diverged", explanation=f"Training diverged at epoch {history[-1]['epoch']}.", advice=DIVERGED_HINT
+        )
     emitter.emit("diagnosis", final=True, **diagnosis)
     torch.save(main["model"].state_dict(), writer.path / "model.pt")
     test = main["test"]

@@ -63,7 +63,11 @@ class Server:
             self.emitter.emit("error", id=request_id, kind="config", message=str(exc), traceback=None)
         else:
             self.emitter.emit(
-                "error", id=request_id, kind="internal", message=str(exc) or type(exc).__name__, traceback=traceback.format_exc()
+                "error",
+                id=request_id,
+                kind="internal",
+                message=str(exc) or type(exc).__name__,
+                traceback=traceback.format_exc(),
             )
 
     def answer_plan(self, request: dict) -> None:
@@ -88,7 +92,10 @@ class Server:
             self.jobs.put(None)
         else:
             self.emitter.emit(
-                "error", id=command.get("id"), kind="protocol", traceback=None,
+                "error",
+                id=command.get("id"),
+                kind="protocol",
+                traceback=None,
                 message=f"unknown command {cmd!r}; allowed: plan, run, pause, resume, stop, quit",
             )
 

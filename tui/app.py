@@ -33,7 +33,11 @@ class NNPlayCommands(Provider):
         for preset in list_presets():
             yield f"Preset: {preset.name}", preset.description, lambda name=preset.name: app.choose_preset(name)
         yield "Runs: past runs", "Table of recorded runs; compare, open, export", app.action_runs
-        yield "Export the current run", "JSON, CSV, Markdown and an SVG screenshot into the run directory", app.action_export
+        yield (
+            "Export the current run",
+            "JSON, CSV, Markdown and an SVG screenshot into the run directory",
+            app.action_export,
+        )
         yield "Set-up: new experiment", "Back to the form", app.action_setup
 
     async def discover(self) -> Hits:
@@ -123,7 +127,10 @@ class NNPlayApp(App):
             self.notify("A run is in progress: stop it (s) before starting another.", severity="warning")
             return
         self.live = RunState(name=config.get("name", ""), status="starting", hello=self.hello)
-        self.live.note(f"starting {config.get('name', 'experiment')}" + ("" if self.hello else " (the engine is still loading torch)"))
+        self.live.note(
+            f"starting {config.get('name', 'experiment')}"
+            + ("" if self.hello else " (the engine is still loading torch)")
+        )
         self.paused = False
         self.engine.start_run(config)
         if not isinstance(self.screen, DashboardScreen) or not self.screen.live:

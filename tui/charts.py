@@ -13,7 +13,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def finite_pairs(xs: list, ys: list) -> tuple[list, list]:
     """Drop points whose value is missing or not finite (plotext cannot draw inf or NaN)."""
     keep = [
-        (x, y) for x, y in zip(xs, ys, strict=False) if isinstance(y, int | float) and math.isfinite(y) and x is not None
+        (x, y)
+        for x, y in zip(xs, ys, strict=False)
+        if isinstance(y, int | float) and math.isfinite(y) and x is not None
     ]
     return [x for x, _ in keep], [y for _, y in keep]
 
@@ -58,7 +60,9 @@ def line_chart(
     return text if color else ANSI.sub("", text)
 
 
-def loss_chart(epochs: list[dict], width: int = 72, height: int = 16, color: bool = True, best_epoch: int | None = None) -> str:
+def loss_chart(
+    epochs: list[dict], width: int = 72, height: int = 16, color: bool = True, best_epoch: int | None = None
+) -> str:
     """Training vs validation loss per epoch (training loss measured in evaluation mode)."""
     xs = [e.get("epoch") for e in epochs]
     series = {

@@ -134,7 +134,9 @@ METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
-    console.print(f"[bold]{s['name']}[/bold] · {record.id} · [bold]{s['status']}[/bold] · {s.get('epochs_run', 0)} epochs")
+    console.print(
+        f"[bold]{s['name']}[/bold] · {record.id} · [bold]{s['status']}[/bold] · {s.get('epochs_run', 0)} epochs"
+    )
     plan = s.get("plan") or {}
     if plan:
         console.print(
@@ -168,12 +170,18 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nnplay", description="A neural-network playground for the terminal, on real PyTorch.")
+    parser = argparse.ArgumentParser(
+        prog="nnplay", description="A neural-network playground for the terminal, on real PyTorch."
+    )
     parser.add_argument("--runs", default=None, help="runs directory (default ./runs, or $NNPLAY_RUNS)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", description="with no command, nnplay opens the explorer app")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", description="with no command, nnplay opens the explorer app"
+    )
     p = sub.add_parser("run", help="train a preset or TOML experiment headless")
     p.add_argument("preset", metavar="PRESET_OR_FILE")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. training.epochs=20")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. training.epochs=20"
+    )
     p.add_argument("--json", action="store_true", help="stream the engine's raw JSON-lines events")
     sub.add_parser("presets", help="list the preset experiments")
     sub.add_parser("runs", help="table of past runs")
@@ -182,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write a run report")
     p.add_argument("run", help="run id, unique part of it, path, or 'last'")
     p.add_argument("--format", default="md", choices=EXPORT_FORMATS)
-    p.add_argument("-o", "--output", default=None, help="file to write ('-' for stdout; default: report.FORMAT in the run)")
+    p.add_argument(
+        "-o", "--output", default=None, help="file to write ('-' for stdout; default: report.FORMAT in the run)"
+    )
     for sp in sub.choices.values():
         sp.add_argument("--runs", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
@@ -208,4 +218,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-

@@ -50,7 +50,9 @@ def plan_panel(plan: dict) -> Panel:
     table.add_row("", Text(plan["last_batch"], style="dim"))
     table.add_row("model", f"{plan['architecture']}, {plan['params']:,} parameters")
     table.add_row("loss", plan["loss_description"])
-    table.add_row("device", f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})")
+    table.add_row(
+        "device", f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})"
+    )
     return Panel(table, title=f"plan: {plan['name']}", title_align="left", border_style="blue")
 
 
@@ -71,7 +73,9 @@ def verdict_panel(diagnosis: dict) -> Panel:
     body = [Text(diagnosis.get("explanation", ""))]
     if diagnosis.get("advice"):
         body.append(Text(f"What to try: {diagnosis['advice']}", style="italic"))
-    return Panel(Group(*body), title=f"verdict: {verdict}", title_align="left", border_style=VERDICT_STYLES.get(verdict, "white"))
+    return Panel(
+        Group(*body), title=f"verdict: {verdict}", title_align="left", border_style=VERDICT_STYLES.get(verdict, "white")
+    )
 
 
 class RunRenderer:
@@ -116,7 +120,13 @@ class RunRenderer:
         self.epochs.append(e)
         speed = f"{e['samples_per_s']:,.0f} samples/s" if e.get("samples_per_s") else ""
         if self.progress is not None:
-            self.progress.update(self.task_id, completed=len(self.epochs), metrics=epoch_metrics_text(e), speed=speed, eta=_duration(e.get("eta_s")))
+            self.progress.update(
+                self.task_id,
+                completed=len(self.epochs),
+                metrics=epoch_metrics_text(e),
+                speed=speed,
+                eta=_duration(e.get("eta_s")),
+            )
         elif e["epoch"] % self.every == 0 or e["epoch"] == e.get("epochs"):
             self.console.print(f"epoch {e['epoch']}/{e.get('epochs')}  {epoch_metrics_text(e)}  {speed}")
 
@@ -140,7 +150,9 @@ class RunRenderer:
         self._stop_progress()
         if self.epochs:
             width = min(self.console.width, 100)
-            chart = loss_chart(self.epochs, width=width, height=16, color=self.console.is_terminal, best_epoch=e.get("best_epoch"))
+            chart = loss_chart(
+                self.epochs, width=width, height=16, color=self.console.is_terminal, best_epoch=e.get("best_epoch")
+            )
             self.console.print(Text.from_ansi(chart))
         if self.diagnosis:
             self.console.print(verdict_panel(self.diagnosis))

@@ -105,7 +105,10 @@ def to_json(record: RunRecord) -> str:
 
 def to_csv(record: RunRecord) -> str:
     """One row per epoch, one column per number the engine measured."""
-    rows = [{k: v for k, v in e.items() if k not in ("type", "time") and not isinstance(v, dict | list)} for e in record.epochs]
+    rows = [
+        {k: v for k, v in e.items() if k not in ("type", "time") and not isinstance(v, dict | list)}
+        for e in record.epochs
+    ]
     columns: list[str] = []
     for row in rows:
         columns += [k for k in row if k not in columns]
@@ -150,7 +153,9 @@ def to_markdown(record: RunRecord) -> str:
     if diag.get("advice"):
         lines += [f"What to try: {diag['advice']}", ""]
     if diag.get("best_epoch"):
-        lines.append(f"Best validation epoch: {diag['best_epoch']} (loss {format_metric('loss', diag.get('best_val_loss'))}).")
+        lines.append(
+            f"Best validation epoch: {diag['best_epoch']} (loss {format_metric('loss', diag.get('best_val_loss'))})."
+        )
     if diag.get("overfitting_epoch"):
         lines.append(f"Overfitting began at epoch {diag['overfitting_epoch']}.")
     stop = diag.get("early_stopping")

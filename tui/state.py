@@ -110,7 +110,9 @@ class RunState:
 
     @property
     def epochs_done(self) -> int:
-        return int((self.last_epoch or {}).get("epoch") or 0) + len(self.folds) * int((self.plan or {}).get("epochs") or 0)
+        return int((self.last_epoch or {}).get("epoch") or 0) + len(self.folds) * int(
+            (self.plan or {}).get("epochs") or 0
+        )
 
     @property
     def finished(self) -> bool:

@@ -49,11 +49,15 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("plane", POINTS, ("regression",), "a noisy tilted plane over 2-D points", 2),
         DatasetInfo("bump", POINTS, ("regression",), "a noisy gaussian bump over 2-D points", 2),
         DatasetInfo("iris", TABULAR, ("classification",), "150 iris flowers, 4 measurements, 3 species", 4, 3, 150),
-        DatasetInfo("wine", TABULAR, ("classification",), "178 wines, 13 chemical measurements, 3 cultivars", 13, 3, 178),
+        DatasetInfo(
+            "wine", TABULAR, ("classification",), "178 wines, 13 chemical measurements, 3 cultivars", 13, 3, 178
+        ),
         DatasetInfo(
             "breast_cancer", TABULAR, ("classification",), "569 tumours, 30 features, benign or malignant", 30, 2, 569
         ),
-        DatasetInfo("diabetes", TABULAR, ("regression",), "442 patients, 10 features, disease progression", 10, None, 442),
+        DatasetInfo(
+            "diabetes", TABULAR, ("regression",), "442 patients, 10 features, disease progression", 10, None, 442
+        ),
         DatasetInfo(
             "digits",
             IMAGE,

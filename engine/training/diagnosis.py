@@ -83,7 +83,11 @@ def diagnose(history: list[dict], patience: int, min_delta: float, baseline: flo
 
 def _verdict(evals, best_loss, onset, would_stop, baseline, patience) -> dict:
     if not evals:
-        return {"verdict": "unknown", "explanation": "No validation measurements, so generalization cannot be judged.", "advice": "Give data.val a share above 0."}
+        return {
+            "verdict": "unknown",
+            "explanation": "No validation measurements, so generalization cannot be judged.",
+            "advice": "Give data.val a share above 0.",
+        }
     last = evals[-1]
     train, val = last["train_loss"], last["val_loss"]
     if baseline and train > UNDERFIT_SHARE * baseline:

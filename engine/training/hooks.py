@@ -69,7 +69,9 @@ class EventStream(Hook):
     def flush_steps(self) -> None:
         if not self.pending_steps:
             return
-        losses = torch.stack([loss.float() for _, _, loss in self.pending_steps]).tolist()  # sync: step events asked for
+        losses = torch.stack(
+            [loss.float() for _, _, loss in self.pending_steps]
+        ).tolist()  # sync: step events asked for
         steps = [[epoch, it, loss] for (epoch, it, _), loss in zip(self.pending_steps, losses, strict=True)]
         self.pending_steps.clear()
         self.emitter.emit("step", fold=self.fold, steps=steps)
@@ -122,7 +124,9 @@ class Snapshots(Hook):
 class LiveDiagnosis(Hook):
     """The overfitting diagnosis so far, every N epochs, so a watcher sees the verdict form."""
 
-    def __init__(self, every: int, emitter: Emitter, patience: int, min_delta: float, baseline: float | None, fold=None):
+    def __init__(
+        self, every: int, emitter: Emitter, patience: int, min_delta: float, baseline: float | None, fold=None
+    ):
         self.every, self.emitter, self.fold = every, emitter, fold
         self.patience, self.min_delta, self.baseline = patience, min_delta, baseline
 

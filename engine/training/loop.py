@@ -124,7 +124,8 @@ class Trainer:
         """Train until the epochs run out, early stopping, divergence or a stop request."""
         for hook in self.hooks:
             hook.on_fit_start(self)
-        for self.epoch in range(1, self.settings.epochs + 1):
+        for epoch in range(1, self.settings.epochs + 1):
+            self.epoch = epoch
             started = time.perf_counter()
             sums = self._train_one_epoch()
             if self.control.stop_requested:
@@ -182,7 +183,12 @@ class Trainer:
                 for hook in self.hooks:
                     hook.on_step(self, self.global_step, loss.detach())
         grad_norm = gradient_norm(model)
-        return {"loss_running": loss_sum / max(seen, 1), "penalty": penalty_sum / max(seen, 1), "grad_norm": grad_norm, "seen": seen}
+        return {
+            "loss_running": loss_sum / max(seen, 1),
+            "penalty": penalty_sum / max(seen, 1),
+            "grad_norm": grad_norm,
+            "seen": seen,
+        }
 
     def _sync(self, sums: dict, seconds: float) -> dict:
         """Evaluate train (eval mode) and val, then bring every number to Python at once."""

@@ -133,7 +133,11 @@ def confusion(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     k = ctx.n_classes or 2
     pred = _probabilities(_predict(trainer, ctx.val.x), ctx.loss).argmax(-1)
     matrix = torch.bincount(ctx.val.y * k + pred, minlength=k * k).view(k, k)
-    return {"view": "confusion", "matrix": matrix.tolist(), "class_names": ctx.class_names or [str(i) for i in range(k)]}
+    return {
+        "view": "confusion",
+        "matrix": matrix.tolist(),
+        "class_names": ctx.class_names or [str(i) for i in range(k)],
+    }
 
 
 def samples(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
@@ -191,7 +195,12 @@ def layer_norms(model: nn.Module) -> dict:
     names = list(weights)
     w = torch.stack([torch.stack(weights[n]).sum().sqrt() for n in names])
     g = torch.stack([torch.stack(grads[n]).sum().sqrt() if grads[n] else w.new_zeros(()) for n in names])
-    return {"view": "layers", "layers": names, "weight_norm": _r(w, 5), "grad_norm": [float(f"{v:.4g}") for v in g.tolist()]}
+    return {
+        "view": "layers",
+        "layers": names,
+        "weight_norm": _r(w, 5),
+        "grad_norm": [float(f"{v:.4g}") for v in g.tolist()],
+    }
 
 
 def views_for(ctx: SnapshotContext) -> Callable[[Trainer], list[dict]]:

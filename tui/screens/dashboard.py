@@ -27,6 +27,7 @@ class DashboardScreen(Screen):
         Binding("e", "export", "Export"),
         Binding("l", "log_scale", "Log scale"),
         Binding("m", "smoothing", "Smooth"),
+        Binding("v", "next_view", "Model view"),
         Binding("tab", "next_panel", "Next panel", show=False),
         Binding("escape", "back", "Back"),
         Binding("f2", "app.runs", "Runs"),
@@ -70,7 +71,11 @@ class DashboardScreen(Screen):
     def _show_panel(self) -> None:
         for i, name in enumerate(PANELS):
             self.query_one(f"#{name}").set_class(i == self.panel, "-shown")
-        self.sub_title = f"panel {self.panel + 1}/{len(PANELS)}: {PANELS[self.panel]} (tab for next)" if self.has_class("-compact") else ""
+        self.sub_title = (
+            f"panel {self.panel + 1}/{len(PANELS)}: {PANELS[self.panel]} (tab for next)"
+            if self.has_class("-compact")
+            else ""
+        )
 
     def redraw(self) -> None:
         """Bring every panel up to the state; each widget skips work when nothing changed."""
@@ -107,6 +112,9 @@ class DashboardScreen(Screen):
     def action_smoothing(self) -> None:
         chart = self.query_one(LossChart)
         chart.smoothing = not chart.smoothing
+
+    def action_next_view(self) -> None:
+        self.query_one(ModelView).action_next_view()
 
     def action_next_panel(self) -> None:
         self.panel = (self.panel + 1) % len(PANELS)

@@ -15,10 +15,27 @@ from textual.widgets.option_list import Option
 
 from engine.config import ConfigError, read_toml, validate
 from presets import list_presets
-from tui.form_schema import FIELDS, GROUPS, FieldSpec, applies, error_field, get_value, options_for, parse, set_value, show
+from tui.form_schema import (
+    FIELDS,
+    GROUPS,
+    FieldSpec,
+    applies,
+    error_field,
+    get_value,
+    options_for,
+    parse,
+    set_value,
+    show,
+)
 from tui.widgets import PlanPanel
 
-TAB_TITLES = {"Task & data": "Data", "Model": "Model", "Regularization": "Regularize", "Optimizer": "Optimizer", "Training": "Training"}
+TAB_TITLES = {
+    "Task & data": "Data",
+    "Model": "Model",
+    "Regularization": "Regularize",
+    "Optimizer": "Optimizer",
+    "Training": "Training",
+}
 COMPACT_WIDTH = 110
 FIRST_PRESET = "batch-math"
 
@@ -260,5 +277,7 @@ class SetupScreen(Screen):
             return
         option_list = self.query_one("#presets", OptionList)
         option_list.clear_options()
-        option_list.add_options(Option(f"[b]{p.name}[/b]\n[dim]{p.description}[/dim]", id=p.name) for p in list_presets())
+        option_list.add_options(
+            Option(f"[b]{p.name}[/b]\n[dim]{p.description}[/dim]", id=p.name) for p in list_presets()
+        )
         self.notify(f"saved as preset {name}")
