@@ -36,6 +36,7 @@ def line_chart(
     plt.theme("clear" if not color else "pro")
     markers = iter(["braille", "x", "o", "+", "*"]) if not color else None
     drew = False
+    all_xs: list[float] = []
     for label, (xs, ys) in series.items():
         xs, ys = finite_pairs(xs, ys)
         if log_y:
@@ -46,6 +47,7 @@ def line_chart(
         if markers is not None:
             kwargs["marker"] = next(markers, "dot")
         plt.plot(xs, ys, **kwargs)
+        all_xs += xs
         drew = True
     if not drew:
         return f"{title}: no finite values to draw yet\n"
@@ -54,6 +56,9 @@ def line_chart(
         title = f"{title}  (| {label} at {x:g})"
     if log_y:
         plt.yscale("log")
+    lo, hi = min(all_xs), max(all_xs)
+    if hi - lo >= 4:  # whole epochs on the axis, not 38.8
+        plt.xticks(sorted({round(lo + (hi - lo) * i / 4) for i in range(5)}))
     plt.title(title)
     plt.xlabel(xlabel)
     text = plt.build()
