@@ -98,7 +98,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "memory",
             SEQUENCE,
             ("classification",),
-            "remember the sign of the first step after seq_len noisy steps (long-lag memory)",
+            "remember a marked ±1 signal from early in the sequence through seq_len noisy steps (long-lag memory)",
             n_classes=2,
         ),
     )

@@ -104,7 +104,7 @@ def load_dataset(config: ExperimentConfig) -> Dataset:
         feature_names = ["value"]
     elif d.dataset == "memory":
         x, y = sequences.memory(n, d.seq_len, d.noise, rng)
-        feature_names, class_names = ["signal"], ["-1", "+1"]
+        feature_names, class_names = ["signal", "marker"], ["-1", "+1"]
     elif d.dataset in tabular.TABLES:
         table = tabular.load_table(d.dataset)
         rows = _subsample(len(table.x), config, rng, d.dataset)

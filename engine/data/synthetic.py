@@ -13,9 +13,12 @@ import numpy as np
 PLANE_SLOPES = (1.0, -0.5)  # y = a·x1 + b·x2: a fixed, known tilt the user can read back from a perceptron
 BUMP_WIDTH = 0.5  # standard deviation of the gaussian bump over [-1, 1]²
 SPIRAL_RADIUS = 2.0
-SPIRAL_TURNS = 1.25  # with radius 2 and two arms, neighbouring arms lie 0.8 apart: clear at noise 0.2
+# Neighbouring arms lie 0.8 apart (1.25 turns for two arms), so noise 0.2 blurs but does not merge them;
+# more arms wind less to keep that gap, down to half a turn so they still read as a spiral.
+SPIRAL_ARM_GAP = 0.8
+SPIRAL_MIN_TURNS = 0.5
 BLOB_RING_RADIUS = 1.5  # blob centres sit evenly on a ring, so no two clusters ever coincide
-CIRCLES_INNER = 0.5  # radius of the inner circle; the outer ring has radius 1
+CIRCLES_INNER = 0.4  # radius of the inner circle; the outer ring has radius 1, leaving a clear gap at noise 0.2
 
 
 def _class_sizes(n: int, n_classes: int) -> list[int]:
@@ -44,7 +47,7 @@ def moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, n
 
 
 def circles(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A circle of radius 0.5 (class 1) inside a ring of radius 1 (class 0)."""
+    """A circle of radius 0.4 (class 1) inside a ring of radius 1 (class 0)."""
     y = _labels(n, 2)
     angle = rng.uniform(0.0, 2 * np.pi, size=n)
     radius = np.where(y == 0, 1.0, CIRCLES_INNER)
@@ -64,8 +67,9 @@ def xor(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.
 def spiral(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """n_classes interleaved spiral arms from the centre outwards, one class per arm."""
     y = _labels(n, n_classes)
+    turns = max(SPIRAL_MIN_TURNS, SPIRAL_RADIUS / (SPIRAL_ARM_GAP * n_classes))
     progress = rng.uniform(0.0, 1.0, size=n)  # 0 at the centre, 1 at the tip of the arm
-    angle = 2 * np.pi * (SPIRAL_TURNS * progress + y / n_classes)
+    angle = 2 * np.pi * (turns * progress + y / n_classes)
     radius = SPIRAL_RADIUS * progress
     x = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1) + rng.normal(0.0, noise, size=(n, 2))
     return _shuffled(x, y, rng)

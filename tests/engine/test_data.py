@@ -92,7 +92,7 @@ def test_every_dataset_loads_with_catalogued_shapes(name: str, task: str, idx_di
         "curve": (1,),
         "tabular": (info.n_features,),
         "image": (1, info.image_side, info.image_side),
-        "sequence": (12, 1),
+        "sequence": (12, 2 if name == "memory" else 1),
     }[info.kind]
     assert dataset.name == name and dataset.kind == info.kind
     assert dataset.input_shape == expected_shape
@@ -169,12 +169,20 @@ def test_sine_forecast_targets_are_the_next_value() -> None:
     assert torch.equal(y[:-1], x[1:, -1])
 
 
-def test_memory_task_carries_the_sign_of_the_first_step() -> None:
+def test_memory_task_marks_one_early_signal_that_decides_the_label() -> None:
     x, y = memory(4000, 30, 0.7, np.random.default_rng(0))
-    assert set(np.unique(x[:, 0, 0])) == {-1.0, 1.0}
-    assert np.array_equal(y, (x[:, 0, 0] > 0).astype(np.int64))
+    assert x.shape == (4000, 30, 2)
+    marker = x[:, :, 1]
+    assert set(np.unique(marker)) == {0.0, 1.0}
+    assert (marker.sum(axis=1) == 1).all()  # exactly one marked step per sequence
+    where = marker.argmax(axis=1)
+    assert where.max() < 30 // 5 and len(set(where.tolist())) > 1  # early, and not always the same step
+    signal = x[np.arange(4000), where, 0]
+    assert set(np.unique(signal)) == {-1.0, 1.0}
+    assert np.array_equal(y, (signal > 0).astype(np.int64))
     assert y.mean() == 0.5
-    assert x[:, 1:, 0].std() == pytest.approx(0.7, rel=0.02)
+    unmarked = x[:, :, 0][marker == 0]
+    assert unmarked.std() == pytest.approx(0.7, rel=0.02)
 
 
 # MNIST-style IDX files.

@@ -1,0 +1,595 @@
+"""The explorer app driven through Textual's Pilot: the scripted fake engine for every case, the real
+engine for two end-to-end runs.
+
+Nothing sleeps to wait for the UI: `until` polls a condition with `pilot.pause()` and fails the test
+at a deadline. The fake engine runs FAKE_EPOCHS epochs of FAKE_DELAY seconds whatever the config
+says, so each test picks how long its run lasts.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import shutil
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, OptionList, Select, TabbedContent
+from textual.widgets._select import SelectOverlay
+
+import presets
+import tui.screens.save_preset as save_preset_module
+from engine.config import validate
+from engine.data.catalog import architectures_for
+from engine.runs import list_runs, load_run
+from tui.app import NNPlayApp
+from tui.screens.compare import CompareScreen
+from tui.screens.dashboard import PANELS, DashboardScreen
+from tui.screens.runs import RunsScreen
+from tui.screens.save_preset import SavePresetScreen
+from tui.screens.setup import SetupScreen
+from tui.widgets import LogPanel, LossChart, MetricChart, PlanPanel, RunHeader
+from tui.widgets.compare_chart import CompareChart
+from tui.widgets.loss_chart import ghost_label
+
+FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
+SIZES = [(120, 36), (80, 24)]
+WAIT_S = 10.0
+REAL_ENGINE_WAIT_S = 90.0  # importing torch on a busy 2-core machine, then training
+
+
+def fake(scenario: str = "normal") -> list[str]:
+    """The command that replaces `python -m engine serve` (the client appends --runs DIR)."""
+    return [sys.executable, str(FAKE_ENGINE), scenario]
+
+
+@pytest.fixture
+def fake_run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Set how many epochs the fake engine runs and how long each takes."""
+
+    def configure(epochs: int = 8, delay: float = 0.01, **extra: str) -> None:
+        monkeypatch.setenv("FAKE_EPOCHS", str(epochs))
+        monkeypatch.setenv("FAKE_DELAY", str(delay))
+        for key, value in extra.items():
+            monkeypatch.setenv(key, value)
+
+    configure()
+    return configure
+
+
+def make_app(tmp_path: Path, scenario: str = "normal") -> NNPlayApp:
+    return NNPlayApp(tmp_path / "runs", engine_command=fake(scenario))
+
+
+async def until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = WAIT_S, what: str = "") -> None:
+    """Let the app run until predicate() holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or 'a condition'}")
+        await pilot.pause()
+
+
+async def during(pilot: Pilot, seconds: float, measure: Callable[[], object]) -> set:
+    """Every value measure() takes while the app runs for `seconds` (a bounded observation window)."""
+    seen = {measure()}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await pilot.pause()
+        seen.add(measure())
+    return seen
+
+
+def text_of(widget: Widget) -> str:
+    """What the widget and its displayed descendants show, as one line of plain text."""
+    shown = [w for w in (widget, *widget.query("*")) if w.display]
+    lines = [strip.text for w in shown for strip in w.render_lines(Region(0, 0, *w.outer_size))]
+    return " ".join(" ".join(lines).split())
+
+
+def log_text(screen: DashboardScreen) -> str:
+    return " ".join(" ".join(strip.text for strip in screen.query_one(LogPanel).lines).split())
+
+
+def epochs_seen(app: NNPlayApp) -> int:
+    return len(app.live.series["train_loss"])
+
+
+async def type_into(pilot: Pilot, widget_id: str, text: str) -> None:
+    """Bring the input's tab forward, focus it, and replace its text by typing."""
+    screen = pilot.app.screen
+    field = screen.query_one(f"#{widget_id}", Input)
+    pane = next(a for a in field.ancestors if getattr(a, "id", None) and str(a.id).startswith("tab-"))
+    screen.query_one("#form-tabs", TabbedContent).active = pane.id
+    await pilot.pause()
+    field.focus()
+    field.action_select_all()  # typing replaces the selection, as after a click into a filled field
+    await pilot.press(*text)
+
+
+async def wait_for_plan(pilot: Pilot, timeout: float = WAIT_S) -> PlanPanel:
+    panel = pilot.app.setup_screen.query_one("#plan", PlanPanel)
+    await until(pilot, lambda: panel.plan is not None, timeout, "the engine's plan in the plan panel")
+    return panel
+
+
+async def start_run(pilot: Pilot) -> DashboardScreen:
+    app: NNPlayApp = pilot.app
+    await pilot.press("ctrl+r")
+    await until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
+    return app.screen
+
+
+async def finish(pilot: Pilot, status: str = "completed") -> None:
+    app: NNPlayApp = pilot.app
+    await until(pilot, lambda: app.live.finished, what=f"the run to end ({status})")
+    assert app.live.status == status
+
+
+# 1. The set-up screen and the plan
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_setup_opens_with_batch_math_and_the_engines_plan(tmp_path, fake_run, size) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        assert isinstance(app.screen, SetupScreen) and app.setup_screen.preset_name == "batch-math"
+        assert app.setup_screen.has_class("-compact") == (size[0] < 110)
+        panel = await wait_for_plan(pilot)
+        # batch-math: 1250 samples, 0.8/0.1/0.1 -> 1000 train; batch 20 -> 50 iterations; 10 epochs.
+        assert (panel.plan["n_train"], panel.plan["n_val"], panel.plan["n_test"]) == (1000, 125, 125)
+        text = text_of(panel)
+        assert "50 iterations per epoch" in text and "500 updates" in text, text
+        assert not panel.has_class("-error") and not panel.has_class("-pending")
+
+
+# 2. Lessons fill the form
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_choosing_a_lesson_fills_the_form_with_options_that_fit(tmp_path, fake_run, size) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        setup = app.setup_screen
+        lessons = setup.query_one("#presets", OptionList)
+        names = [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
+        lessons.focus()
+        lessons.highlighted = names.index("digits-cnn")
+        await pilot.press("enter")
+        await until(pilot, lambda: setup.preset_name == "digits-cnn", what="digits-cnn to load")
+
+        architecture = setup.query_one("#f-model-architecture", Select)
+        overlay = architecture.query_one(SelectOverlay)
+        offered = [
+            str(overlay.get_option_at_index(i).id or overlay.get_option_at_index(i).prompt)
+            for i in range(overlay.option_count)
+        ]
+        assert architecture.value == "cnn"
+        assert set(offered) == {"perceptron", "mlp", "cnn"} == set(architectures_for("digits", "classification"))
+        assert setup.query_one("#f-data-dataset", Select).value == "digits"
+        assert setup.query_one("#f-training-epochs", Input).value == "25"
+        assert setup.query_one("#f-model-conv_channels", Input).value == "16, 32"
+        assert setup.query_one("#row-f-model-conv_channels").display
+        assert not setup.query_one("#row-f-model-rnn_hidden").display
+        assert not setup.query_one("#row-f-model-latent").display
+        panel = await wait_for_plan(pilot)
+        assert panel.plan["dataset"] == "digits" and panel.plan["name"] == "digits-cnn"
+
+
+# 3. Inline validation
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_invalid_input_shows_the_configs_sentence_and_blocks_the_start(tmp_path, fake_run, size) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        setup = app.setup_screen
+        panel = await wait_for_plan(pilot)
+        await type_into(pilot, "f-training-batch_size", "5000")
+        row = setup.query_one("#row-f-training-batch_size")
+        await until(pilot, lambda: row.has_class("-invalid"), what="the batch size row to turn invalid")
+        expected = (
+            "training.batch_size = 5000 is larger than the training split (1000 of 1250 samples); "
+            'allowed: 1 to 1000, or "full"'
+        )
+        assert text_of(row.query_one(".field-error")) == expected
+        assert panel.has_class("-error") and expected in text_of(panel)
+        assert setup.config is None
+
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen is setup and app.live.status == "idle"
+        assert not app.engine.running and list_runs(tmp_path / "runs") == []
+
+        # A value that is not a number at all names the field and what it takes.
+        await type_into(pilot, "f-training-epochs", "abc")
+        epochs_row = setup.query_one("#row-f-training-epochs")
+        await until(pilot, lambda: epochs_row.has_class("-invalid"), what="the epochs row to turn invalid")
+        assert text_of(epochs_row.query_one(".field-error")) == (
+            "training.epochs = 'abc' is not valid; allowed: a whole number"
+        )
+
+        # Fixing the batch size must not make the form forget that epochs still reads "abc".
+        await type_into(pilot, "f-training-batch_size", "25")
+        await pilot.pause()
+        assert epochs_row.has_class("-invalid"), "epochs shows 'abc' but the form no longer says it is wrong"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen is setup, "a run started while the epochs field shows 'abc'"
+
+
+async def test_fixing_the_field_brings_the_plan_back(tmp_path, fake_run) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
+        panel = await wait_for_plan(pilot)
+        await type_into(pilot, "f-training-batch_size", "5000")
+        await until(pilot, lambda: panel.has_class("-error"), what="the plan panel's error")
+        await type_into(pilot, "f-training-batch_size", "25")
+        row = setup.query_one("#row-f-training-batch_size")
+        await until(pilot, lambda: panel.plan is not None and panel.plan["batch_size"] == 25, what="the new plan")
+        assert not row.has_class("-invalid") and not panel.has_class("-error")
+        assert "40 iterations per epoch" in text_of(panel)
+        assert setup.data["training"]["batch_size"] == 25
+
+
+# 4-6. Start, pause, stop
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_start_opens_the_dashboard_and_epochs_arrive(tmp_path, fake_run, size) -> None:
+    fake_run(epochs=60, delay=0.02)
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await start_run(pilot)
+        assert screen.live and screen.recorded is None
+        await until(pilot, lambda: epochs_seen(app) >= 3, what="three epochs")
+        chart = screen.query_one(LossChart)
+        await until(pilot, lambda: {"train", "val"} <= set(chart.drawn), what="the 4 Hz redraw of the loss chart")
+        header = screen.query_one("#header", RunHeader)
+        await until(pilot, lambda: header.status == "running", what="the header to say running")
+        assert header.has_class("-running") and "● running" in text_of(header)
+        assert "batch-math" in text_of(header)
+        await pilot.press("s")
+        await finish(pilot, "stopped")
+
+
+async def test_pause_holds_the_epochs_and_resume_continues(tmp_path, fake_run) -> None:
+    fake_run(epochs=300, delay=0.02)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await start_run(pilot)
+        await until(pilot, lambda: epochs_seen(app) >= 2, what="two epochs")
+        await pilot.press("space")
+        assert app.paused and app.engine.paused
+        header = screen.query_one(RunHeader)
+        await until(pilot, lambda: header.status == "paused", what="the header to say paused")
+        # The epoch under way when the command arrived may still finish; after that, nothing.
+        await during(pilot, 0.15, lambda: epochs_seen(app))
+        held = epochs_seen(app)
+        assert await during(pilot, 0.6, lambda: epochs_seen(app)) == {held}
+        assert app.live.status == "running"
+
+        await pilot.press("space")
+        assert not app.paused
+        await until(pilot, lambda: epochs_seen(app) >= held + 3, what="epochs after resuming")
+        await until(pilot, lambda: header.status == "running", what="the header to say running again")
+        await pilot.press("s")
+        await finish(pilot, "stopped")
+
+
+async def test_stop_ends_the_run_and_keeps_the_dashboard(tmp_path, fake_run) -> None:
+    fake_run(epochs=300, delay=0.02)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await start_run(pilot)
+        await until(pilot, lambda: epochs_seen(app) >= 2, what="two epochs")
+        await pilot.press("s")
+        await finish(pilot, "stopped")
+        assert app.screen is screen and not app.engine.running
+        assert epochs_seen(app) < 300
+        header = screen.query_one(RunHeader)
+        await until(pilot, lambda: header.status == "stopped", what="the header to say stopped")
+        summary = load_run(Path(app.live.run_dir)).summary
+        assert summary["status"] == "stopped"
+        # Pause and stop do nothing once the run has ended.
+        await pilot.press("space", "s")
+        assert not app.paused and app.live.status == "stopped"
+
+
+# 7. Tweak and rerun
+
+
+async def test_tweak_and_rerun_keeps_the_form_and_draws_the_last_run_as_a_ghost(tmp_path, fake_run) -> None:
+    fake_run(epochs=5, delay=0.01)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
+        data_before = copy.deepcopy(setup.data)
+        await start_run(pilot)
+        await finish(pilot)
+        first = app.live
+
+        await pilot.press("t")
+        await until(pilot, lambda: app.screen is setup, what="the set-up screen")
+        assert setup.data == data_before
+        assert setup.query_one("#f-training-batch_size", Input).value == "20"
+        assert app.ghosts == [first] and app.ghosts[0] is first
+
+        screen = await start_run(pilot)
+        assert app.live is not first
+        await finish(pilot)
+        chart = screen.query_one(LossChart)
+        train_ghost, val_ghost = ghost_label("train", 0, 1), ghost_label("val", 0, 1)
+        await until(pilot, lambda: {train_ghost, val_ghost, "train", "val"} <= set(chart.drawn), what="ghost curves")
+        assert (train_ghost, val_ghost) == ("train (prev)", "val (prev)")
+        assert chart.drawn[val_ghost] == tuple(first.series["val_loss"].points())
+        assert len(app.screen_stack) == 3  # the first dashboard went when the form came back
+
+
+# 8. Runs and comparison
+
+
+async def test_runs_screen_compares_marked_runs_and_opens_one(tmp_path, fake_run) -> None:
+    fake_run(epochs=4, delay=0.01)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start_run(pilot)
+        await finish(pilot)
+        await pilot.press("t")
+        await until(pilot, lambda: app.screen is app.setup_screen, what="the set-up screen")
+        await type_into(pilot, "f-training-epochs", "12")
+        await until(
+            pilot, lambda: app.setup_screen.config is not None and app.setup_screen.config.training.epochs == 12
+        )
+        await start_run(pilot)
+        await finish(pilot)
+        recorded = list_runs(tmp_path / "runs")
+        assert len(recorded) == 2
+
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen), what="the runs screen")
+        runs = app.screen
+        table = runs.query_one("#runs", DataTable)
+        await until(pilot, lambda: table.row_count == 2, what="two rows")
+        await pilot.press("space", "down", "space")
+        assert runs.marked == {p.name for p in recorded}
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen), what="the compare screen")
+        compare = app.screen
+        chart = compare.query_one(CompareChart)
+        await until(pilot, lambda: len(chart.drawn) == 4, what="both runs' curves")
+        assert {label.split(":", 1)[0] for label in chart.drawn} == {"1", "2"}
+        assert all(xs == [1, 2, 3, 4] for xs, _ in chart.drawn.values())
+        config = compare.query_one("#compare-config", DataTable)
+        rows = [[cell for cell in config.get_row_at(i)] for i in range(config.row_count)]
+        assert [str(row[0]) for row in rows] == ["training.epochs"]
+        assert sorted(str(cell) for cell in rows[0][1:]) == ["10", "12"]
+        assert all("bold" in str(cell.style) for cell in rows[0])
+
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is runs, what="back to the runs screen")
+        depth = len(app.screen_stack)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="a recorded dashboard")
+        opened = app.screen
+        assert opened.recorded is not None and opened.recorded.status == "completed"
+        assert len(app.screen_stack) == depth + 1, "enter opened the run more than once"
+        chart = opened.query_one(LossChart)
+        await until(pilot, lambda: "val" in chart.drawn, what="the recorded loss chart")
+        assert chart.drawn["val"][0] == [1, 2, 3, 4]
+
+
+# 9. Export
+
+
+async def test_export_writes_reports_and_a_screenshot_into_the_run_directory(tmp_path, fake_run) -> None:
+    fake_run(epochs=4, delay=0.01)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start_run(pilot)
+        await finish(pilot)
+        run_dir = Path(app.live.run_dir)
+        await pilot.press("e")
+        names = ("report.md", "report.csv", "report.json", "dashboard.svg")
+        await until(pilot, lambda: all((run_dir / n).is_file() for n in names), what="the exported files")
+        markdown = (run_dir / "report.md").read_text(encoding="utf-8")
+        assert "## Verdict" in markdown and "good fit" in markdown
+        assert (run_dir / "dashboard.svg").read_text(encoding="utf-8").startswith("<svg")
+
+
+# 10-13. An engine that misbehaves
+
+
+async def test_a_crashed_engine_is_reported_and_replaced(tmp_path, fake_run) -> None:
+    fake_run(epochs=10, delay=0.01)
+    app = make_app(tmp_path, "crash")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.hello is not None, what="the first engine's hello")
+        first_hello = app.hello
+        screen = await start_run(pilot)
+        await until(pilot, lambda: app.live.status == "crashed", what="the crash")
+        assert epochs_seen(app) == 3
+        header = screen.query_one(RunHeader)
+        await until(pilot, lambda: header.status == "crashed", what="the header to say crashed")
+        await until(pilot, lambda: "stopped unexpectedly" in log_text(screen), what="the crash in the log")
+        assert "exit code 1" in log_text(screen)
+        assert any(app.live.run_dir in line for line in app.live.log), "where the finished epochs are kept"
+        assert any("fake engine crashed on purpose" in line for line in app.live.log)
+        # A new engine starts and says hello; the app answers keys all along.
+        await until(pilot, lambda: app.engine.alive and app.hello is not first_hello, what="a new engine")
+        await pilot.press("l")
+        assert screen.query_one(LossChart).log_scale
+        await pilot.press("t")
+        await until(pilot, lambda: app.screen is app.setup_screen, what="the set-up screen")
+        await start_run(pilot)
+        await until(pilot, lambda: epochs_seen(app) >= 1, what="the new engine's first epoch")
+
+
+async def test_malformed_lines_are_logged_and_the_run_completes(tmp_path, fake_run) -> None:
+    fake_run(epochs=5, delay=0.01)
+    app = make_app(tmp_path, "malformed")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await start_run(pilot)
+        await finish(pilot)
+        assert epochs_seen(app) == 5
+        await until(pilot, lambda: "not an event" in log_text(screen), what="the warning in the log")
+        text = log_text(screen)
+        assert "warning: the engine wrote a line that is not an event" in text
+        assert "this line is not JSON" in text and "a JSON object without type" in text
+
+
+async def test_nan_and_inf_end_as_diverged_with_only_finite_points_drawn(tmp_path, fake_run) -> None:
+    fake_run(epochs=10, delay=0.01)
+    app = make_app(tmp_path, "nan")
+    async with app.run_test(size=(80, 24)) as pilot:  # compact: the loss chart at its smallest
+        screen = await start_run(pilot)
+        await finish(pilot, "diverged")
+        header = screen.query_one(RunHeader)
+        loss, metric = screen.query_one(LossChart), screen.query_one(MetricChart)
+        await until(pilot, lambda: header.status == "diverged", what="the header to say diverged")
+        assert loss.drawn["train"][0] == [1, 2], "epochs 3 (nan/inf) and 4 (null) must not be drawn"
+        for chart in (loss, metric):
+            for xs, ys in chart.drawn.values():
+                assert all(math.isfinite(v) for v in [*xs, *ys])
+        assert any("lower the learning rate" in line for line in app.live.log)
+        await pilot.press("l")  # a redraw on a log axis after inf must not crash plotext either
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_a_flood_of_steps_keeps_the_app_responsive_and_bounded(tmp_path, fake_run) -> None:
+    fake_run(epochs=4, delay=0.01, FAKE_STEPS="20000")
+    app = make_app(tmp_path, "flood")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await start_run(pilot)
+        await until(pilot, lambda: len(app.live.steps) > 0, what="the first steps")
+        chart = screen.query_one(LossChart)
+        await pilot.press("l")
+        await until(pilot, lambda: chart.log_scale, timeout=5, what="the key press during the flood")
+        await finish(pilot)
+        steps = app.live.steps
+        assert len(steps.xs) <= steps.capacity
+        assert steps.last == (20000, 0.5), "the newest step was lost"
+
+
+# 14. The real engine
+
+
+async def test_real_engine_runs_batch_math_end_to_end(tmp_path) -> None:
+    app = NNPlayApp(tmp_path / "runs", engine_command=None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await wait_for_plan(pilot, REAL_ENGINE_WAIT_S)
+        assert "50 iterations per epoch" in text_of(panel) and "500 updates" in text_of(panel)
+        assert app.hello is not None and app.hello["torch_version"] != "fake"
+        await type_into(pilot, "f-training-epochs", "3")
+        await until(pilot, lambda: panel.plan is not None and panel.plan["epochs"] == 3, what="the 3-epoch plan")
+        assert "150 updates" in text_of(panel)
+        screen = await start_run(pilot)
+        await until(pilot, lambda: app.live.finished, REAL_ENGINE_WAIT_S, "the real run to end")
+        assert app.live.status == "completed" and app.live.done["status"] == "completed"
+        chart = screen.query_one(LossChart)
+        await until(pilot, lambda: len(chart.drawn.get("val", ([], []))[0]) == 3, what="three epochs drawn")
+        assert chart.drawn["train"][0] == [1, 2, 3]
+        assert load_run(Path(app.live.run_dir)).status == "completed"
+
+
+async def test_quitting_mid_run_leaves_a_stopped_run_with_its_summary(tmp_path) -> None:
+    app = NNPlayApp(tmp_path / "runs", engine_command=None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await type_into(pilot, "f-training-epochs", "3000")
+        await until(
+            pilot, lambda: app.setup_screen.config is not None and app.setup_screen.config.training.epochs == 3000
+        )
+        await start_run(pilot)
+        await until(pilot, lambda: epochs_seen(app) >= 1, REAL_ENGINE_WAIT_S, "the first real epoch")
+        run_dir = Path(app.live.run_dir)
+        await pilot.press("q")
+    assert not app.is_running
+    record = load_run(run_dir)
+    assert record.summary is not None, "the app exited before the engine wrote summary.json"
+    assert record.summary["status"] == "stopped" and record.status == "stopped"
+    assert 1 <= record.summary["epochs_run"] < 3000
+
+
+# 15. Save as preset
+
+
+async def test_save_preset_writes_only_the_keys_set(tmp_path, fake_run, monkeypatch) -> None:
+    presets_dir = tmp_path / "presets"
+    presets_dir.mkdir()
+    for path in presets.PRESETS_DIR.glob("*.toml"):
+        shutil.copy(path, presets_dir)
+    monkeypatch.setattr(presets, "PRESETS_DIR", presets_dir)
+    monkeypatch.setattr(save_preset_module, "PRESETS_DIR", presets_dir)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
+        await type_into(pilot, "f-training-epochs", "12")
+        await until(pilot, lambda: setup.config is not None and setup.data["training"]["epochs"] == 12)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SavePresetScreen), what="the save dialog")
+        dialog = app.screen
+        dialog.query_one("#preset-name", Input).focus()
+        await pilot.press(*"Bad Name", "enter")
+        assert isinstance(app.screen, SavePresetScreen)
+        assert "is not valid; allowed: lower-case letters, digits and dashes" in text_of(
+            dialog.query_one("#dialog-error")
+        )
+        dialog.query_one("#preset-name", Input).action_select_all()
+        await pilot.press(*"my-batches", "tab", *"Twelve epochs.", "enter")
+        await until(pilot, lambda: app.screen is setup, what="the dialog to close")
+
+        saved_path = presets_dir / "my-batches.toml"
+        assert saved_path.is_file()
+        saved = tomllib.loads(saved_path.read_text(encoding="utf-8"))
+        original = tomllib.loads((presets_dir / "batch-math.toml").read_text(encoding="utf-8"))
+        expected = {k: v for k, v in original.items() if k != "description"}
+        expected["training"] = {**expected["training"], "epochs": 12}
+        assert saved == {"description": "Twelve epochs.", **expected}
+        validate(saved)
+        lessons = setup.query_one("#presets", OptionList)
+        assert "my-batches" in [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
+    assert not list(Path(presets.__file__).parent.glob("my-batches*"))
+
+
+# 16. Resizing
+
+
+async def test_resizing_mid_run_toggles_the_compact_dashboard(tmp_path, fake_run) -> None:
+    fake_run(epochs=300, delay=0.02)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await start_run(pilot)
+        await until(pilot, lambda: epochs_seen(app) >= 2, what="two epochs")
+        assert not screen.has_class("-compact")
+
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: screen.has_class("-compact"), what="the compact layout")
+        shown = lambda: [name for name in PANELS if screen.query_one(f"#{name}").display]  # noqa: E731
+        assert shown() == ["loss"]
+        await pilot.press("tab")
+        assert screen.panel == 1 and shown() == ["metric"]
+        await pilot.press("tab", "tab", "tab", "tab")
+        assert screen.panel == 0 and shown() == ["loss"]
+
+        await pilot.resize_terminal(160, 50)
+        await until(pilot, lambda: not screen.has_class("-compact"), what="the full layout")
+        assert shown() == list(PANELS)
+
+        await pilot.resize_terminal(40, 12)
+        await until(pilot, lambda: screen.has_class("-compact"), what="the compact layout again")
+        before = epochs_seen(app)
+        await until(pilot, lambda: epochs_seen(app) >= before + 5, what="epochs at 40x12")
+        chart = screen.query_one(LossChart)
+        await until(pilot, lambda: chart.drawn.get("train", ([], []))[0][-1:] != [before], what="a redraw")
+        await pilot.press("s")
+        await finish(pilot, "stopped")
+        assert app.is_running
