@@ -42,6 +42,9 @@ from tui.widgets.loss_chart import ghost_label
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
 SIZES = [(120, 36), (80, 24)]
 WAIT_S = 10.0
+# pause() without a delay waits for the process to look idle, up to a second while charts redraw;
+# a short fixed step keeps polling prompt and still lets every pending message be handled.
+POLL_S = 0.02
 REAL_ENGINE_WAIT_S = 90.0  # importing torch on a busy 2-core machine, then training
 
 
@@ -74,7 +77,7 @@ async def until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = WA
     while not predicate():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what or 'a condition'}")
-        await pilot.pause()
+        await pilot.pause(POLL_S)
 
 
 async def during(pilot: Pilot, seconds: float, measure: Callable[[], object]) -> set:
@@ -82,7 +85,7 @@ async def during(pilot: Pilot, seconds: float, measure: Callable[[], object]) ->
     seen = {measure()}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        await pilot.pause()
+        await pilot.pause(POLL_S)
         seen.add(measure())
     return seen
 

@@ -109,6 +109,7 @@ class SetupScreen(Screen):
     def on_mount(self) -> None:
         self.refresh_form()
         self.on_resize()
+        self.query_one("#presets", OptionList).focus()  # arrows and enter pick a lesson straight away
 
     def on_resize(self, event=None) -> None:
         self.set_class(self.app.size.width < COMPACT_WIDTH, "-compact")
