@@ -175,6 +175,25 @@ class TrainingConfig(_Section):
     """Use deterministic algorithms (slower on GPU)."""
 
 
+SWEEPABLE = ("l1", "l2", "weight_decay", "dropout")
+
+
+class SweepConfig(_Section):
+    seeds: int = Field(1, ge=1, le=32)
+    """Train this many copies, with seeds training.seed, training.seed + 1, ...; charts show their mean and min–max band."""
+    parameter: Literal["none", "l1", "l2", "weight_decay", "dropout"] = "none"
+    """A regularization strength to vary across copies (one copy per value) instead of the seed."""
+    values: list[float] = Field(default_factory=list)
+    """The values of `parameter`, one copy each."""
+    mode: Literal["auto", "batched", "processes"] = "auto"
+    """auto trains the copies as one batched model (vmap) on CUDA and as separate processes on the CPU."""
+
+    @property
+    def members(self) -> int:
+        """How many copies are trained."""
+        return len(self.values) if self.parameter != "none" else self.seeds
+
+
 class ExperimentConfig(_Section):
     name: str = "experiment"
     """Short name of the experiment, used to name its runs."""
@@ -189,6 +208,7 @@ class ExperimentConfig(_Section):
     regularization: RegularizationConfig = Field(default_factory=RegularizationConfig)
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    sweep: SweepConfig = Field(default_factory=SweepConfig)
 
     @model_validator(mode="after")
     def _check_combination(self) -> ExperimentConfig:
@@ -335,9 +355,38 @@ def check_combination(c: ExperimentConfig) -> None:
         raise ValueError(f"optimizer.nesterov = true needs optimizer.kind = 'sgd', not {c.optimizer.kind!r}")
     if c.optimizer.nesterov and c.optimizer.momentum == 0:
         raise ValueError("optimizer.nesterov = true needs optimizer.momentum above 0")
+    check_sweep(c)
     n = c.known_sample_count()
     if n is not None:
         check_batch_fits(c, n)
+
+
+def check_sweep(c: ExperimentConfig) -> None:
+    """Raise ValueError when the sweep section does not make sense for this experiment."""
+    s = c.sweep
+    if c.data.k_folds and s.members > 1:
+        raise ValueError(
+            f"sweep with data.k_folds = {c.data.k_folds}: cross-validation and sweeps do not combine; remove one"
+        )
+    if s.parameter == "none":
+        if s.values:
+            raise ValueError(
+                f"sweep.values = {s.values} needs sweep.parameter; allowed parameters: {', '.join(SWEEPABLE)}"
+            )
+        return
+    if s.seeds != 1:
+        raise ValueError(
+            f"sweep.seeds = {s.seeds} with sweep.parameter = {s.parameter!r}: sweep one or the other; allowed: seeds = 1"
+        )
+    if len(s.values) < 2 or len(s.values) > 32:
+        raise ValueError(f"sweep.values = {s.values} for {s.parameter}; allowed: 2 to 32 values")
+    if any(v < 0 for v in s.values) or (s.parameter == "dropout" and any(v >= 1 for v in s.values)):
+        allowed = "0 up to (not including) 1" if s.parameter == "dropout" else "0 or more"
+        raise ValueError(f"sweep.values = {s.values} for {s.parameter}; allowed: {allowed}")
+    if s.parameter == "dropout" and c.model.architecture == "perceptron":
+        raise ValueError(
+            "sweep.parameter = 'dropout' does not apply to a perceptron (no hidden units); allowed: l1, l2, weight_decay"
+        )
 
 
 def check_batch_fits(c: ExperimentConfig, n: int) -> None:

@@ -22,6 +22,7 @@ EVENT_TYPES = (
     "hello",
     "plan",
     "epoch",
+    "member",
     "step",
     "snapshot",
     "diagnosis",

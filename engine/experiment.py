@@ -42,16 +42,6 @@ DIVERGED_HINT = (
 )
 
 
-@dataclass
-class Prepared:
-    """A config's data, split and scaled, ready for one training (one fold in k-fold mode)."""
-
-    dataset: Dataset
-    train_idx: torch.Tensor
-    val_idx: torch.Tensor
-    test_idx: torch.Tensor
-
-
 def hello(device: torch.device) -> dict:
     """The fields of the hello event."""
     return {
@@ -122,6 +112,22 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) 
         "device": str(device),
         "precision": config.training.precision if device.type == "cuda" else "fp32",
         "threads": choose_threads(config),
+        "sweep": _sweep_plan(config, device),
+    }
+
+
+def _sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
+    """Members and how they train, for a sweep; None for a single run."""
+    if config.sweep.members < 2:
+        return None
+    from engine.sweep import member_configs, use_batched
+
+    batched = use_batched(config, device.type)
+    return {
+        "members": config.sweep.members,
+        "mode": "batched" if batched else "processes",
+        "parameter": config.sweep.parameter,
+        "labels": [label for label, _ in member_configs(config)],
     }
 
 
@@ -131,18 +137,26 @@ def plan(config: ExperimentConfig, dataset: Dataset | None = None) -> dict:
     return make_plan(config, dataset, select_device(config.training.device))
 
 
-def _train_fold(
+@dataclass
+class FoldData:
+    """One training's data, normalized with training-split statistics and resident on the device."""
+
+    train: Split
+    val: Split
+    test: Split
+    normalizer: Normalizer
+    scaler: TargetScaler | None
+    context: SnapshotContext
+
+
+def prepare_fold(
     config: ExperimentConfig,
     dataset: Dataset,
     indices: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     device: torch.device,
-    emitter: Emitter,
-    control: Control,
-    fold: int | None,
-) -> dict:
-    """One training (the whole run, or one fold): returns status, history, test metrics, model."""
+) -> FoldData:
+    """Fit the input (and target) scaling on the training split, apply it, move the splits to the device."""
     train_idx, val_idx, test_idx = indices
-    kind = dataset.kind
     normalizer = Normalizer().fit(dataset.x[train_idx], config.data.normalization)
     scaler = TargetScaler().fit(dataset.y[train_idx]) if config.task in ("regression", "forecasting") else None
     y = scaler.apply(dataset.y) if scaler else dataset.y
@@ -155,15 +169,31 @@ def _train_fold(
             xs, ys = xs.pin_memory(), ys.pin_memory()
         return Split(xs.to(device, non_blocking=True), ys.to(device, non_blocking=True))
 
-    train, val, test = on_device(train_idx), on_device(val_idx), on_device(test_idx)
-    torch.manual_seed(config.training.seed + (fold or 0))
-    model = build_model(config, dataset.input_shape, n_outputs(config)).to(device)
-    criterion = Criterion(config)
-    optimizer = make_optimizer(model, config, device)
+    val = on_device(val_idx)
+    image = dataset.kind == "image"
+    context = SnapshotContext(
+        task=config.task,
+        kind=dataset.kind,
+        loss=config.resolved_loss,
+        normalize=normalizer.apply,
+        to_original=scaler.invert if scaler else (lambda t: t),
+        train_x_raw=dataset.x[train_idx],
+        train_y=dataset.y[train_idx],
+        val=val if len(val) else None,
+        val_x_raw=dataset.x[val_idx] if image else None,
+        val_y_raw=dataset.y[val_idx] if image else None,
+        class_names=dataset.class_names,
+        n_classes=dataset.n_classes,
+        is_vae=config.model.architecture == "vae",
+    )
+    return FoldData(on_device(train_idx), val, on_device(test_idx), normalizer, scaler, context)
+
+
+def train_settings(config: ExperimentConfig, n_train: int, target_std: float, seed: int) -> TrainSettings:
     r = config.regularization
-    settings = TrainSettings(
+    return TrainSettings(
         epochs=config.training.epochs,
-        batch_size=batch_size_of(config, len(train)),
+        batch_size=batch_size_of(config, n_train),
         drop_last=config.training.drop_last,
         eval_every=config.training.eval_every,
         grad_clip=r.grad_clip,
@@ -173,26 +203,32 @@ def _train_fold(
         augment_shift=r.augment_shift,
         precision=config.training.precision,
         step_every=config.training.step_every,
-        target_std=scaler.std if scaler else 1.0,
-        seed=config.training.seed + (fold or 0),
+        target_std=target_std,
+        seed=seed,
     )
+
+
+def _train_fold(
+    config: ExperimentConfig,
+    dataset: Dataset,
+    indices: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    device: torch.device,
+    emitter: Emitter,
+    control: Control,
+    fold: int | None,
+) -> dict:
+    """One training (the whole run, or one fold): returns status, history, test metrics, model."""
+    data = prepare_fold(config, dataset, indices, device)
+    train, val, test, context = data.train, data.val, data.test, data.context
+    seed = config.training.seed + (fold or 0)
+    torch.manual_seed(seed)
+    model = build_model(config, dataset.input_shape, n_outputs(config)).to(device)
+    criterion = Criterion(config)
+    optimizer = make_optimizer(model, config, device)
+    r = config.regularization
+    settings = train_settings(config, len(train), data.scaler.std if data.scaler else 1.0, seed)
     best = BestWeights(r.patience, r.min_delta, r.early_stopping)
     criterion_baseline = criterion.baseline(dataset.n_classes)
-    context = SnapshotContext(
-        task=config.task,
-        kind=kind,
-        loss=criterion.name,
-        normalize=normalizer.apply,
-        to_original=scaler.invert if scaler else (lambda t: t),
-        train_x_raw=dataset.x[train_idx],
-        train_y=dataset.y[train_idx],
-        val=val if len(val) else None,
-        val_x_raw=dataset.x[val_idx] if kind == "image" else None,
-        val_y_raw=dataset.y[val_idx] if kind == "image" else None,
-        class_names=dataset.class_names,
-        n_classes=dataset.n_classes,
-        is_vae=config.model.architecture == "vae",
-    )
     hooks = [
         best,
         EventStream(emitter, best, fold),
@@ -228,7 +264,7 @@ def _train_fold(
         "weights_epoch": weights_epoch,
         "baseline": criterion_baseline,
         "model": model,
-        "normalizer": normalizer.state_dict(),
+        "normalizer": data.normalizer.state_dict(),
     }
 
 
@@ -258,6 +294,10 @@ def run(
         emitter.emit("plan", run_dir=str(writer.path), **the_plan)
         if config.training.precision == "bf16" and device.type != "cuda":
             emitter.emit("warning", message="precision = bf16 applies on CUDA only; training in fp32 on " + device.type)
+        if config.sweep.members > 1:
+            from engine.sweep import run_sweep
+
+            return run_sweep(config, dataset, device, the_plan, writer, emitter, control, started)
         results = []
         for fold, indices in enumerate(_splits(config, dataset.x.shape[0])):
             result = _train_fold(

@@ -68,6 +68,18 @@ def metrics_table(final: dict | None, test: dict | None) -> Table:
     return table
 
 
+def members_table(members: list[dict]) -> Table:
+    """A sweep's members side by side: what differs, how each ended, its test metrics."""
+    table = Table(box=None, padding=(0, 2), header_style="bold", title="members", title_justify="left")
+    keys = [k for k in METRIC_NAMES if any((m.get("test") or {}).get(k) is not None for m in members)]
+    for column in ("member", "status", *(f"test {METRIC_NAMES[k]}" for k in keys)):
+        table.add_column(column, justify="left" if column in ("member", "status") else "right")
+    for m in members:
+        test = m.get("test") or {}
+        table.add_row(m["label"], m.get("status") or "—", *(format_metric(k, test.get(k)) for k in keys))
+    return table
+
+
 def verdict_panel(diagnosis: dict) -> Panel:
     verdict = diagnosis.get("verdict", "unknown")
     body = [Text(diagnosis.get("explanation", ""))]
@@ -157,6 +169,8 @@ class RunRenderer:
         if self.diagnosis:
             self.console.print(verdict_panel(self.diagnosis))
         self.console.print(metrics_table(e.get("final"), e.get("test")))
+        if e.get("members"):
+            self.console.print(members_table(e["members"]))
         if e.get("hint"):
             self.console.print(f"[red]{e['hint']}[/red]")
         weights = f", weights from epoch {e['weights_epoch']}" if e.get("weights_epoch") else ""

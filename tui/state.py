@@ -34,6 +34,11 @@ SERIES_KEYS = (
     "val_mae",
     "train_recon_error",
     "val_recon_error",
+    # A sweep's epochs carry the members' mean and these bounds of the min–max band.
+    "train_loss_min",
+    "train_loss_max",
+    "val_loss_min",
+    "val_loss_max",
 )
 
 
@@ -94,6 +99,7 @@ class RunState:
     snapshots: dict[str, dict] = field(default_factory=dict)
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     folds: list[dict] = field(default_factory=list)
+    members_seen: int = 0
     version: int = 0
 
     @property
@@ -150,6 +156,10 @@ class RunState:
         for key, series in self.series.items():
             if key in e:
                 series.append(x, e[key])
+
+    def _on_member(self, e: dict) -> None:
+        """A sweep member's own epoch: the charts show the band; progress counts the members' epochs."""
+        self.members_seen = max(self.members_seen, int(e.get("member", 0)) + 1)
 
     def _on_step(self, e: dict) -> None:
         for _, iteration, loss in e.get("steps", []):

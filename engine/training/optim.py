@@ -8,10 +8,16 @@ from torch import nn
 from engine.config import ExperimentConfig
 
 
-def make_optimizer(model: nn.Module, config: ExperimentConfig, device: torch.device) -> torch.optim.Optimizer:
+def make_optimizer(
+    model: nn.Module | list[torch.Tensor],
+    config: ExperimentConfig,
+    device: torch.device,
+    weight_decay: float | None = None,
+) -> torch.optim.Optimizer:
     """The configured optimizer; Adam/AdamW use the fused kernel (one launch per step for all tensors)."""
-    o, wd = config.optimizer, config.regularization.weight_decay
-    params = list(model.parameters())
+    o = config.optimizer
+    wd = config.regularization.weight_decay if weight_decay is None else weight_decay
+    params = list(model.parameters()) if isinstance(model, nn.Module) else list(model)
     if o.kind == "sgd":
         return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, nesterov=o.nesterov, weight_decay=wd, foreach=True)
     if o.kind == "rmsprop":

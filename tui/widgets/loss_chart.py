@@ -136,6 +136,12 @@ class LossChart(PlotextPlot):
             ):
                 curves[ghost_label(name, index, len(self._ghosts))] = (self._prepare(series), color)
         if self._state is not None:
+            # A sweep: its min–max band as dim bounds under the members' mean.
+            for name, color in (("val", GHOST_VAL_COLOR), ("train", GHOST_TRAIN_COLOR)):
+                for bound in ("min", "max"):
+                    series = self._state.series[f"{name}_loss_{bound}"]
+                    if len(series) or series.last:
+                        curves[f"{name} {bound}"] = (self._prepare(series), color)
             curves["train"] = (self._prepare(train_series(self._state)), TRAIN_COLOR)
             curves["val"] = (self._prepare(self._state.series["val_loss"]), VAL_COLOR)
         return curves

@@ -1,0 +1,124 @@
+"""Sweeps: several seeds or strengths of one experiment, trained batched (vmap) or as processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import experiment
+from engine.config import ConfigError, validate
+from engine.events import Emitter
+from engine.sweep import Bands, member_configs
+
+BASE = {
+    "name": "sweep",
+    "data": {"dataset": "moons", "n_samples": 200},
+    "model": {"hidden": [16, 16]},
+    "training": {"epochs": 4, "batch_size": 32, "device": "cpu", "snapshot_every": 2},
+}
+
+
+def sweep_config(**sweep) -> dict:
+    return {**BASE, "sweep": sweep}
+
+
+def run(config: dict, tmp_path) -> tuple[dict, list[dict]]:
+    events: list[dict] = []
+    summary = experiment.run(validate(config), Emitter(callback=events.append), root=tmp_path)
+    return summary, events
+
+
+def test_members_differ_only_in_seed_or_in_the_swept_strength():
+    seeds = member_configs(validate(sweep_config(seeds=3)))
+    assert [label for label, _ in seeds] == ["seed 0", "seed 1", "seed 2"]
+    assert [c.training.seed for _, c in seeds] == [0, 1, 2]
+    assert all(c.sweep.members == 1 for _, c in seeds)  # members are plain runs
+    strengths = member_configs(validate(sweep_config(parameter="l2", values=[0.0, 0.01])))
+    assert [c.regularization.l2 for _, c in strengths] == [0.0, 0.01]
+    assert {c.training.seed for _, c in strengths} == {0}
+
+
+@pytest.mark.parametrize(
+    ("sweep", "field"),
+    [
+        ({"parameter": "l2", "values": [0.1]}, "sweep.values"),
+        ({"values": [0.1, 0.2]}, "sweep.values"),
+        ({"parameter": "dropout", "values": [0.1, 1.0]}, "sweep.values"),
+        ({"parameter": "l2", "values": [0.1, 0.2], "seeds": 2}, "sweep.seeds"),
+        ({"seeds": 0}, "sweep.seeds"),
+    ],
+)
+def test_impossible_sweeps_are_config_errors_naming_the_field(sweep, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        validate(sweep_config(**sweep))
+
+
+def test_batched_mode_refuses_what_it_cannot_batch(tmp_path):
+    config = {**sweep_config(seeds=2, mode="batched"), "regularization": {"batch_norm": True}}
+    with pytest.raises(ConfigError, match="sweep.mode = 'batched' is not possible here: batch norm"):
+        run(config, tmp_path)
+    assert not any(tmp_path.iterdir())  # refused before a run directory was made
+
+
+def test_bands_average_members_and_close_epochs_as_members_finish():
+    emitted: list[dict] = []
+    bands = Bands(3, Emitter(callback=emitted.append), epochs=3)
+    for member, loss in enumerate((1.0, 2.0, 6.0)):
+        bands.add(member, {"epoch": 1, "val_loss": loss, "samples_per_s": 10.0})
+    assert emitted[-1]["val_loss"] == pytest.approx(3.0)
+    assert (emitted[-1]["val_loss_min"], emitted[-1]["val_loss_max"]) == (1.0, 6.0)
+    assert emitted[-1]["samples_per_s"] == 30.0 and emitted[-1]["members"] == 3
+    bands.add(0, {"epoch": 2, "val_loss": 1.0})
+    bands.add(1, {"epoch": 2, "val_loss": 3.0})
+    assert len(emitted) == 1  # member 2 has not reported epoch 2 yet
+    bands.finish(2, 1)  # member 2 stopped after epoch 1: epoch 2 is complete without it
+    assert len(emitted) == 2 and emitted[-1]["members"] == 2 and emitted[-1]["val_loss"] == pytest.approx(2.0)
+
+
+def test_batched_member_reproduces_the_single_run_with_its_seed(tmp_path):
+    single, _ = run(BASE, tmp_path / "single")
+    summary, events = run(sweep_config(seeds=3, mode="batched"), tmp_path / "sweep")
+    member0 = [e for e in events if e["type"] == "member" and e["member"] == 0]
+    assert [e["epoch"] for e in member0] == [1, 2, 3, 4]
+    single_epochs = single["final"]
+    assert member0[-1]["val_loss"] == pytest.approx(single_epochs["val_loss"], rel=1e-4)
+    assert summary["members"][0]["test"]["accuracy"] == pytest.approx(single["test"]["accuracy"], abs=1e-6)
+
+
+def test_a_sweep_streams_mean_and_band_and_records_itself_like_a_run(tmp_path):
+    summary, events = run(sweep_config(seeds=3, mode="batched"), tmp_path)
+    plan = next(e for e in events if e["type"] == "plan")
+    assert plan["sweep"] == {
+        "members": 3,
+        "mode": "batched",
+        "parameter": "none",
+        "labels": ["seed 0", "seed 1", "seed 2"],
+    }
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4]
+    for e in epochs:
+        assert e["val_loss_min"] <= e["val_loss"] <= e["val_loss_max"] and e["members"] == 3
+    members = [e for e in events if e["type"] == "member"]
+    assert len(members) == 3 * 4
+    last = [m for m in members if m["epoch"] == 4]
+    assert epochs[-1]["val_loss"] == pytest.approx(sum(m["val_loss"] for m in last) / 3)
+    done = events[-1]
+    assert done["type"] == "done" and done["status"] == "completed"
+    assert {"accuracy", "accuracy_std"} <= set(done["test"]) and len(done["members"]) == 3
+    assert summary["status"] == "completed" and summary["verdict"] in ("good fit", "overfitting", "underfitting")
+    assert any(e["type"] == "snapshot" and e["view"] == "boundary" for e in events)
+
+
+def test_a_strength_sweep_gives_each_member_its_own_penalty(tmp_path):
+    _, events = run(sweep_config(parameter="l2", values=[0.0, 0.05], mode="batched"), tmp_path)
+    last = {e["member"]: e for e in events if e["type"] == "member" and e["epoch"] == 4}
+    assert last[0]["penalty"] == 0.0 and last[1]["penalty"] > 0.0
+    assert last[1]["weight_norm"] < last[0]["weight_norm"]  # the L2 member's weights are pulled in
+
+
+def test_a_sweep_as_processes_runs_each_member_as_its_own_engine(tmp_path):
+    summary, events = run(sweep_config(seeds=2, mode="processes"), tmp_path)
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3, 4]
+    assert summary["status"] == "completed"
+    run_dirs = [m["run_dir"] for m in summary["members"]]
+    assert all(d and "members" in d for d in run_dirs)
+    assert {m["status"] for m in summary["members"]} == {"completed"}
