@@ -108,6 +108,7 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) 
         "model": summarize(model, dataset.input_shape),
         "loss": config.resolved_loss,
         "loss_description": describe_loss(config),
+        "baseline_loss": Criterion(config).baseline(dataset.n_classes),
         "optimizer": config.optimizer.kind,
         "device": str(device),
         "precision": config.training.precision if device.type == "cuda" else "fp32",

@@ -335,7 +335,7 @@ def run_sweep(
     statuses = [r.get("status") for r in results]
     status = "stopped" if control.stop_requested else "completed" if "completed" in statuses else statuses[0]
     r = config.regularization
-    diagnosis = diagnose(bands.history, r.patience, r.min_delta, None)
+    diagnosis = diagnose(bands.history, r.patience, r.min_delta, plan.get("baseline_loss"))
     emitter.emit("diagnosis", final=True, **diagnosis)
     if weights is not None:
         torch.save(weights, writer.path / "model.pt")

@@ -42,7 +42,10 @@ def summary_of(record: RunRecord) -> dict:
     epochs = record.epochs
     reg = config.get("regularization", {})
     plan = record.last("plan") or {}
-    diagnosis = record.last("diagnosis") or diagnose(epochs, reg.get("patience", 10), reg.get("min_delta", 0.0), None)
+    baseline = plan.get("baseline_loss")  # the loss of a model that learned nothing, to recognize underfitting
+    diagnosis = record.last("diagnosis")
+    if not diagnosis or not diagnosis.get("final"):  # a run that never finished: judge the epochs it left
+        diagnosis = diagnose(epochs, reg.get("patience", 10), reg.get("min_delta", 0.0), baseline)
     done = record.last("done") or {}
     error = record.last("error")
     return {

@@ -143,10 +143,11 @@ class RunState:
         self.name = e.get("name", self.name)
         self.run_dir = e.get("run_dir")
         self.status = "running"
+        iterations = e.get("iterations_per_epoch")
         self.log.append(
             f"plan: {e.get('n_train')} train / {e.get('n_val')} val / {e.get('n_test')} test · "
-            f"{e.get('iterations_per_epoch')} iterations per epoch · {e.get('total_updates')} updates · "
-            f"{e.get('params')} parameters on {e.get('device')}"
+            f"{iterations} iteration{'s' * (iterations != 1)} per epoch · {e.get('total_updates', 0):,} updates · "
+            f"{e.get('params', 0):,} parameters on {e.get('device')}"
         )
 
     def _on_epoch(self, e: dict) -> None:

@@ -18,11 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList, Select, TabbedContent
-from textual.widgets._select import SelectOverlay
 
 import presets
 import tui.screens.save_preset as save_preset_module
@@ -34,7 +33,6 @@ from tui.screens.compare import CompareScreen
 from tui.screens.dashboard import PANELS, DashboardScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.save_preset import SavePresetScreen
-from tui.screens.setup import SetupScreen
 from tui.widgets import LogPanel, LossChart, MetricChart, PlanPanel, RunHeader
 from tui.widgets.compare_chart import CompareChart
 from tui.widgets.loss_chart import ghost_label
@@ -102,7 +100,14 @@ def log_text(screen: DashboardScreen) -> str:
 
 
 def epochs_seen(app: NNPlayApp) -> int:
+    """Epochs of the live run the app has taken in."""
     return len(app.live.series["train_loss"])
+
+
+def recorded_epochs(app: NNPlayApp) -> int:
+    """Epochs the engine has written to the live run's events.jsonl (flushed line by line)."""
+    events = Path(app.live.run_dir) / "events.jsonl"
+    return sum('"type":"epoch"' in line for line in events.read_text(encoding="utf-8").splitlines())
 
 
 async def type_into(pilot: Pilot, widget_id: str, text: str) -> None:
@@ -136,15 +141,16 @@ async def finish(pilot: Pilot, status: str = "completed") -> None:
     assert app.live.status == status
 
 
-# 1. The set-up screen and the plan
+# 1-2. The set-up screen, its plan, and the lessons
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_setup_opens_with_batch_math_and_the_engines_plan(tmp_path, fake_run, size) -> None:
+async def test_setup_shows_the_engines_plan_and_lessons_fill_the_form(tmp_path, fake_run, size) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
-        assert isinstance(app.screen, SetupScreen) and app.setup_screen.preset_name == "batch-math"
-        assert app.setup_screen.has_class("-compact") == (size[0] < 110)
+        setup = app.setup_screen
+        assert app.screen is setup and setup.preset_name == "batch-math"
+        assert setup.has_class("-compact") == (size[0] < 110)
         panel = await wait_for_plan(pilot)
         # batch-math: 1250 samples, 0.8/0.1/0.1 -> 1000 train; batch 20 -> 50 iterations; 10 epochs.
         assert (panel.plan["n_train"], panel.plan["n_val"], panel.plan["n_test"]) == (1000, 125, 125)
@@ -152,28 +158,15 @@ async def test_setup_opens_with_batch_math_and_the_engines_plan(tmp_path, fake_r
         assert "50 iterations per epoch" in text and "500 updates" in text, text
         assert not panel.has_class("-error") and not panel.has_class("-pending")
 
-
-# 2. Lessons fill the form
-
-
-@pytest.mark.parametrize("size", SIZES)
-async def test_choosing_a_lesson_fills_the_form_with_options_that_fit(tmp_path, fake_run, size) -> None:
-    app = make_app(tmp_path)
-    async with app.run_test(size=size) as pilot:
-        setup = app.setup_screen
         lessons = setup.query_one("#presets", OptionList)
         names = [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
         lessons.focus()
         lessons.highlighted = names.index("digits-cnn")
         await pilot.press("enter")
         await until(pilot, lambda: setup.preset_name == "digits-cnn", what="digits-cnn to load")
-
         architecture = setup.query_one("#f-model-architecture", Select)
-        overlay = architecture.query_one(SelectOverlay)
-        offered = [
-            str(overlay.get_option_at_index(i).id or overlay.get_option_at_index(i).prompt)
-            for i in range(overlay.option_count)
-        ]
+        overlay = architecture.query_one(OptionList)  # the drop-down the select opens
+        offered = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
         assert architecture.value == "cnn"
         assert set(offered) == {"perceptron", "mlp", "cnn"} == set(architectures_for("digits", "classification"))
         assert setup.query_one("#f-data-dataset", Select).value == "digits"
@@ -182,17 +175,16 @@ async def test_choosing_a_lesson_fills_the_form_with_options_that_fit(tmp_path, 
         assert setup.query_one("#row-f-model-conv_channels").display
         assert not setup.query_one("#row-f-model-rnn_hidden").display
         assert not setup.query_one("#row-f-model-latent").display
-        panel = await wait_for_plan(pilot)
-        assert panel.plan["dataset"] == "digits" and panel.plan["name"] == "digits-cnn"
+        await until(pilot, lambda: panel.plan is not None and panel.plan["name"] == "digits-cnn", what="its plan")
+        assert panel.plan["dataset"] == "digits"
 
 
 # 3. Inline validation
 
 
-@pytest.mark.parametrize("size", SIZES)
-async def test_invalid_input_shows_the_configs_sentence_and_blocks_the_start(tmp_path, fake_run, size) -> None:
+async def test_invalid_input_shows_the_configs_sentence_and_blocks_the_start(tmp_path, fake_run) -> None:
     app = make_app(tmp_path)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:  # compact: one-line fields, the sentence under its row
         setup = app.setup_screen
         panel = await wait_for_plan(pilot)
         await type_into(pilot, "f-training-batch_size", "5000")
@@ -207,9 +199,14 @@ async def test_invalid_input_shows_the_configs_sentence_and_blocks_the_start(tmp
         assert setup.config is None
 
         await pilot.press("ctrl+r")
-        await pilot.pause()
         assert app.screen is setup and app.live.status == "idle"
         assert not app.engine.running and list_runs(tmp_path / "runs") == []
+
+        # Fixing the value clears the sentence and brings the plan back.
+        await type_into(pilot, "f-training-batch_size", "25")
+        await until(pilot, lambda: panel.plan is not None and panel.plan["batch_size"] == 25, what="the new plan")
+        assert not row.has_class("-invalid") and not panel.has_class("-error")
+        assert "40 iterations per epoch" in text_of(panel)
 
         # A value that is not a number at all names the field and what it takes.
         await type_into(pilot, "f-training-epochs", "abc")
@@ -218,32 +215,16 @@ async def test_invalid_input_shows_the_configs_sentence_and_blocks_the_start(tmp
         assert text_of(epochs_row.query_one(".field-error")) == (
             "training.epochs = 'abc' is not valid; allowed: a whole number"
         )
+        assert panel.has_class("-error") and setup.config is None
 
-        # Fixing the batch size must not make the form forget that epochs still reads "abc".
-        await type_into(pilot, "f-training-batch_size", "25")
-        await pilot.pause()
+        # Changing another field must not make the form forget that epochs still reads "abc".
+        await type_into(pilot, "f-training-batch_size", "50")
         assert epochs_row.has_class("-invalid"), "epochs shows 'abc' but the form no longer says it is wrong"
         await pilot.press("ctrl+r")
-        await pilot.pause()
         assert app.screen is setup, "a run started while the epochs field shows 'abc'"
 
 
-async def test_fixing_the_field_brings_the_plan_back(tmp_path, fake_run) -> None:
-    app = make_app(tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        setup = app.setup_screen
-        panel = await wait_for_plan(pilot)
-        await type_into(pilot, "f-training-batch_size", "5000")
-        await until(pilot, lambda: panel.has_class("-error"), what="the plan panel's error")
-        await type_into(pilot, "f-training-batch_size", "25")
-        row = setup.query_one("#row-f-training-batch_size")
-        await until(pilot, lambda: panel.plan is not None and panel.plan["batch_size"] == 25, what="the new plan")
-        assert not row.has_class("-invalid") and not panel.has_class("-error")
-        assert "40 iterations per epoch" in text_of(panel)
-        assert setup.data["training"]["batch_size"] == 25
-
-
-# 4-6. Start, pause, stop
+# 4-6 and 9. Start, pause, stop, export
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -274,10 +255,12 @@ async def test_pause_holds_the_epochs_and_resume_continues(tmp_path, fake_run) -
         assert app.paused and app.engine.paused
         header = screen.query_one(RunHeader)
         await until(pilot, lambda: header.status == "paused", what="the header to say paused")
-        # The epoch under way when the command arrived may still finish; after that, nothing.
+        # The epoch under way when the command arrived may still finish; after that, nothing: neither
+        # in the engine's record nor on the screen.
         await during(pilot, 0.15, lambda: epochs_seen(app))
+        await until(pilot, lambda: epochs_seen(app) == recorded_epochs(app), what="the app to catch up")
         held = epochs_seen(app)
-        assert await during(pilot, 0.6, lambda: epochs_seen(app)) == {held}
+        assert await during(pilot, 0.6, lambda: (epochs_seen(app), recorded_epochs(app))) == {(held, held)}
         assert app.live.status == "running"
 
         await pilot.press("space")
@@ -288,7 +271,7 @@ async def test_pause_holds_the_epochs_and_resume_continues(tmp_path, fake_run) -
         await finish(pilot, "stopped")
 
 
-async def test_stop_ends_the_run_and_keeps_the_dashboard(tmp_path, fake_run) -> None:
+async def test_stop_ends_the_run_keeps_the_dashboard_and_export_writes_reports(tmp_path, fake_run) -> None:
     fake_run(epochs=300, delay=0.02)
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -300,11 +283,20 @@ async def test_stop_ends_the_run_and_keeps_the_dashboard(tmp_path, fake_run) -> 
         assert epochs_seen(app) < 300
         header = screen.query_one(RunHeader)
         await until(pilot, lambda: header.status == "stopped", what="the header to say stopped")
-        summary = load_run(Path(app.live.run_dir)).summary
-        assert summary["status"] == "stopped"
+        run_dir = Path(app.live.run_dir)
+        assert load_run(run_dir).summary["status"] == "stopped"
         # Pause and stop do nothing once the run has ended.
         await pilot.press("space", "s")
         assert not app.paused and app.live.status == "stopped"
+
+        # Export, from the dashboard of the finished run.
+        await pilot.press("e")
+        names = ("report.md", "report.csv", "report.json", "dashboard.svg")
+        await until(pilot, lambda: all((run_dir / n).is_file() for n in names), what="the exported files")
+        markdown = (run_dir / "report.md").read_text(encoding="utf-8")
+        assert markdown.startswith("# batch-math — stopped")
+        assert "## Verdict" in markdown and "**good fit**" in markdown
+        assert (run_dir / "dashboard.svg").read_text(encoding="utf-8").startswith("<svg")
 
 
 # 7. Tweak and rerun
@@ -372,7 +364,7 @@ async def test_runs_screen_compares_marked_runs_and_opens_one(tmp_path, fake_run
         assert {label.split(":", 1)[0] for label in chart.drawn} == {"1", "2"}
         assert all(xs == [1, 2, 3, 4] for xs, _ in chart.drawn.values())
         config = compare.query_one("#compare-config", DataTable)
-        rows = [[cell for cell in config.get_row_at(i)] for i in range(config.row_count)]
+        rows = [list(config.get_row_at(i)) for i in range(config.row_count)]
         assert [str(row[0]) for row in rows] == ["training.epochs"]
         assert sorted(str(cell) for cell in rows[0][1:]) == ["10", "12"]
         assert all("bold" in str(cell.style) for cell in rows[0])
@@ -388,24 +380,6 @@ async def test_runs_screen_compares_marked_runs_and_opens_one(tmp_path, fake_run
         chart = opened.query_one(LossChart)
         await until(pilot, lambda: "val" in chart.drawn, what="the recorded loss chart")
         assert chart.drawn["val"][0] == [1, 2, 3, 4]
-
-
-# 9. Export
-
-
-async def test_export_writes_reports_and_a_screenshot_into_the_run_directory(tmp_path, fake_run) -> None:
-    fake_run(epochs=4, delay=0.01)
-    app = make_app(tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start_run(pilot)
-        await finish(pilot)
-        run_dir = Path(app.live.run_dir)
-        await pilot.press("e")
-        names = ("report.md", "report.csv", "report.json", "dashboard.svg")
-        await until(pilot, lambda: all((run_dir / n).is_file() for n in names), what="the exported files")
-        markdown = (run_dir / "report.md").read_text(encoding="utf-8")
-        assert "## Verdict" in markdown and "good fit" in markdown
-        assert (run_dir / "dashboard.svg").read_text(encoding="utf-8").startswith("<svg")
 
 
 # 10-13. An engine that misbehaves
@@ -541,33 +515,33 @@ async def test_save_preset_writes_only_the_keys_set(tmp_path, fake_run, monkeypa
         await until(pilot, lambda: isinstance(app.screen, SavePresetScreen), what="the save dialog")
         dialog = app.screen
         dialog.query_one("#preset-name", Input).focus()
-        await pilot.press(*"Bad Name", "enter")
+        await pilot.press(*"A b", "enter")
         assert isinstance(app.screen, SavePresetScreen)
         assert "is not valid; allowed: lower-case letters, digits and dashes" in text_of(
             dialog.query_one("#dialog-error")
         )
         dialog.query_one("#preset-name", Input).action_select_all()
-        await pilot.press(*"my-batches", "tab", *"Twelve epochs.", "enter")
+        await pilot.press(*"mine", "tab", *"Mine.", "enter")
         await until(pilot, lambda: app.screen is setup, what="the dialog to close")
 
-        saved_path = presets_dir / "my-batches.toml"
+        saved_path = presets_dir / "mine.toml"
         assert saved_path.is_file()
         saved = tomllib.loads(saved_path.read_text(encoding="utf-8"))
         original = tomllib.loads((presets_dir / "batch-math.toml").read_text(encoding="utf-8"))
         expected = {k: v for k, v in original.items() if k != "description"}
         expected["training"] = {**expected["training"], "epochs": 12}
-        assert saved == {"description": "Twelve epochs.", **expected}
+        assert saved == {"description": "Mine.", **expected}
         validate(saved)
         lessons = setup.query_one("#presets", OptionList)
-        assert "my-batches" in [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
-    assert not list(Path(presets.__file__).parent.glob("my-batches*"))
+        assert "mine" in [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
+    assert not list(Path(presets.__file__).parent.glob("mine*"))
 
 
 # 16. Resizing
 
 
 async def test_resizing_mid_run_toggles_the_compact_dashboard(tmp_path, fake_run) -> None:
-    fake_run(epochs=300, delay=0.02)
+    fake_run(epochs=100, delay=0.1)  # slow epochs: resizes, not redraws, are under test
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await start_run(pilot)
@@ -590,7 +564,7 @@ async def test_resizing_mid_run_toggles_the_compact_dashboard(tmp_path, fake_run
         await pilot.resize_terminal(40, 12)
         await until(pilot, lambda: screen.has_class("-compact"), what="the compact layout again")
         before = epochs_seen(app)
-        await until(pilot, lambda: epochs_seen(app) >= before + 5, what="epochs at 40x12")
+        await until(pilot, lambda: epochs_seen(app) >= before + 2, what="epochs at 40x12")
         chart = screen.query_one(LossChart)
         await until(pilot, lambda: chart.drawn.get("train", ([], []))[0][-1:] != [before], what="a redraw")
         await pilot.press("s")

@@ -81,7 +81,7 @@ class CompareScreen(Screen):
             shown += 1
         differing = sum(1 for *_, d in self.rows if d)
         self.query_one("#compare-title", Static).update(
-            f"[b]{differing} setting{'s' * (differing != 1)} differ[/b] (highlighted) · "
+            f"[b]{differing} setting{'s differ' if differing != 1 else ' differs'}[/b] (highlighted) · "
             f"d shows {'all settings' if self.only_differences else 'only the differences'}"
         )
 

@@ -21,13 +21,13 @@ class DashboardScreen(Screen):
     """A live run (state taken from the app) or a recorded one (state given)."""
 
     BINDINGS = [
-        Binding("space", "toggle_pause", "Pause/resume"),
+        Binding("space", "toggle_pause", "Pause"),
         Binding("s", "stop", "Stop"),
-        Binding("t", "tweak", "Tweak & rerun"),
+        Binding("t", "tweak", "Tweak"),
         Binding("e", "export", "Export"),
-        Binding("l", "log_scale", "Log scale"),
+        Binding("l", "log_scale", "Log"),
         Binding("m", "smoothing", "Smooth"),
-        Binding("v", "next_view", "Model view"),
+        Binding("v", "next_view", "View"),
         Binding("tab", "next_panel", "Next panel", show=False),
         Binding("escape", "back", "Back"),
         Binding("f2", "app.runs", "Runs"),
@@ -39,6 +39,12 @@ class DashboardScreen(Screen):
         self.recorded = state  # None: follow the app's live run
         self.ghosts = ghosts or []
         self.panel = 0  # the panel shown in compact layout
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """A recorded run cannot be paused or stopped: those keys leave the footer."""
+        if action in ("toggle_pause", "stop") and self.recorded is not None:
+            return False
+        return True
 
     @property
     def state(self) -> RunState:

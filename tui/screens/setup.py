@@ -57,6 +57,7 @@ class SetupScreen(Screen):
         self.config = None  # the validated ExperimentConfig, or None while the form has an error
         self.preset_name: str | None = None
         self._options: dict[str, tuple[str, ...]] = {}  # what each select offers now
+        self.unparsed: dict[str, str] = {}  # fields whose text is not a value: path -> the sentence why
         self.defaults = validate({}).model_dump()
         presets = list_presets()
         first = next((p for p in presets if p.name == FIRST_PRESET), presets[0] if presets else None)
@@ -131,6 +132,7 @@ class SetupScreen(Screen):
 
     def fill(self) -> None:
         """Show self.data in every control (defaults where data says nothing)."""
+        self.unparsed.clear()
         # Programmatic changes must not come back as the user's: their Changed messages are not sent.
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
             for path, spec in FIELDS.items():
@@ -173,6 +175,11 @@ class SetupScreen(Screen):
         for row in self.query(".field.-invalid"):
             row.remove_class("-invalid")
             row.query_one(".field-error", Static).update("")
+        if self.unparsed:  # text that is not a value yet: the form stays invalid until it is fixed
+            self.config = None
+            for path, message in self.unparsed.items():
+                self.show_error(message, path)
+            return
         try:
             self.config = validate(copy.deepcopy(self.data))
         except ConfigError as exc:
@@ -206,9 +213,11 @@ class SetupScreen(Screen):
         try:
             value = parse(spec, raw) if isinstance(raw, str) and spec.kind not in ("select", "text") else raw
         except ValueError as exc:
-            self.config = None
-            self.show_error(str(exc), spec.path)
+            self.unparsed[spec.path] = str(exc)
+            self.validate_form()
             return
+        if self.unparsed.pop(spec.path, None) is not None:
+            self.validate_form()  # the field parses again: show what else is wrong, or the plan
         if spec.kind == "text" and value == "":
             value = None
         current = get_value(self.data, spec.path)
