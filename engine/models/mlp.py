@@ -46,6 +46,13 @@ class MLP(nn.Module):
         self.flatten = nn.Flatten()
         self.hidden, last_width = dense_stack(flat_size(input_shape), hidden, activation, batch_norm, dropout)
         self.head = nn.Linear(last_width, n_outputs)
+        # The layers in order, called directly: small models are bound by per-call overhead, and the
+        # nested Sequential containers (kept for readable parameter names) would double the calls.
+        self._layers = [layer for block in self.hidden for layer in block] + [self.head]
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.hidden(self.flatten(x)))
+        if x.dim() > 2:
+            x = self.flatten(x)
+        for layer in self._layers:
+            x = layer(x)
+        return x

@@ -156,15 +156,19 @@ class Trainer:
         loss_sum = torch.zeros((), device=self.device)
         penalty_sum = torch.zeros((), device=self.device)
         seen = 0
+        augmenting = s.augment_noise > 0 or s.augment_shift > 0
+        precision = autocast(self.device, s.precision)  # one context object, entered once per step
         for i in range(self.iterations_per_epoch):
             if self.control.paused:
                 self.control.wait_if_paused()
             if self.control.stop_requested:
                 break
             idx = order[i * s.batch_size : (i + 1) * s.batch_size]
-            xb = augment(self.train.x[idx], s.augment_noise, s.augment_shift, self.generator)
+            xb = self.train.x[idx]
+            if augmenting:
+                xb = augment(xb, s.augment_noise, s.augment_shift, self.generator)
             yb = self.train.y[idx]
-            with autocast(self.device, s.precision):
+            with precision:
                 loss = self.criterion(model(xb), yb)
                 penalty = regularization_penalty(self.penalized, s.l1, s.l2)
                 total = loss if penalty is None else loss + penalty
@@ -174,9 +178,9 @@ class Trainer:
                 nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip, foreach=True)
             self.optimizer.step()
             batch = idx.shape[0]
-            loss_sum += loss.detach().float() * batch
+            loss_sum.add_(loss.detach(), alpha=batch)  # stays on the device: no sync per step
             if penalty is not None:
-                penalty_sum += penalty.detach().float() * batch
+                penalty_sum.add_(penalty.detach(), alpha=batch)
             seen += batch
             self.global_step += 1
             if s.step_every and self.global_step % s.step_every == 0:
