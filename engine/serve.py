@@ -122,9 +122,18 @@ class Server:
                 self._error(exc, request.get("id"))
 
 
+def _warm_up() -> None:
+    """Build a throwaway optimizer: the first one imports torch._dynamo (about a second here),
+    better paid while the user is still choosing than after pressing start."""
+    import torch
+
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)], fused=True)
+
+
 def serve(runs_dir: str | None = None) -> int:
     emitter = Emitter(sys.stdout)
     emitter.emit("hello", mode="serve", **experiment.hello(select_device("auto")))
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     server = Server(runs_dir, emitter)
     install_signal_handlers(server.control)
     threading.Thread(target=server.read_requests, args=(sys.stdin,), name="requests", daemon=True).start()

@@ -77,7 +77,11 @@ class EventStream(Hook):
         self.emitter.emit("step", fold=self.fold, steps=steps)
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        self.flush_steps()
+        # Steps carry their epoch, so they may wait for the next flush: short epochs must not
+        # turn the step stream into one line per epoch.
+        if time.perf_counter() - self.last_flush >= STEP_FLUSH_INTERVAL_S:
+            self.flush_steps()
+            self.last_flush = time.perf_counter()
         elapsed = time.perf_counter() - self.started
         done = record["epoch"]
         total = trainer.settings.epochs
@@ -100,15 +104,36 @@ class EventStream(Hook):
         self.flush_steps()
 
 
+# Snapshots and live diagnoses of fast epochs: no more often than this, whatever snapshot_every says
+# (a 4 ms epoch would otherwise send 50 a second, costing more than the training).
+MIN_VIEW_INTERVAL_S = 0.25
+LIVE_GAP_POINTS = 200  # the live diagnosis sends a downsampled gap curve; the final one sends all
+
+
+class Throttle:
+    """Every N epochs, but not more often than MIN_VIEW_INTERVAL_S."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.last_sent = -math.inf
+
+    def due(self, epoch: int) -> bool:
+        now = time.perf_counter()
+        if epoch % self.every or now - self.last_sent < MIN_VIEW_INTERVAL_S:
+            return False
+        self.last_sent = now
+        return True
+
+
 class Snapshots(Hook):
     """Model views (decision boundary, curves, predictions, layer norms) every N epochs and at the end."""
 
     def __init__(self, every: int, take: Callable[[Trainer], list[dict]], emitter: Emitter, fold: int | None = None):
-        self.every, self.take, self.emitter, self.fold = every, take, emitter, fold
+        self.throttle, self.take, self.emitter, self.fold = Throttle(every), take, emitter, fold
         self.last_epoch = 0
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        if record["epoch"] % self.every == 0 and trainer.status != "diverged":
+        if trainer.status != "diverged" and self.throttle.due(record["epoch"]):
             self.send(trainer)
 
     def on_fit_end(self, trainer: Trainer) -> None:
@@ -127,10 +152,13 @@ class LiveDiagnosis(Hook):
     def __init__(
         self, every: int, emitter: Emitter, patience: int, min_delta: float, baseline: float | None, fold=None
     ):
-        self.every, self.emitter, self.fold = every, emitter, fold
+        self.throttle, self.emitter, self.fold = Throttle(every), emitter, fold
         self.patience, self.min_delta, self.baseline = patience, min_delta, baseline
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        if record["epoch"] % self.every == 0 and trainer.status != "diverged":
+        if trainer.status != "diverged" and self.throttle.due(record["epoch"]):
             result = diagnose(trainer.history, self.patience, self.min_delta, self.baseline)
+            gaps = result["generalization_gap"]
+            # Downsampled, or a long run would resend a growing list each time (quadratic bytes).
+            result["generalization_gap"] = gaps[:: math.ceil(len(gaps) / LIVE_GAP_POINTS) or 1]
             self.emitter.emit("diagnosis", final=False, epoch=record["epoch"], fold=self.fold, **result)

@@ -19,6 +19,10 @@ from engine.runtime import autocast
 from engine.training.losses import Criterion, regularization_penalty
 
 EVAL_CHUNK = 8192  # samples per forward pass when evaluating a whole split
+# The evaluation-mode training loss is measured on a fixed random subset of the training split
+# when it is large: as many samples as the validation split (and at least this many), so the
+# generalization gap compares like with like without a second full pass over the data per epoch.
+TRAIN_EVAL_MIN = 512
 
 
 @dataclass
@@ -112,6 +116,7 @@ class Trainer:
 
     def __post_init__(self) -> None:
         self.generator = torch.Generator(device=self.device).manual_seed(self.settings.seed)
+        self.train_eval = train_eval_subset(self.train, len(self.val) if self.val is not None else 0, self.settings.seed)
         # Matrices and kernels are penalized; biases and norm scales are not.
         self.penalized = [p for n, p in self.model.named_parameters() if p.dim() > 1]
 
@@ -204,7 +209,7 @@ class Trainer:
             torch.stack([torch.linalg.vector_norm(p.detach().float()) for p in self.model.parameters()])
         )
         if self.epoch % self.settings.eval_every == 0 or self.epoch == self.settings.epochs:
-            for prefix, split in (("train", self.train), ("val", self.val)):
+            for prefix, split in (("train", self.train_eval), ("val", self.val)):
                 if split is not None and len(split):
                     for k, v in self.evaluate(split).items():
                         values[f"{prefix}_{k}"] = v
@@ -240,6 +245,17 @@ class Trainer:
                 sums[k] = sums[k] + v if k in sums else v
         self.model.train(was_training)
         return self.criterion.finish(sums, len(split), self.settings.target_std)
+
+
+def train_eval_subset(train: Split, n_val: int, seed: int) -> Split:
+    """The training samples measured in evaluation mode each epoch: all of them, or a fixed random
+    subset of max(TRAIN_EVAL_MIN, n_val) when the split is larger."""
+    size = max(TRAIN_EVAL_MIN, n_val)
+    if len(train) <= size:
+        return train
+    generator = torch.Generator(device="cpu").manual_seed(seed + 1)
+    rows = torch.randperm(len(train), generator=generator)[:size].to(train.x.device)
+    return Split(train.x[rows], train.y[rows])
 
 
 def gradient_norm(model: nn.Module) -> Tensor | None:

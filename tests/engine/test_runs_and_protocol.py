@@ -60,8 +60,11 @@ def test_protocol_sequence_of_a_completed_run(run_engine, tiny_data, tmp_path, r
         assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr"} <= e.keys()
 
     snapshots = [e for e in events if e["type"] == "snapshot"]
+    # Every snapshot_every epochs, at most 4 a second, and always at the end: each time, every view.
+    shown = sorted({s["epoch"] for s in snapshots})
+    assert shown[0] == 1 and shown[-1] == 3
     assert {(s["epoch"], s["view"]) for s in snapshots} == {
-        (epoch, view) for epoch in (1, 2, 3) for view in ("boundary", "confusion", "layers")
+        (epoch, view) for epoch in shown for view in ("boundary", "confusion", "layers")
     }
     for s in snapshots:  # each snapshot follows the epoch it shows
         assert events.index(s) > events.index(epochs[s["epoch"] - 1])
@@ -69,7 +72,7 @@ def test_protocol_sequence_of_a_completed_run(run_engine, tiny_data, tmp_path, r
     types = [e["type"] for e in events]
     live = [e for e in events if e["type"] == "diagnosis" and not e["final"]]
     final = [e for e in events if e["type"] == "diagnosis" and e["final"]]
-    assert [d["epoch"] for d in live] == [1, 2, 3]  # every snapshot_every epochs, after that epoch
+    assert [d["epoch"] for d in live][:1] == [1]  # every snapshot_every epochs (at most 4 a second)
     for d in live:
         assert events.index(d) > events.index(epochs[d["epoch"] - 1])
     assert len(final) == 1 and events.index(final[0]) > events.index(epochs[-1])
