@@ -17,8 +17,6 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from engine.runs import load_run, runs_root
 from presets import list_presets
 from tui.engine_client import EngineClient
-from tui.report import EXPORT_FORMATS, default_export_path, export
-from tui.screens.dashboard import DashboardScreen
 from tui.screens.setup import SetupScreen
 from tui.state import RunState
 
@@ -122,7 +120,14 @@ class NNPlayApp(App):
     def request_plan(self, config: dict) -> None:
         self.engine.request_plan(config)
 
+    def _on_dashboard(self, live_only: bool = False) -> bool:
+        from tui.screens.dashboard import DashboardScreen
+
+        return isinstance(self.screen, DashboardScreen) and (self.screen.live or not live_only)
+
     def start_run(self, config: dict) -> None:
+        from tui.screens.dashboard import DashboardScreen  # charts load when the first run starts
+
         if self.engine.running:
             self.notify("A run is in progress: stop it (s) before starting another.", severity="warning")
             return
@@ -133,7 +138,7 @@ class NNPlayApp(App):
         )
         self.paused = False
         self.engine.start_run(config)
-        if not isinstance(self.screen, DashboardScreen) or not self.screen.live:
+        if not self._on_dashboard(live_only=True):
             self.push_screen(DashboardScreen())
 
     def toggle_pause(self) -> None:
@@ -162,12 +167,15 @@ class NNPlayApp(App):
 
     def open_recorded(self, path: Path) -> None:
         from tui.screens.compare import replay
+        from tui.screens.dashboard import DashboardScreen
 
         state, _ = replay(path)
         self.push_screen(DashboardScreen(state=state))
 
     def export_files(self, run_dir: Path) -> list[Path]:
         """JSON, CSV and Markdown reports into the run directory, as `nnplay export` writes them."""
+        from tui.report import EXPORT_FORMATS, default_export_path, export
+
         record = load_run(run_dir)
         written = []
         for fmt in EXPORT_FORMATS:
@@ -197,7 +205,7 @@ class NNPlayApp(App):
             self.pop_screen()
 
     def action_export(self) -> None:
-        self.export_run(self.screen.state if isinstance(self.screen, DashboardScreen) else self.live)
+        self.export_run(self.screen.state if self._on_dashboard() else self.live)
 
 
 def main(runs_dir: str | None = None) -> int:

@@ -14,18 +14,14 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+# Heavier modules (rich, pydantic, plotext) are imported by the commands that use them, so that
+# `nnplay` with no command reaches the app's first frame as fast as the app alone.
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from engine.config import ConfigError, load
-from engine.events import decode
-from engine.runs import find_run, list_runs, load_run, runs_root
-from presets import find_preset, list_presets
-from tui.charts import loss_chart
-from tui.live import RunRenderer, metrics_table, verdict_panel
-from tui.report import EXPORT_FORMATS, default_export_path, export, format_metric, headline_metric, summary_of
+EXPORT_FORMATS = ("json", "csv", "md")  # the formats tui.report writes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +36,13 @@ def engine_command(runs: str | None) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from rich.text import Text
+
+    from engine.config import load
+    from engine.events import decode
+    from presets import find_preset, list_presets
+    from tui.live import RunRenderer
+
     path = find_preset(args.preset)
     if path is None:
         names = ", ".join(p.name for p in list_presets())
@@ -91,6 +94,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_presets(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from presets import list_presets
+
     table = Table(box=None, padding=(0, 2), header_style="bold")
     table.add_column("preset", style="cyan", no_wrap=True, min_width=18)
     table.add_column("what it demonstrates", overflow="ellipsis", no_wrap=True)
@@ -101,6 +108,11 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from engine.runs import list_runs, load_run, runs_root
+    from tui.report import format_metric, headline_metric, summary_of
+
     root = runs_root(args.runs)
     paths = list_runs(root)
     if not paths:
@@ -132,6 +144,13 @@ METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": 
 
 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
+    from rich.text import Text
+
+    from engine.runs import find_run, load_run, runs_root
+    from tui.charts import loss_chart
+    from tui.live import metrics_table, verdict_panel
+    from tui.report import summary_of
+
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
     console.print(
@@ -157,6 +176,9 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from engine.runs import find_run, load_run, runs_root
+    from tui.report import default_export_path, export
+
     record = load_run(find_run(runs_root(args.runs), args.run))
     text = export(record, args.format)
     if args.output == "-":
@@ -204,11 +226,15 @@ COMMANDS = {"run": cmd_run, "presets": cmd_presets, "runs": cmd_runs, "show": cm
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
     if args.command is None:
         from tui.app import main as app_main  # the explorer: Textual, no torch in this process
 
         return app_main(args.runs)
+    from rich.console import Console
+
+    from engine.config import ConfigError
+
+    console = Console(highlight=False)
     try:
         return COMMANDS[args.command](args, console)
     except (ConfigError, UsageError, FileNotFoundError, ValueError) as exc:

@@ -29,6 +29,7 @@ from engine.events import decode, encode
 
 # A snapshot line is several hundred KB; asyncio's default line limit (64 KiB) would kill the reader.
 LINE_LIMIT = 16 * 1024 * 1024
+ENGINE_START_DELAY_S = 0.05
 STDERR_TAIL_LINES = 20
 # Step events are merged and posted at most this often, however fast the engine sends them.
 STEP_INTERVAL_S = 0.05
@@ -166,8 +167,14 @@ class EngineClient(Widget):
         return not self._exited
 
     def on_mount(self) -> None:
-        # As early as possible: torch takes seconds to import while the user picks an experiment.
-        self.restart()
+        # As early as possible, torch takes seconds to import while the user picks an experiment;
+        # but after the app's first frame, which the new process's start would otherwise delay.
+        # Commands sent meanwhile wait in the outbox and go out once the process exists.
+        self.set_timer(ENGINE_START_DELAY_S, self._start_reader)
+
+    def _start_reader(self) -> None:
+        if not self._quitting:
+            self.run_worker(self._pump(), name="engine", group="engine", exclusive=True, exit_on_error=False)
 
     async def on_unmount(self) -> None:
         # Also reached when the app quits without calling shutdown(): the run still ends cleanly.

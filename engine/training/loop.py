@@ -116,7 +116,9 @@ class Trainer:
 
     def __post_init__(self) -> None:
         self.generator = torch.Generator(device=self.device).manual_seed(self.settings.seed)
-        self.train_eval = train_eval_subset(self.train, len(self.val) if self.val is not None else 0, self.settings.seed)
+        self.train_eval = train_eval_subset(
+            self.train, len(self.val) if self.val is not None else 0, self.settings.seed
+        )
         # Matrices and kernels are penalized; biases and norm scales are not.
         self.penalized = [p for n, p in self.model.named_parameters() if p.dim() > 1]
 

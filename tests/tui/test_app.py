@@ -113,6 +113,7 @@ def recorded_epochs(app: NNPlayApp) -> int:
 async def type_into(pilot: Pilot, widget_id: str, text: str) -> None:
     """Bring the input's tab forward, focus it, and replace its text by typing."""
     screen = pilot.app.screen
+    await form_built(pilot)
     field = screen.query_one(f"#{widget_id}", Input)
     pane = next(a for a in field.ancestors if getattr(a, "id", None) and str(a.id).startswith("tab-"))
     screen.query_one("#form-tabs", TabbedContent).active = pane.id
@@ -120,6 +121,11 @@ async def type_into(pilot: Pilot, widget_id: str, text: str) -> None:
     field.focus()
     field.action_select_all()  # typing replaces the selection, as after a click into a filled field
     await pilot.press(*text)
+
+
+async def form_built(pilot: Pilot) -> None:
+    """The form's tabs are built just after the first frame (the lessons list comes first)."""
+    await until(pilot, lambda: pilot.app.setup_screen.form_ready, what="the form to be built")
 
 
 async def wait_for_plan(pilot: Pilot, timeout: float = WAIT_S) -> PlanPanel:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+import tomllib
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,21 +14,14 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, Switch, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from engine.config import ConfigError, read_toml, validate
 from presets import list_presets
-from tui.form_schema import (
-    FIELDS,
-    GROUPS,
-    FieldSpec,
-    applies,
-    error_field,
-    get_value,
-    options_for,
-    parse,
-    set_value,
-    show,
-)
-from tui.widgets import PlanPanel
+from tui.widgets.plan_panel import PlanPanel
+
+if TYPE_CHECKING:
+    from tui.form_schema import FieldSpec
+
+# The config schema (pydantic) and the form built from it are imported after the first frame,
+# inside the methods that need them: the lessons list appears without waiting for them.
 
 TAB_TITLES = {
     "Task & data": "Data",
@@ -38,6 +32,7 @@ TAB_TITLES = {
 }
 COMPACT_WIDTH = 110
 FIRST_PRESET = "batch-math"
+FORM_DELAY_S = 0.2  # the form tabs are built this long after the screen mounts
 
 
 class SetupScreen(Screen):
@@ -58,16 +53,19 @@ class SetupScreen(Screen):
         self.preset_name: str | None = None
         self._options: dict[str, tuple[str, ...]] = {}  # what each select offers now
         self.unparsed: dict[str, str] = {}  # fields whose text is not a value: path -> the sentence why
-        self.defaults = validate({}).model_dump()
+        self.form_ready = False  # the form's tabs are built after the first frame
+        self.defaults: dict[str, Any] = {}  # the config's defaults, read with the schema when the form is built
         presets = list_presets()
         first = next((p for p in presets if p.name == FIRST_PRESET), presets[0] if presets else None)
         if first is not None:
-            self.data = {"name": first.name, **read_toml(first.path)}
+            self.data = {"name": first.name, **tomllib.loads(first.path.read_text(encoding="utf-8"))}
             self.preset_name = first.name
 
     # Layout
 
     def compose(self) -> ComposeResult:
+        # Only the lessons and the plan are built for the first frame; the form's five tabs (some
+        # 500 widgets) are added right after it, so the app appears at once.
         with Horizontal(id="setup-body"):
             with TabbedContent(id="form-tabs", initial="tab-lessons"):
                 with TabPane("Lessons", id="tab-lessons"):
@@ -75,41 +73,53 @@ class SetupScreen(Screen):
                         *(Option(f"[b]{p.name}[/b]\n[dim]{p.description}[/dim]", id=p.name) for p in list_presets()),
                         id="presets",
                     )
-                for group, paths in GROUPS:
-                    with TabPane(TAB_TITLES[group], id=f"tab-{TAB_TITLES[group].lower()}"), VerticalScroll():
-                        for path in paths:
-                            yield from self._field_row(FIELDS[path])
             with Vertical(id="side"):
                 yield PlanPanel(id="plan")
                 yield Static("", id="help")
                 yield Button("Start run (ctrl+r)", id="start", variant="success")
         yield Footer()
 
-    def _field_row(self, spec: FieldSpec) -> ComposeResult:
-        with Vertical(classes="field", id=f"row-{spec.widget_id}"):
-            with Horizontal(classes="field-line"):
-                yield Label(spec.label, classes="field-label")
-                # Controls start with the form's values: what they announce on mount is then an echo.
-                value = self._shown_value(spec.path)
-                if spec.kind == "select":
-                    options = options_for(spec.path, self.data) or spec.options
-                    self._options[spec.path] = options
-                    initial = value if value in options else options[0]
-                    yield Select([(o, o) for o in options], value=initial, id=spec.widget_id, allow_blank=False)
-                elif spec.kind == "switch":
-                    yield Switch(bool(value), id=spec.widget_id)
-                else:
-                    placeholder = "default" if spec.optional else ""
-                    yield Input(show(value), placeholder=placeholder, id=spec.widget_id)
-            yield Static("", classes="field-error")
+    async def _build_form(self) -> None:
+        from engine.config import validate
+        from tui.form_schema import FIELDS, GROUPS
+
+        self.defaults = validate({}).model_dump()
+        tabs = self.query_one("#form-tabs", TabbedContent)
+        for group, paths in GROUPS:
+            rows = [self._field_row(FIELDS[path]) for path in paths]
+            await tabs.add_pane(
+                TabPane(TAB_TITLES[group], VerticalScroll(*rows), id=f"tab-{TAB_TITLES[group].lower()}")
+            )
+        self.form_ready = True
+        self.refresh_form()
+
+    def _field_row(self, spec: FieldSpec) -> Vertical:
+        from tui.form_schema import options_for, show
+
+        # Controls start with the form's values: what they announce on mount is then an echo.
+        value = self._shown_value(spec.path)
+        if spec.kind == "select":
+            options = options_for(spec.path, self.data) or spec.options
+            self._options[spec.path] = options
+            initial = value if value in options else options[0]
+            control = Select([(o, o) for o in options], value=initial, id=spec.widget_id, allow_blank=False)
+        elif spec.kind == "switch":
+            control = Switch(bool(value), id=spec.widget_id)
+        else:
+            control = Input(show(value), placeholder="default" if spec.optional else "", id=spec.widget_id)
+        line = Horizontal(Label(spec.label, classes="field-label"), control, classes="field-line")
+        return Vertical(line, Static("", classes="field-error"), classes="field", id=f"row-{spec.widget_id}")
 
     def _shown_value(self, path: str) -> Any:
+        from tui.form_schema import FIELDS, get_value
+
         value = get_value(self.data, path)
         return get_value(self.defaults, path) if value is None and not FIELDS[path].optional else value
 
     def on_mount(self) -> None:
-        self.refresh_form()
         self.on_resize()
+        self.query_one(PlanPanel).show_pending()
+        self.set_timer(FORM_DELAY_S, self._build_form)  # once the first frame has reached the terminal
         self.query_one("#presets", OptionList).focus()  # arrows and enter pick a lesson straight away
 
     def on_resize(self, event=None) -> None:
@@ -118,6 +128,8 @@ class SetupScreen(Screen):
     # Filling the form
 
     def load_preset(self, name: str) -> None:
+        from engine.config import ConfigError, read_toml
+
         preset = next((p for p in list_presets() if p.name == name), None)
         if preset is None:
             return
@@ -132,6 +144,10 @@ class SetupScreen(Screen):
 
     def fill(self) -> None:
         """Show self.data in every control (defaults where data says nothing)."""
+        from tui.form_schema import FIELDS, show
+
+        if not self.form_ready:  # the form is being built from self.data already
+            return
         self.unparsed.clear()
         # Programmatic changes must not come back as the user's: their Changed messages are not sent.
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
@@ -148,6 +164,8 @@ class SetupScreen(Screen):
 
     def _set_select(self, widget: Select, path: str, value: Any) -> None:
         """Offer only the options that fit the rest of the form; keep the value if it still fits."""
+        from tui.form_schema import FIELDS, get_value, options_for, set_value
+
         options = options_for(path, self.data) or FIELDS[path].options
         if self._options.get(path) != options:
             widget.set_options([(o, o) for o in options])
@@ -161,6 +179,10 @@ class SetupScreen(Screen):
 
     def refresh_form(self) -> None:
         """Hide fields that do not apply, narrow the selects, validate, ask for a plan."""
+        from tui.form_schema import FIELDS, applies, get_value
+
+        if not self.form_ready:
+            return
         for path, spec in FIELDS.items():
             row = self.query_one(f"#row-{spec.widget_id}")
             row.display = applies(path, self.data)
@@ -172,6 +194,8 @@ class SetupScreen(Screen):
         self.validate_form()
 
     def validate_form(self) -> None:
+        from engine.config import ConfigError, validate
+
         for row in self.query(".field.-invalid"):
             row.remove_class("-invalid")
             row.query_one(".field-error", Static).update("")
@@ -191,9 +215,11 @@ class SetupScreen(Screen):
 
     def show_error(self, message: str, path: str | None = None) -> None:
         """One sentence in the plan panel, and under the field it names."""
+        from tui.form_schema import FIELDS, error_field
+
         self.query_one(PlanPanel).show_error(message)
         path = path or error_field(message)
-        if path in FIELDS:
+        if path in FIELDS and self.form_ready:
             row = self.query_one(f"#row-{FIELDS[path].widget_id}")
             row.add_class("-invalid")
             row.query_one(".field-error", Static).update(message)
@@ -205,6 +231,8 @@ class SetupScreen(Screen):
     # Reacting to the user
 
     def _changed(self, widget_id: str | None, raw: Any) -> None:
+        from tui.form_schema import FIELDS, get_value, parse, set_value
+
         if not widget_id:
             return
         spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
@@ -255,6 +283,8 @@ class SetupScreen(Screen):
         self.action_start()
 
     def on_descendant_focus(self, event) -> None:
+        from tui.form_schema import FIELDS
+
         widget_id = getattr(event.widget, "id", None) or ""
         spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
         if spec is not None:
@@ -263,12 +293,22 @@ class SetupScreen(Screen):
     # Actions
 
     def action_start(self) -> None:
+        if not self.form_ready:  # started before the form was built: the chosen lesson as it is
+            from engine.config import ConfigError, validate
+
+            try:
+                self.config = validate(copy.deepcopy(self.data))
+            except ConfigError as exc:
+                self.show_error(str(exc))
+                return
         if self.config is None:
             self.notify("Fix the setting shown in red first.", severity="error")
             return
         self.app.start_run(self.config.model_dump(exclude_none=True))
 
     def action_explain(self) -> None:
+        from tui.form_schema import FIELDS
+
         focused = self.focused
         spec = next((s for s in FIELDS.values() if s.widget_id == getattr(focused, "id", None)), None)
         if spec is not None:

@@ -1,29 +1,31 @@
-"""The app's display widgets. Each reads a RunState (or one snapshot event) and never imports torch."""
+"""The app's display widgets. Each reads a RunState (or one snapshot event) and never imports torch.
 
-from tui.widgets.boundary_view import BoundaryView
-from tui.widgets.confusion_view import ConfusionView
-from tui.widgets.curve_view import CurveView
-from tui.widgets.image_grid import ImageGrid
-from tui.widgets.layer_norms import LayerNorms
-from tui.widgets.log_panel import LogPanel
-from tui.widgets.loss_chart import LossChart
-from tui.widgets.metric_chart import MetricChart
-from tui.widgets.model_view import ModelView
-from tui.widgets.overfit_panel import OverfitPanel
-from tui.widgets.plan_panel import PlanPanel
-from tui.widgets.run_header import RunHeader
+Imported lazily (PEP 562): the set-up screen's first frame needs only the plan panel, not the
+charts and their plotting library.
+"""
 
-__all__ = [
-    "BoundaryView",
-    "ConfusionView",
-    "CurveView",
-    "ImageGrid",
-    "LayerNorms",
-    "LogPanel",
-    "LossChart",
-    "MetricChart",
-    "ModelView",
-    "OverfitPanel",
-    "PlanPanel",
-    "RunHeader",
-]
+from importlib import import_module
+
+_MODULES = {
+    "BoundaryView": "boundary_view",
+    "CompareChart": "compare_chart",
+    "ConfusionView": "confusion_view",
+    "CurveView": "curve_view",
+    "ImageGrid": "image_grid",
+    "LayerNorms": "layer_norms",
+    "LogPanel": "log_panel",
+    "LossChart": "loss_chart",
+    "MetricChart": "metric_chart",
+    "ModelView": "model_view",
+    "OverfitPanel": "overfit_panel",
+    "PlanPanel": "plan_panel",
+    "RunHeader": "run_header",
+}
+
+__all__ = list(_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module 'tui.widgets' has no attribute {name!r}")
+    return getattr(import_module(f"tui.widgets.{_MODULES[name]}"), name)

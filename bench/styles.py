@@ -1,0 +1,377 @@
+"""The workloads and the ways of training them that bench/run.py compares.
+
+Every style trains the same model (same layers and sizes) on the same data sizes with Adam,
+learning rate 1e-2, for the same number of epochs, and returns seconds per epoch measured
+between the end of its first epoch and the end of its last, so start-up and the first,
+warming-up epoch are left out alike:
+
+  ref            plain idiomatic PyTorch: DataLoader(TensorDataset), torch.optim.Adam,
+                 loss.item() every step, a validation pass with .item() every epoch
+  tight          hand-written and tensor-resident: randperm index slices, the loss summed on the
+                 device, one host sync per epoch, the same fused Adam kernel as the engine
+  engine         nnplay's engine in this process (experiment.run): metrics, diagnosis,
+                 snapshots and the run directory on, events to an Emitter without a stream
+  engine+stream  `python -m engine` as a subprocess whose JSON lines a reader here parses
+  lightning      a LightningModule, only where lightning is installed
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from engine import experiment
+from engine.config import validate
+from engine.data.load import load_dataset
+from engine.data.split import split_indices
+from engine.events import Emitter
+
+REPO = Path(__file__).resolve().parents[1]
+LR = 1e-2
+STREAM_TIMEOUT_S = 300.0  # an engine subprocess that takes longer is killed and the bench fails loudly
+SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One model on one data set at one batch size, trained for `epochs` timed epochs."""
+
+    name: str
+    title: str
+    config: dict  # the engine's config, as plain data (training.epochs is set per measurement)
+    epochs: int
+    make_model: Callable[[], nn.Module]  # the same layers, written in plain PyTorch for ref and tight
+
+    @property
+    def batch_size(self) -> int:
+        return self.config["training"]["batch_size"]
+
+    @property
+    def task(self) -> str:
+        return self.config.get("task", "classification")
+
+    def engine_config(self, epochs: int) -> dict:
+        training = {**self.config["training"], "epochs": epochs}
+        return {**self.config, "training": training}
+
+
+class LastStep(nn.Module):
+    """An LSTM over (batch, time, features) whose last step's output feeds a linear head."""
+
+    def __init__(self, features: int, hidden: int) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(features, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def mlp() -> nn.Module:
+    return nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+
+
+def cnn() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.Flatten(),
+        nn.Linear(32 * 2 * 2, 10),
+    )
+
+
+def lstm() -> nn.Module:
+    return LastStep(1, 32)
+
+
+def _moons(batch: int) -> dict:
+    return {
+        "name": f"bench-moons-b{batch}",
+        "data": {"dataset": "moons", "n_samples": 1250, **SPLIT},  # 1,000 training samples
+        "model": {"architecture": "mlp", "hidden": [64, 64]},
+        "optimizer": {"kind": "adam", "lr": LR},
+        "training": {"batch_size": batch, "device": "cpu"},
+    }
+
+
+# Epochs are chosen so that one style's measurement takes a second or two here.
+WORKLOADS = [
+    Workload("moons-b16", "moons MLP 2-64-64-2, batch 16", _moons(16), 40, mlp),
+    Workload("moons-b64", "moons MLP 2-64-64-2, batch 64", _moons(64), 120, mlp),
+    Workload("moons-b256", "moons MLP 2-64-64-2, batch 256", _moons(256), 300, mlp),
+    Workload(
+        "digits-cnn",
+        "digits CNN conv16-conv32-linear, batch 64",
+        {
+            "name": "bench-digits-cnn",
+            "data": {"dataset": "digits", **SPLIT},
+            "model": {"architecture": "cnn", "conv_channels": [16, 32], "kernel_size": 3},
+            "optimizer": {"kind": "adam", "lr": LR},
+            "training": {"batch_size": 64, "device": "cpu"},
+        },
+        40,
+        cnn,
+    ),
+    Workload(
+        "sine-lstm",
+        "sine forecasting LSTM(32), seq 20, batch 64",
+        {
+            "name": "bench-sine-lstm",
+            "task": "forecasting",
+            "data": {"dataset": "sine_forecast", "n_samples": 1250, "seq_len": 20, **SPLIT},
+            "model": {"architecture": "lstm", "rnn_hidden": 32},
+            "optimizer": {"kind": "adam", "lr": LR},
+            "training": {"batch_size": 64, "device": "cpu"},
+        },
+        30,
+        lstm,
+    ),
+]
+
+
+@dataclass
+class Data:
+    """The workload's training and validation tensors, standardized, in this process."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+
+    @property
+    def n_train(self) -> int:
+        return len(self.x_train)
+
+
+def prepare(workload: Workload) -> Data:
+    """The engine's own data set and split for the workload, so every style sees the same sizes."""
+    config = validate(workload.engine_config(1))
+    dataset = load_dataset(config)
+    d = config.data
+    train, val, _ = split_indices(len(dataset.x), d.train, d.val, d.test, d.seed)
+    x = dataset.x
+    x = (x - x[train].mean()) / x[train].std()
+    y = dataset.y
+    if workload.task != "classification":
+        y = (y - y[train].mean()) / y[train].std()
+    return Data(x[train].contiguous(), y[train].contiguous(), x[val].contiguous(), y[val].contiguous())
+
+
+def check_same_model(workload: Workload) -> tuple[int, int]:
+    """Parameter counts of the plain model and of the engine's plan (they must agree)."""
+    plain = sum(p.numel() for p in workload.make_model().parameters())
+    planned = experiment.plan(validate(workload.engine_config(1)))["params"]
+    return plain, planned
+
+
+def loss_function(workload: Workload):
+    return F.cross_entropy if workload.task == "classification" else F.mse_loss
+
+
+# --- the styles ---------------------------------------------------------------------------
+# Each returns {"s_per_epoch": ..., ...}: seconds per epoch over `epochs` epochs after a first one.
+
+
+def run_ref(workload: Workload, data: Data, epochs: int) -> dict:
+    torch.manual_seed(0)
+    model = workload.make_model()
+    loss_fn = loss_function(workload)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    train_loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=workload.batch_size, shuffle=True)
+    val_loader = DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=workload.batch_size)
+    marks = []
+    for _ in range(epochs + 1):
+        model.train()
+        losses = []
+        for xb, yb in train_loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        model.eval()
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for xb, yb in val_loader:
+                total += loss_fn(model(xb), yb).item() * len(xb)
+                count += len(xb)
+        _history = (sum(losses) / len(losses), total / count)
+        marks.append(time.perf_counter())
+    return {"s_per_epoch": (marks[-1] - marks[0]) / epochs}
+
+
+def run_tight(workload: Workload, data: Data, epochs: int) -> dict:
+    torch.manual_seed(0)
+    model = workload.make_model()
+    loss_fn = loss_function(workload)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, fused=True)
+    generator = torch.Generator().manual_seed(0)
+    n, batch = data.n_train, workload.batch_size
+    marks = []
+    for _ in range(epochs + 1):
+        model.train()
+        order = torch.randperm(n, generator=generator)
+        loss_sum = torch.zeros(())
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            loss = loss_fn(model(data.x_train[idx]), data.y_train[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * idx.shape[0]
+        model.eval()
+        with torch.no_grad():
+            val_loss = loss_fn(model(data.x_val), data.y_val)
+        _history = torch.stack([loss_sum / n, val_loss]).tolist()  # the one host sync per epoch
+        marks.append(time.perf_counter())
+    return {"s_per_epoch": (marks[-1] - marks[0]) / epochs}
+
+
+def run_engine(workload: Workload, epochs: int, runs_root: Path) -> dict:
+    config = validate(workload.engine_config(epochs + 1))
+    marks: list[tuple[float, float]] = []
+
+    def on_event(event: dict) -> None:
+        if event["type"] == "epoch":
+            marks.append((time.perf_counter(), event["time_s"]))
+
+    started = time.perf_counter()
+    summary = experiment.run(config, emitter=Emitter(callback=on_event), root=runs_root)
+    ended = time.perf_counter()
+    if summary["status"] != "completed" or len(marks) != epochs + 1:
+        raise RuntimeError(f"engine run of {workload.name} ended {summary['status']} after {len(marks)} epochs")
+    return {
+        "s_per_epoch": (marks[-1][0] - marks[0][0]) / epochs,
+        "time_s_per_epoch": statistics.fmean(t for _, t in marks[1:]),
+        "whole_run_s_per_epoch": (ended - started) / (epochs + 1),
+        "start_s": marks[0][0] - started,
+    }
+
+
+def run_stream(workload: Workload, epochs: int, runs_root: Path) -> dict:
+    """`python -m engine` with the config as the first stdin line; every stdout line parsed as the app does."""
+    env = {**os.environ, "NNPLAY_RUNS": str(runs_root), "PYTHONUNBUFFERED": "1"}
+    env.pop("OMP_NUM_THREADS", None)  # the engine subprocess keeps its own default thread count
+    config_line = json.dumps(workload.engine_config(epochs + 1)) + "\n"
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engine"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        watchdog = threading.Timer(STREAM_TIMEOUT_S, proc.kill)
+        watchdog.start()
+        try:
+            proc.stdin.write(config_line.encode())
+            proc.stdin.close()  # end of input changes nothing in single-run mode
+            marks, lines, n_bytes, status = [], 0, 0, None
+            for line in proc.stdout:
+                event = json.loads(line)
+                lines += 1
+                n_bytes += len(line)
+                if event["type"] == "epoch":
+                    marks.append(time.perf_counter())
+                elif event["type"] == "done":
+                    status = event["status"]
+            returncode = proc.wait()
+        finally:
+            watchdog.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        ended = time.perf_counter()
+        if returncode != 0 or status != "completed" or len(marks) != epochs + 1:
+            stderr.seek(0)
+            tail = stderr.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(
+                f"engine subprocess for {workload.name}: exit {returncode}, status {status}, {len(marks)} epochs\n{tail}"
+            )
+    return {
+        "s_per_epoch": (marks[-1] - marks[0]) / epochs,
+        "start_s": marks[0] - started,
+        "whole_run_s_per_epoch": (ended - started) / (epochs + 1),
+        "lines": lines,
+        "mb_streamed": n_bytes / 1e6,
+    }
+
+
+def lightning_module():
+    """The lightning package, or None (with the reason) when neither import name works."""
+    for name in ("lightning", "pytorch_lightning"):
+        try:
+            return __import__(name), None
+        except ImportError as exc:
+            reason = str(exc)
+    return None, f"skipped: neither lightning nor pytorch_lightning imports ({reason})"
+
+
+def run_lightning(workload: Workload, data: Data, epochs: int, pl) -> dict:
+    """A LightningModule with the ref's DataLoaders and Adam; epochs timed like the others."""
+    loss_fn = loss_function(workload)
+
+    class Module(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = workload.make_model()
+
+        def training_step(self, batch, _index):
+            xb, yb = batch
+            loss = loss_fn(self.model(xb), yb)
+            self.log("train_loss", loss, on_step=False, on_epoch=True)
+            return loss
+
+        def validation_step(self, batch, _index):
+            xb, yb = batch
+            self.log("val_loss", loss_fn(self.model(xb), yb), on_epoch=True)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=LR)
+
+    marks: list[float] = []
+
+    class Marks(pl.Callback):
+        def on_validation_epoch_end(self, trainer, module) -> None:
+            if not trainer.sanity_checking:
+                marks.append(time.perf_counter())
+
+    torch.manual_seed(0)
+    trainer = pl.Trainer(
+        max_epochs=epochs + 1,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=[Marks()],
+    )
+    trainer.fit(
+        Module(),
+        DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=workload.batch_size, shuffle=True),
+        DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=workload.batch_size),
+    )
+    return {"s_per_epoch": (marks[-1] - marks[0]) / epochs}
