@@ -23,6 +23,7 @@ from pathlib import Path
 
 import app_probes
 import styles
+import sweep as sweep_bench
 import torch
 from rich.console import Console
 from rich.table import Table
@@ -273,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of every style (default 5)")
     parser.add_argument("--only", nargs="*", help="workloads to run (default: all)")
     parser.add_argument("--no-app", action="store_true", help="skip the app measurements")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the K-seed sweep measurement")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -284,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     training = train_benchmarks(args.rounds, workloads)
     targets = training_targets(training)
+    sweeps = None if args.no_sweep else sweep_bench.measure(log=log)
     app = app_summary_data = None
     if not args.no_app:
         app = app_probes.measure_all(log)
@@ -294,6 +297,14 @@ def main(argv: list[str] | None = None) -> int:
     print_training(training)
     if app is not None:
         print_app(app_summary_data, app)
+    if sweeps is not None:
+        s = sweeps["seconds"]
+        console.print(
+            f"\n[b]sweep of {sweeps['members']} seeds[/b] ({sweeps['workload']}, {sweeps['epochs']} epochs): "
+            f"batched {s['batched']:.2f} s · one after another {s['sequential']:.2f} s · as processes {s['processes']:.2f} s · "
+            f"batched is {sweeps['batched_speedup_vs_sequential']:.1f}x sequential, "
+            f"{sweeps['batched_speedup_vs_processes']:.1f}x processes"
+        )
     print_targets(targets)
     console.print(f"bench took {elapsed:.0f} s ({elapsed / 60:.1f} min)")
 
@@ -311,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "rounds": args.rounds,
         "training": training,
+        "sweep": sweeps,
         "app": None if app is None else {"summary": app_summary_data, "raw": app},
         "targets": targets,
         "all_pass": all(t["pass"] for t in targets),

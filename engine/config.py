@@ -186,7 +186,7 @@ class SweepConfig(_Section):
     values: list[float] = Field(default_factory=list)
     """The values of `parameter`, one copy each."""
     mode: Literal["auto", "batched", "processes"] = "auto"
-    """auto trains the copies as one batched model (vmap) on CUDA and as separate processes on the CPU."""
+    """auto trains the copies as one batched model (vmap) when the experiment allows it, else as separate processes."""
 
     @property
     def members(self) -> int:
