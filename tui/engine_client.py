@@ -29,7 +29,7 @@ from engine.events import decode, encode
 
 # A snapshot line is several hundred KB; asyncio's default line limit (64 KiB) would kill the reader.
 LINE_LIMIT = 16 * 1024 * 1024
-ENGINE_START_DELAY_S = 0.05
+ENGINE_START_DELAY_S = 0.3  # the app's first frame comes first; torch's import then takes seconds
 STDERR_TAIL_LINES = 20
 # Step events are merged and posted at most this often, however fast the engine sends them.
 STEP_INTERVAL_S = 0.05
@@ -236,6 +236,8 @@ class EngineClient(Widget):
         proc = self._proc
         if proc is None:
             return None
+        if proc.returncode is None and self.hello is None:
+            proc.terminate()  # still importing torch: nothing to stop cleanly, no run can be in progress
         if proc.returncode is None:
             if self.running:
                 self._write({"cmd": "stop"})

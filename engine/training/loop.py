@@ -22,7 +22,7 @@ EVAL_CHUNK = 8192  # samples per forward pass when evaluating a whole split
 # The evaluation-mode training loss is measured on a fixed random subset of the training split
 # when it is large: as many samples as the validation split (and at least this many), so the
 # generalization gap compares like with like without a second full pass over the data per epoch.
-TRAIN_EVAL_MIN = 512
+TRAIN_EVAL_MIN = 256
 
 
 @dataclass
@@ -116,6 +116,11 @@ class Trainer:
 
     def __post_init__(self) -> None:
         self.generator = torch.Generator(device=self.device).manual_seed(self.settings.seed)
+        self._eval_cache: tuple = (None, None, None)
+        self.val_output: tuple[int, Tensor] | None = None  # (epoch, the model's output on the validation split)
+        self._params = [p for p in self.model.parameters() if p.requires_grad]
+        # Switching modes walks every module; it only matters when some layer behaves differently.
+        self._mode_matters = any(_mode_dependent(m) for m in self.model.modules())
         self.train_eval = train_eval_subset(
             self.train, len(self.val) if self.val is not None else 0, self.settings.seed
         )
@@ -157,7 +162,7 @@ class Trainer:
 
     def _train_one_epoch(self) -> dict[str, Tensor]:
         model, s = self.model, self.settings
-        model.train()
+        self._set_training(True)
         n = len(self.train)
         order = torch.randperm(n, device=self.device, generator=self.generator)
         loss_sum = torch.zeros((), device=self.device)
@@ -179,7 +184,8 @@ class Trainer:
                 loss = self.criterion(model(xb), yb)
                 penalty = regularization_penalty(self.penalized, s.l1, s.l2)
                 total = loss if penalty is None else loss + penalty
-            self.optimizer.zero_grad(set_to_none=True)
+            for p in self._params:  # what zero_grad(set_to_none=True) does, without its per-call profiling hooks
+                p.grad = None
             total.backward()
             if s.grad_clip > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip, foreach=True)
@@ -211,10 +217,14 @@ class Trainer:
             torch.stack([torch.linalg.vector_norm(p.detach().float()) for p in self.model.parameters()])
         )
         if self.epoch % self.settings.eval_every == 0 or self.epoch == self.settings.epochs:
-            for prefix, split in (("train", self.train_eval), ("val", self.val)):
-                if split is not None and len(split):
-                    for k, v in self.evaluate(split).items():
-                        values[f"{prefix}_{k}"] = v
+            named = [
+                (p, split)
+                for p, split in (("train", self.train_eval), ("val", self.val))
+                if split is not None and len(split)
+            ]
+            for (prefix, _), metrics in zip(named, self.evaluate_together([split for _, split in named]), strict=True):
+                for k, v in metrics.items():
+                    values[f"{prefix}_{k}"] = v
         keys = list(values)
         numbers = torch.stack([values[k].float() for k in keys]).tolist()  # the one host sync per epoch
         record = {"epoch": self.epoch, **dict(zip(keys, numbers, strict=True))}
@@ -233,20 +243,61 @@ class Trainer:
         else:
             self.scheduler.step()
 
-    @torch.no_grad()
+    def _set_training(self, training: bool) -> None:
+        if self._mode_matters:
+            self.model.train(training)
+        else:
+            self.model.training = training  # nothing inside depends on it
+
     def evaluate(self, split: Split) -> dict[str, Tensor]:
         """Metrics on a whole split in evaluation mode (dropout off, batch-norm statistics frozen)."""
+        return self.evaluate_together([split])[0]
+
+    @torch.inference_mode()
+    def evaluate_together(self, splits: list[Split]) -> list[dict[str, Tensor]]:
+        """Metrics of several splits from one forward pass over them all: small models pay a fixed
+        cost per call (an LSTM per time step), so one call serves the training subset and validation."""
+        key = tuple(id(s) for s in splits)
+        if self._eval_cache[0] != key:  # the splits never change during training: join them once
+            self._eval_cache = (key, torch.cat([s.x for s in splits]), torch.cat([s.y for s in splits]))
+        _, x, y = self._eval_cache
+        bounds = [0]
+        for split in splits:
+            bounds.append(bounds[-1] + len(split))
         was_training = self.model.training
-        self.model.eval()
-        sums: dict[str, Tensor] = {}
-        for start in range(0, len(split), EVAL_CHUNK):
-            xb, yb = split.x[start : start + EVAL_CHUNK], split.y[start : start + EVAL_CHUNK]
+        self._set_training(False)
+        sums: list[dict[str, Tensor]] = [{} for _ in splits]
+        for start in range(0, len(x), EVAL_CHUNK):
+            end = min(start + EVAL_CHUNK, len(x))
             with autocast(self.device, self.settings.precision):
-                out = self.model(xb)
-            for k, v in self.criterion.batch_sums(out, yb).items():
-                sums[k] = sums[k] + v if k in sums else v
+                out = self.model(x[start:end])
+            for i, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+                a, b = max(lo, start), min(hi, end)
+                if a < b:
+                    part = _rows(out, a - start, b - start)
+                    if splits[i] is self.val and (a, b) == (lo, hi) and isinstance(part, Tensor):
+                        self.val_output = (self.epoch, part)  # the snapshot views reuse it
+                    for k, v in self.criterion.batch_sums(part, y[a:b]).items():
+                        sums[i][k] = sums[i][k] + v if k in sums[i] else v
         self.model.train(was_training)
-        return self.criterion.finish(sums, len(split), self.settings.target_std)
+        return [
+            self.criterion.finish(s, len(split), self.settings.target_std)
+            for s, split in zip(sums, splits, strict=True)
+        ]
+
+
+def _mode_dependent(module: nn.Module) -> bool:
+    """Layers that compute differently in training and evaluation mode."""
+    if isinstance(module, nn.Dropout | nn.modules.batchnorm._BatchNorm):
+        return True
+    return isinstance(module, nn.RNNBase) and module.dropout > 0
+
+
+def _rows(out, a: int, b: int):
+    """Rows a:b of a model's output: a tensor, or a tuple of them (the VAE's)."""
+    if isinstance(out, Tensor):
+        return out[a:b]
+    return type(out)(*(t[a:b] for t in out))
 
 
 def train_eval_subset(train: Split, n_val: int, seed: int) -> Split:

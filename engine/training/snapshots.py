@@ -127,11 +127,19 @@ def forecast(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     return {"view": "forecast", "actual": _r(actual.flatten()), "prediction": _r(pred.flatten())}
 
 
+def _val_output(trainer: Trainer, ctx: SnapshotContext):
+    """The model's output on the validation split: the one this epoch's evaluation computed, if any."""
+    cached = getattr(trainer, "val_output", None)
+    if cached is not None and cached[0] == trainer.epoch:
+        return cached[1]
+    return _predict(trainer, ctx.val.x)
+
+
 def confusion(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     if ctx.val is None or not len(ctx.val):
         return None
     k = ctx.n_classes or 2
-    pred = _probabilities(_predict(trainer, ctx.val.x), ctx.loss).argmax(-1)
+    pred = _probabilities(_val_output(trainer, ctx), ctx.loss).argmax(-1)
     matrix = torch.bincount(ctx.val.y * k + pred, minlength=k * k).view(k, k)
     return {
         "view": "confusion",

@@ -13,7 +13,7 @@ def split(n: int) -> Split:
 
 
 def test_small_training_splits_are_measured_whole():
-    train = split(300)
+    train = split(TRAIN_EVAL_MIN)
     assert train_eval_subset(train, n_val=100, seed=0) is train
 
 

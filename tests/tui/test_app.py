@@ -235,7 +235,7 @@ async def test_invalid_input_shows_the_configs_sentence_and_blocks_the_start(tmp
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_start_opens_the_dashboard_and_epochs_arrive(tmp_path, fake_run, size) -> None:
-    fake_run(epochs=60, delay=0.02)
+    fake_run(epochs=3000, delay=0.02)  # long enough that s stops it, however slow the machine
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
         screen = await start_run(pilot)
@@ -252,7 +252,7 @@ async def test_start_opens_the_dashboard_and_epochs_arrive(tmp_path, fake_run, s
 
 
 async def test_pause_holds_the_epochs_and_resume_continues(tmp_path, fake_run) -> None:
-    fake_run(epochs=300, delay=0.02)
+    fake_run(epochs=3000, delay=0.02)
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await start_run(pilot)
@@ -278,7 +278,7 @@ async def test_pause_holds_the_epochs_and_resume_continues(tmp_path, fake_run) -
 
 
 async def test_stop_ends_the_run_keeps_the_dashboard_and_export_writes_reports(tmp_path, fake_run) -> None:
-    fake_run(epochs=300, delay=0.02)
+    fake_run(epochs=3000, delay=0.02)
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await start_run(pilot)
