@@ -371,18 +371,25 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
         "normalizer": main["normalizer"],
         "hint": DIVERGED_HINT if status == "diverged" else None,
     }
-    writer.record(status, summary)
+    return conclude(writer, emitter, summary)
+
+
+def conclude(writer: RunWriter, emitter: Emitter, summary: dict, **extra) -> dict:
+    """Record the summary and final status, then send `done` (so its reader finds them), then close."""
+    writer.record(summary["status"], summary)
     emitter.emit(
         "done",
-        status=status,
-        run_dir=str(writer.path),
+        status=summary["status"],
+        run_dir=summary["run_dir"],
         final=summary["final"],
-        test=test,
-        best_epoch=diagnosis["best_epoch"],
-        weights_epoch=main["weights_epoch"],
-        verdict=diagnosis["verdict"],
+        test=summary["test"],
+        best_epoch=summary["best_epoch"],
+        weights_epoch=summary["weights_epoch"],
+        verdict=summary["verdict"],
         hint=summary["hint"],
+        **extra,
     )
+    emitter.detach(writer.events)
     writer.close()
     return summary
 

@@ -328,7 +328,7 @@ def run_sweep(
 
     import torch
 
-    from engine.experiment import DIVERGED_HINT, _mean_std
+    from engine.experiment import DIVERGED_HINT, _mean_std, conclude
     from engine.training.diagnosis import diagnose
 
     members = member_configs(config)
@@ -378,19 +378,4 @@ def run_sweep(
         "plan": {k: v for k, v in plan.items() if k != "model"},
         "hint": DIVERGED_HINT if "diverged" in statuses else None,
     }
-    writer.record(status, summary)
-    emitter.emit(
-        "done",
-        status=status,
-        run_dir=str(writer.path),
-        final=summary["final"],
-        test=test,
-        best_epoch=diagnosis["best_epoch"],
-        weights_epoch=summary["weights_epoch"],
-        verdict=diagnosis["verdict"],
-        hint=summary["hint"],
-        members=member_rows,
-    )
-    emitter.detach(writer.events)
-    writer.close()
-    return summary
+    return conclude(writer, emitter, summary, members=member_rows)
