@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -97,7 +96,3 @@ class Emitter:
         if self.callback is not None:
             self.callback(event)
         return event
-
-
-def stdout_emitter() -> Emitter:
-    return Emitter(sys.stdout)

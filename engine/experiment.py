@@ -348,7 +348,28 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
     if config.data.k_folds:
         folds = [_fold_metrics(res) for res in results]
         test = _mean_std([res["test"] for res in results if res["test"]])
-    summary = {
+    summary = summary_of_run(config, writer, status, started, history, diagnosis, the_plan)
+    summary.update(
+        weights_epoch=main["weights_epoch"],
+        test=test,
+        folds=folds,
+        normalizer=main["normalizer"],
+        hint=DIVERGED_HINT if status == "diverged" else None,
+    )
+    return conclude(writer, emitter, summary)
+
+
+def summary_of_run(
+    config: ExperimentConfig,
+    writer: RunWriter,
+    status: str,
+    started: float,
+    history: list[dict],
+    diagnosis: dict,
+    plan: dict,
+) -> dict:
+    """The part of summary.json every run has: what ran, how it ended, its curves' last point, the diagnosis."""
+    return {
         "id": writer.path.name,
         "run_dir": str(writer.path),
         "name": config.name,
@@ -362,16 +383,10 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
         "final": history[-1] if history else None,
         "best_epoch": diagnosis["best_epoch"],
         "best_val_loss": diagnosis["best_val_loss"],
-        "weights_epoch": main["weights_epoch"],
-        "test": test,
-        "folds": folds,
         "verdict": diagnosis["verdict"],
         "diagnosis": diagnosis,
-        "plan": {k: v for k, v in the_plan.items() if k != "model"},
-        "normalizer": main["normalizer"],
-        "hint": DIVERGED_HINT if status == "diverged" else None,
+        "plan": {k: v for k, v in plan.items() if k != "model"},
     }
-    return conclude(writer, emitter, summary)
 
 
 def conclude(writer: RunWriter, emitter: Emitter, summary: dict, **extra) -> dict:

@@ -324,11 +324,9 @@ def run_sweep(
     config: ExperimentConfig, dataset, device, plan: dict, writer, emitter: Emitter, control: Control, started
 ) -> dict:
     """Train every member, stream the band, record the sweep like a run; returns its summary."""
-    import time
-
     import torch
 
-    from engine.experiment import DIVERGED_HINT, _mean_std, conclude
+    from engine.experiment import DIVERGED_HINT, _mean_std, conclude, summary_of_run
     from engine.training.diagnosis import diagnose
 
     members = member_configs(config)
@@ -356,26 +354,11 @@ def run_sweep(
         }
         for k, ((label, _), res) in enumerate(zip(members, results, strict=True))
     ]
-    summary = {
-        "id": writer.path.name,
-        "run_dir": str(writer.path),
-        "name": config.name,
-        "status": status,
-        "task": config.task,
-        "dataset": config.data.dataset,
-        "architecture": config.model.architecture,
-        "started": started,
-        "duration_s": time.time() - started,
-        "epochs_run": len(bands.history),
-        "final": bands.history[-1] if bands.history else None,
-        "best_epoch": diagnosis["best_epoch"],
-        "best_val_loss": diagnosis["best_val_loss"],
-        "weights_epoch": bands.history[-1]["epoch"] if bands.history else None,
-        "test": test,
-        "members": member_rows,
-        "verdict": diagnosis["verdict"],
-        "diagnosis": diagnosis,
-        "plan": {k: v for k, v in plan.items() if k != "model"},
-        "hint": DIVERGED_HINT if "diverged" in statuses else None,
-    }
+    summary = summary_of_run(config, writer, status, started, bands.history, diagnosis, plan)
+    summary.update(
+        weights_epoch=bands.history[-1]["epoch"] if bands.history else None,
+        test=test,
+        members=member_rows,
+        hint=DIVERGED_HINT if "diverged" in statuses else None,
+    )
     return conclude(writer, emitter, summary, members=member_rows)

@@ -343,3 +343,13 @@ def test_mutated_default_config_validates_cleanly_and_round_trips(mutations):
             value = getattr(getattr(config, section), key)
             assert not (isinstance(value, float) and math.isnan(value)), f"{section}.{key} accepted NaN"
         assert validate(tomllib.loads(config.to_toml())) == config
+
+
+def test_the_readme_config_reference_is_the_schemas():
+    """The README's reference is generated from the field docstrings; it must not drift from them."""
+    from pathlib import Path
+
+    from engine.config import reference_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert reference_markdown() in readme
