@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from engine.models.layers import conv_block, conv_block_side
@@ -43,6 +44,11 @@ class LeNet(nn.Module):
         self.head = nn.Linear(in_channels * height * width, n_outputs)
         # The shape of the feature maps the head reads, per sample (for explanations in the app).
         self.feature_shape = (in_channels, height, width)
+        # Kernels stored channels-last (NHWC): oneDNN on the CPU and cuDNN on the GPU convolve in that
+        # layout, so every step skips two layout conversions per convolution (bench/README.md: the
+        # digits CNN trains ~15 % faster and evaluates ~2x faster on one CPU thread). `.to(device)`
+        # keeps the layout; the weights' values, names and shapes are unchanged.
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.flatten(self.features(x))
