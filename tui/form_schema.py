@@ -92,6 +92,15 @@ GROUPS: list[tuple[str, list[str]]] = [
             "training.threads",
         ],
     ),
+    (
+        "Sweep",
+        [
+            "sweep.seeds",
+            "sweep.parameter",
+            "sweep.values",
+            "sweep.mode",
+        ],
+    ),
 ]
 
 # A few concepts deserve more than the field's one-line docstring.
@@ -114,6 +123,10 @@ CONCEPTS = {
     "data.normalization": "Scale inputs using statistics of the training split only, so nothing about validation or "
     "test leaks into training.",
     "optimizer.lr": "The step size of each update. Too small: slow progress. Too large: the loss jumps around or diverges.",
+    "sweep.seeds": "Train several copies that differ only in their seed (initial weights and batch order). "
+    "The charts draw their mean and a band from the lowest to the highest curve: how much of a result is luck.",
+    "sweep.parameter": "Train one copy per value of a regularization strength, everything else equal, "
+    "to see its effect in one run. List the values below, e.g. 0, 0.001, 0.01.",
     "optimizer.kind": "sgd follows the gradient (with momentum); adam and adamw adapt a step size per weight; "
     "rmsprop scales steps by recent gradient size.",
 }
@@ -126,7 +139,7 @@ class FieldSpec:
     path: str  # "data.dataset"
     label: str
     help: str
-    kind: str  # select | switch | int | float | text | int_list | batch
+    kind: str  # select | switch | int | float | text | int_list | float_list | batch
     options: tuple[str, ...] = ()
     optional: bool = False
 
@@ -156,7 +169,7 @@ def _kind_of(annotation) -> tuple[str, tuple[str, ...], bool]:
     if origin in (typing.Union, types.UnionType):  # int | "full"
         return "batch", (), optional
     if origin is list:
-        return "int_list", (), optional
+        return ("float_list" if args == (float,) else "int_list"), (), optional
     if annotation is bool:
         return "switch", (), optional
     if annotation is int:
@@ -221,6 +234,7 @@ def applies(path: str, data: dict) -> bool:
     kind = info.kind if info else None
     reg = data.get("regularization", {})
     opt = data.get("optimizer", {})
+    sweep = data.get("sweep", {})
     rules = {
         "data.noise": bool(info and (info.synthetic or kind == SEQUENCE)),
         "data.n_classes": dataset in DEFAULT_CLASSES,
@@ -246,6 +260,10 @@ def applies(path: str, data: dict) -> bool:
         "optimizer.step_size": opt.get("schedule") == "step",
         "optimizer.gamma": opt.get("schedule") in ("step", "plateau"),
         "optimizer.plateau_patience": opt.get("schedule") == "plateau",
+        # A value the experiment does not use stays visible while it is set, so its error can be fixed.
+        "sweep.seeds": sweep.get("parameter", "none") == "none" or sweep.get("seeds", 1) != 1,
+        "sweep.values": sweep.get("parameter", "none") != "none" or bool(sweep.get("values")),
+        "sweep.mode": sweep.get("parameter", "none") != "none" or sweep.get("seeds", 1) != 1,
     }
     return rules.get(path, True)
 
@@ -262,14 +280,16 @@ def parse(spec: FieldSpec, text: str) -> Any:
             return float(text)
         if spec.kind == "batch":
             return "full" if text.lower() == "full" else int(text)
-        if spec.kind == "int_list":
-            return [int(part) for part in text.replace("[", "").replace("]", "").replace(",", " ").split()]
+        if spec.kind in ("int_list", "float_list"):
+            number = int if spec.kind == "int_list" else float
+            return [number(part) for part in text.replace("[", "").replace("]", "").replace(",", " ").split()]
     except ValueError:
         allowed = {
             "int": "a whole number",
             "float": "a number",
             "batch": 'a whole number or "full"',
             "int_list": "whole numbers separated by commas, e.g. 32, 32",
+            "float_list": "numbers separated by commas, e.g. 0, 0.001, 0.01",
         }[spec.kind]
         raise ValueError(f"{spec.path} = {text!r} is not valid; allowed: {allowed}") from None
     return text
@@ -280,7 +300,7 @@ def show(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(show(v) for v in value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)

@@ -120,6 +120,12 @@ def plan_for(config: dict) -> dict:
     else:
         last_batch = f"the last batch of each epoch holds the remaining {remainder} samples"
     k_folds = data.get("k_folds")
+    sweep = _section(config, "sweep")
+    parameter, values = sweep.get("parameter", "none"), sweep.get("values") or []
+    if parameter == "none":
+        labels = [f"seed {training.get('seed', 0) + k}" for k in range(sweep.get("seeds", 1))]
+    else:
+        labels = [f"{parameter}={v:g}" for v in values]
     summary = mlp_summary(2, list(model.get("hidden", [16, 16])), 2)
     return {
         "name": config.get("name", "experiment"),
@@ -148,6 +154,9 @@ def plan_for(config: dict) -> dict:
         "device": "cpu",
         "precision": "fp32",
         "threads": 1,
+        "sweep": {"members": len(labels), "mode": "batched", "parameter": parameter, "labels": labels}
+        if len(labels) > 1
+        else None,
     }
 
 

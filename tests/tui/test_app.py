@@ -123,6 +123,23 @@ async def type_into(pilot: Pilot, widget_id: str, text: str) -> None:
     await pilot.press(*text)
 
 
+async def choose(pilot: Pilot, widget_id: str, option: str) -> None:
+    """Bring the select's tab forward, open it and pick `option` with the keyboard."""
+    screen = pilot.app.screen
+    await form_built(pilot)
+    select = screen.query_one(f"#{widget_id}", Select)
+    pane = next(a for a in select.ancestors if getattr(a, "id", None) and str(a.id).startswith("tab-"))
+    screen.query_one("#form-tabs", TabbedContent).active = pane.id
+    await pilot.pause()
+    select.focus()
+    await pilot.press("enter")
+    overlay = select.query_one(OptionList)
+    offered = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+    overlay.highlighted = offered.index(option)
+    await pilot.press("enter")
+    await until(pilot, lambda: select.value == option, what=f"{widget_id} to read {option}")
+
+
 async def form_built(pilot: Pilot) -> None:
     """The form's tabs are built just after the first frame (the lessons list comes first)."""
     await until(pilot, lambda: pilot.app.setup_screen.form_ready, what="the form to be built")
@@ -186,6 +203,43 @@ async def test_setup_shows_the_engines_plan_and_lessons_fill_the_form(tmp_path, 
 
 
 # 3. Inline validation
+
+
+async def test_the_sweep_tab_sets_seeds_or_a_strength_and_the_plan_names_the_copies(tmp_path, fake_run) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
+        panel = await wait_for_plan(pilot)
+        rows = {name: setup.query_one(f"#row-f-sweep-{name}") for name in ("seeds", "parameter", "values", "mode")}
+        assert rows["seeds"].display and rows["parameter"].display
+        assert not rows["values"].display and not rows["mode"].display  # one copy: nothing to list or batch
+
+        await type_into(pilot, "f-sweep-seeds", "4")
+        await until(pilot, lambda: setup.config is not None and setup.config.sweep.seeds == 4, what="4 seeds")
+        assert rows["mode"].display and not rows["values"].display
+        await until(pilot, lambda: panel.plan is not None and panel.plan.get("sweep"), what="a sweep plan")
+        assert "sweep: 4 copies (seed 0, seed 1, seed 2, seed 3), trained together" in text_of(panel)
+
+        # A strength instead: the seeds stay in view while they conflict, so the sentence can be acted on.
+        await choose(pilot, "f-sweep-parameter", "l2")
+        await until(pilot, lambda: rows["seeds"].has_class("-invalid"), what="the seeds row to turn invalid")
+        assert "sweep.seeds = 4 with sweep.parameter = 'l2'" in text_of(rows["seeds"])
+        await type_into(pilot, "f-sweep-seeds", "1")
+        await until(pilot, lambda: rows["values"].has_class("-invalid"), what="the values row to ask for values")
+        assert not rows["seeds"].display
+        assert "sweep.values = [] for l2; allowed: 2 to 32 values" in text_of(rows["values"])
+
+        await type_into(pilot, "f-sweep-values", "0, 0.001, 1e-2")
+        await until(pilot, lambda: setup.config is not None, what="a valid strength sweep")
+        assert setup.config.sweep.values == [0.0, 0.001, 0.01] and setup.config.sweep.parameter == "l2"
+        await until(pilot, lambda: panel.plan is not None and panel.plan.get("sweep"), what="its plan")
+        assert "sweep: 3 copies (l2=0, l2=0.001, l2=0.01)" in " ".join(text_of(panel).split())
+
+        await type_into(pilot, "f-sweep-values", "0, x")
+        await until(pilot, lambda: setup.config is None, what="the form to refuse 'x'")
+        assert text_of(rows["values"].query_one(".field-error")) == (
+            "sweep.values = '0, x' is not valid; allowed: numbers separated by commas, e.g. 0, 0.001, 0.01"
+        )
 
 
 async def test_invalid_input_shows_the_configs_sentence_and_blocks_the_start(tmp_path, fake_run) -> None:

@@ -106,6 +106,28 @@ async def test_loss_chart_draws_only_finite_values(size) -> None:
         assert "loss" in chart.render().plain
 
 
+async def test_loss_chart_draws_a_sweeps_band_under_the_mean_with_one_legend_entry_per_band() -> None:
+    def sweep_epoch(n: int) -> dict:
+        train, val = 1.0 / n, 1.2 / n
+        bounds = dict(
+            train_loss_min=0.8 * train, train_loss_max=1.3 * train, val_loss_min=0.9 * val, val_loss_max=1.5 * val
+        )
+        return epoch(n, **bounds)
+
+    state = run_state(plan(), *(sweep_epoch(n) for n in range(1, 9)))
+    chart = LossChart()
+    async with Harness(chart).run_test(size=(120, 36)) as pilot:
+        chart.update_from(state)
+        await pilot.pause()
+        assert set(chart.drawn) == {"train", "val", "train min", "train max", "val min", "val max"}
+        for name in ("train", "val"):
+            low, high, middle = chart.drawn[f"{name} min"][1], chart.drawn[f"{name} max"][1], chart.drawn[name][1]
+            assert all(lo < m < hi for lo, m, hi in zip(low, middle, high, strict=True))
+        shown = chart.render().plain
+        assert shown.count("train min–max") == 1 and shown.count("val min–max") == 1, shown
+        assert "train min " not in shown.replace("train min–max", "") and "val max" not in shown
+
+
 async def test_loss_chart_log_scale_drops_non_positive_values() -> None:
     state = run_state(plan(), *(epoch(n, val_loss=v) for n, v in enumerate([0.0, -0.5, 0.4, 0.2], start=1)))
     chart = LossChart()
@@ -460,6 +482,24 @@ async def test_plan_panel_shows_batch_arithmetic_errors_and_pending() -> None:
         panel.show_plan(plan(n_train=1010, iterations_per_epoch=50, total_updates=500))
         await pilot.pause()
         assert "⌊1,010 / 20⌋ = 50 iterations" in " ".join(text_of(panel).split())
+
+
+async def test_plan_panel_names_a_sweeps_copies_and_how_they_train() -> None:
+    panel = PlanPanel()
+    seeds = {"members": 8, "mode": "batched", "parameter": "none", "labels": [f"seed {k}" for k in range(8)]}
+    strengths = {"members": 3, "mode": "processes", "parameter": "l2", "labels": ["l2=0", "l2=0.001", "l2=0.01"]}
+    async with Harness(panel).run_test(size=(120, 36)) as pilot:
+        panel.show_plan(plan())
+        await pilot.pause()
+        assert "sweep:" not in text_of(panel)  # a single run says nothing about sweeps
+        panel.show_plan(plan(sweep=seeds))
+        await pilot.pause()
+        text = " ".join(text_of(panel).split())
+        assert "sweep: 8 copies (seed 0, seed 1, …, seed 7), trained together as one batched model" in text, text
+        panel.show_plan(plan(sweep=strengths))
+        await pilot.pause()
+        text = " ".join(text_of(panel).split())
+        assert "sweep: 3 copies (l2=0, l2=0.001, l2=0.01), trained as separate engine processes" in text, text
 
 
 async def test_plan_panel_drops_the_layers_table_when_short_of_room() -> None:

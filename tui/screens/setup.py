@@ -29,6 +29,7 @@ TAB_TITLES = {
     "Regularization": "Regularize",
     "Optimizer": "Optimizer",
     "Training": "Training",
+    "Sweep": "Sweep",
 }
 COMPACT_WIDTH = 110
 FIRST_PRESET = "batch-math"

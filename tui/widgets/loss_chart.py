@@ -64,6 +64,15 @@ def log_ticks(ys: Sequence[float]) -> tuple[list[float], list[str]]:
     return [math.log10(v) for v in values], [f"{v:.3g}" for v in values]
 
 
+def legend(label: str) -> str | None:
+    """The legend's entry for a curve: a band's two bounds share one entry ("train min–max")."""
+    if label.endswith(" min"):
+        return None
+    if label.endswith(" max"):
+        return label.removesuffix(" max") + " min–max"
+    return label
+
+
 def ghost_label(name: str, index: int, n_ghosts: int) -> str:
     """'val (prev)' for the one earlier run, 'val (prev 2)' and so on when several are kept."""
     return f"{name} (prev)" if n_ghosts == 1 else f"{name} (prev {index + 1})"
@@ -158,7 +167,7 @@ class LossChart(PlotextPlot):
             if xs:
                 # plotext's own log axis re-applies log10 on every build (each render), so the chart
                 # plots log10(loss) itself and labels the ticks in loss units.
-                plt.plot(xs, [math.log10(y) for y in ys] if self.log_scale else ys, label=label, color=color)
+                plt.plot(xs, [math.log10(y) for y in ys] if self.log_scale else ys, label=legend(label), color=color)
                 self.drawn[label] = (xs, ys)
         self.best_marker = None
         best = best_epoch(self._state) if self._state is not None else None

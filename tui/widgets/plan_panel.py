@@ -41,6 +41,17 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
+def sweep_line(sweep: dict) -> str:
+    """'8 copies (seed 0, seed 1, …, seed 7), trained together as one batched model'."""
+    labels = [str(label) for label in sweep.get("labels") or []]
+    shown = ", ".join(labels if len(labels) <= 4 else [*labels[:2], "…", labels[-1]])
+    how = {
+        "batched": "trained together as one batched model",
+        "processes": "trained as separate engine processes",
+    }.get(sweep.get("mode"), "")
+    return f"{sweep['members']} copies" + (f" ({shown})" if shown else "") + (f", {how}" if how else "")
+
+
 def layers_table(model: dict) -> Table:
     """The model's layers: name, type, output shape, parameters."""
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
@@ -128,6 +139,9 @@ class PlanPanel(Static):
             lines.append(
                 f"\noptimizer: {optimizer if isinstance(optimizer, str) else ', '.join(f'{k} {v}' for k, v in optimizer.items())}"
             )
+        sweep = plan.get("sweep")
+        if isinstance(sweep, dict) and is_number(sweep.get("members")):
+            lines.append(f"\nsweep: {sweep_line(sweep)}")
         lines.append(f"\ndevice: {plan.get('device', '?')}")
         if plan.get("precision"):
             lines.append(f" · {plan['precision']}")
