@@ -4,7 +4,8 @@ EngineClient is an invisible widget. Being a widget gives it what the job needs 
 workers that belong to a node, timers, and messages that bubble from it through its screen to
 the app, where `@on(EngineClient.Event)` (or `@on(EngineClient.Event, "#engine")`) handles them.
 Yield it from `App.compose` so it lives on the app's first screen for the whole session; screens
-pushed on top of that one do not stop it.
+pushed on top of that one do not stop it. The client decides what the engine's lines mean and
+what to send; the process itself (pipes, reading, ending it) is `tui.engine_process.EngineProcess`.
 
 Only engine.events (pure Python) is imported from the engine: torch loads in the subprocess,
 never here, so the app starts at once while the engine warms up.
@@ -13,7 +14,6 @@ never here, so the app starts at once while the engine warms up.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from collections import deque
@@ -25,18 +25,15 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 
-from engine.events import decode, encode
+from engine.events import decode
+from tui.engine_process import KILL_GRACE_S, LINE_LIMIT, EngineProcess, LineTooLong
 
-# A snapshot line is several hundred KB; asyncio's default line limit (64 KiB) would kill the reader.
-LINE_LIMIT = 16 * 1024 * 1024
 ENGINE_START_DELAY_S = 0.3  # the app's first frame comes first; torch's import then takes seconds
-STDERR_TAIL_LINES = 20
 # Step events are merged and posted at most this often, however fast the engine sends them.
 STEP_INTERVAL_S = 0.05
 # Steps held between two posts; past it every other one is dropped (the charts downsample anyway).
 STEP_CAP = 10_000
 MALFORMED_SHOWN = 500  # characters of a bad line kept in the Malformed message
-KILL_GRACE_S = 1.0  # after SIGTERM (which the engine treats as stop) before SIGKILL
 
 
 class EngineMessage(Message):
@@ -137,7 +134,7 @@ class EngineClient(Widget):
         self.command = base + (["--runs", str(runs_dir)] if runs_dir is not None else [])
         self.hello: dict[str, Any] | None = None
         self.paused = False
-        self._proc: asyncio.subprocess.Process | None = None
+        self._engine: EngineProcess | None = None
         self._exited = False  # the current engine is gone (or never started)
         self._quitting = False  # shutdown() asked it to go: its exit is no crash
         self._crash_posted = False
@@ -146,7 +143,6 @@ class EngineClient(Widget):
         self._latest_plan: tuple[int, dict] | None = None  # the newest unanswered plan request
         self._plan_in_flight: int | None = None
         self._runs: deque[int] = deque()  # run requests sent and not yet ended, oldest first
-        self._stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self._steps: list = []
         self._steps_fold: int | None = None
         self._steps_time: float | None = None  # of the newest engine line merged in
@@ -185,16 +181,15 @@ class EngineClient(Widget):
         self._quitting = False
         self._crash_posted = False
         self._exited = False
-        self._proc = None
+        self._engine = None
         self._runs.clear()
         self.paused = False
         self.hello = None
-        self._stderr = deque(maxlen=STDERR_TAIL_LINES)
         self._plan_in_flight = None
         self._outbox = [c for c in self._outbox if c["cmd"] != "plan"]  # queued while starting: resent below
         if self._latest_plan is not None:  # the newest request was never answered: ask the new engine
             self._send_plan(*self._latest_plan)
-        # exclusive: a previous reader is cancelled, and its engine told to quit (see _abandon).
+        # exclusive: a previous reader is cancelled, and its engine told to quit (see EngineProcess.abandon).
         self.run_worker(self._pump(), name="engine", group="engine", exclusive=True, exit_on_error=False)
 
     def request_plan(self, config: dict) -> int:
@@ -233,115 +228,50 @@ class EngineClient(Widget):
         """Quit the engine: stop the run (it keeps its partial results), wait up to `timeout` s, then
         SIGTERM, wait KILL_GRACE_S, then SIGKILL. Returns the exit code (None if it never started)."""
         self._quitting = True
-        proc = self._proc
-        if proc is None:
+        engine = self._engine
+        if engine is None:
             return None
-        if proc.returncode is None and self.hello is None:
-            proc.terminate()  # still importing torch: nothing to stop cleanly, no run can be in progress
-        if proc.returncode is None:
+        if self.hello is None:
+            engine.terminate()  # still importing torch: nothing to stop cleanly, no run can be in progress
+        if engine.returncode is None:
             if self.running:
-                self._write({"cmd": "stop"})
-            self._write({"cmd": "quit"})
-            if proc.stdin is not None:
-                proc.stdin.close()  # end of input means quit too, should the quit line be lost
-            if not await self._wait(proc, timeout):
-                proc.terminate()
-                if not await self._wait(proc, KILL_GRACE_S):
-                    proc.kill()
-                    await self._wait(proc, KILL_GRACE_S)
+                engine.write({"cmd": "stop"})
+            engine.write({"cmd": "quit"})
+            engine.close_input()  # end of input means quit too, should the quit line be lost
+            await engine.end(timeout)
         if self._leftovers:
             await asyncio.wait(self._leftovers, timeout=KILL_GRACE_S)
-        return proc.returncode
-
-    @staticmethod
-    async def _wait(proc: asyncio.subprocess.Process, timeout: float) -> bool:
-        """Wait for the process to exit; False when it is still running after `timeout` seconds."""
-        try:
-            await asyncio.wait_for(proc.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return engine.returncode
 
     # --- the reader worker ------------------------------------------------------------------
 
     async def _pump(self) -> None:
         """Start the engine, read its stdout to the end, then report how it ended."""
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self.command,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=os.getcwd(),
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                limit=LINE_LIMIT,
-            )
+            engine = await EngineProcess.start(self.command)
         except OSError as exc:
             self._ended(None, f"cannot start the engine ({' '.join(self.command)}): {exc}")
             return
-        self._proc = proc
-        if self._quitting and proc.stdin is not None:  # shutdown() came while it was starting
-            proc.stdin.close()
-        stderr_task = asyncio.create_task(self._read_stderr(proc.stderr, self._stderr))
+        self._engine = engine
+        if self._quitting:  # shutdown() came while it was starting
+            engine.close_input()
         outbox, self._outbox = self._outbox, []
         for command in outbox:
-            self._write_bytes(proc, command)
+            engine.write(command)
         try:
-            await self._read_stdout(proc.stdout)
-            await stderr_task
-            returncode = await proc.wait()
+            async for raw in engine.lines():
+                if raw is LineTooLong:
+                    self._post(self.Malformed(f"<a line longer than {LINE_LIMIT} bytes was dropped>"))
+                else:
+                    self._handle_line(raw)
+            returncode = await engine.wait()
         except asyncio.CancelledError:
-            self._abandon(proc, stderr_task)
+            for task in engine.abandon():  # restarted, or the app is closing: it quits on its own
+                self._leftovers.add(task)
+                task.add_done_callback(self._leftovers.discard)
             raise
-        if self._proc is proc:
-            self._ended(returncode, "\n".join(self._stderr))
-
-    async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:
-        while True:
-            try:
-                raw = await stdout.readline()
-            except ValueError:  # over LINE_LIMIT: asyncio dropped what it held; any rest reads as malformed
-                self._post(self.Malformed(f"<a line longer than {LINE_LIMIT} bytes was dropped>"))
-                continue
-            if not raw:
-                return
-            self._handle_line(raw)
-            # Buffered lines are read without suspending: yield so a burst cannot freeze the UI.
-            await asyncio.sleep(0)
-
-    @staticmethod
-    async def _read_stderr(stderr: asyncio.StreamReader, tail: deque[str]) -> None:
-        # Read all the time, so a chatty engine never blocks on a full stderr pipe.
-        while True:
-            try:
-                raw = await stderr.readline()
-            except ValueError:
-                continue
-            if not raw:
-                return
-            tail.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
-
-    def _abandon(self, proc: asyncio.subprocess.Process, stderr_task: asyncio.Task) -> None:
-        """The reader was cancelled (restart, or the app is closing): let the old engine quit on its own
-        (end of input is quit: its run ends cleanly) and keep its pipes drained so it never blocks."""
-        if proc.returncode is None and proc.stdin is not None:
-            proc.stdin.close()
-        if proc.stdout is not None:
-            self._keep(asyncio.create_task(self._discard(proc.stdout)))
-        self._keep(stderr_task)
-
-    def _keep(self, task: asyncio.Task) -> None:
-        self._leftovers.add(task)
-        task.add_done_callback(self._leftovers.discard)
-
-    @staticmethod
-    async def _discard(stdout: asyncio.StreamReader) -> None:
-        while True:
-            try:
-                if not await stdout.read(1 << 16):
-                    return
-            except (ValueError, ConnectionError):
-                return
+        if self._engine is engine:
+            self._ended(returncode, "\n".join(engine.stderr_tail))
 
     def _ended(self, returncode: int | None, stderr_tail: str) -> None:
         """The engine is gone: what was in progress ended with it."""
@@ -444,25 +374,10 @@ class EngineClient(Widget):
         """Send one command line without blocking; False when the engine is gone."""
         if self._exited:
             return False
-        if self._proc is None:  # still starting: sent as soon as the process exists
+        if self._engine is None:  # still starting: sent as soon as the process exists
             self._outbox.append(command)
             return True
-        return self._write_bytes(self._proc, command)
-
-    @staticmethod
-    def _write_bytes(proc: asyncio.subprocess.Process, command: dict) -> bool:
-        line = (encode(command) + "\n").encode()
-        stdin = proc.stdin
-        if stdin is None or proc.returncode is not None or stdin.is_closing():
-            return False
-        try:
-            # The pipe transport writes what it can now and buffers the rest: never blocks. Commands are
-            # small and the engine always reads stdin, so the buffer stays tiny and drain() is not needed.
-            stdin.write(line)
-        except (BrokenPipeError, ConnectionResetError, RuntimeError):
-            # A dead engine: the reader sees its end of output and posts Crashed, once.
-            return False
-        return True
+        return self._engine.write(command)
 
     def _post(self, message: EngineMessage) -> None:
         message._client = self

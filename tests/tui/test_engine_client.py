@@ -255,11 +255,11 @@ async def test_restart_of_a_live_engine_lets_the_old_one_quit(fake) -> None:
     app = fake()
     async with app.run_test():
         await app.until(lambda: bool(app.of(EngineClient.Ready)))
-        old = app.client._proc
+        old = app.client._engine.proc
         app.client.restart()
         await app.until(lambda: len(app.of(EngineClient.Ready)) == 2)
         assert old is not None and await asyncio.wait_for(old.wait(), WAIT_S) == 0  # end of input: quit
-        assert app.client._proc is not old
+        assert app.client._engine.proc is not old
         assert not app.of(EngineClient.Crashed)
 
 
@@ -357,7 +357,7 @@ async def test_quitting_the_app_mid_run_stops_the_run_cleanly(fake, tmp_path: Pa
     async with app.run_test():
         app.client.start_run(TINY)
         await app.until(lambda: len(app.events("epoch")) >= 2)
-        proc = app.client._proc
+        proc = app.client._engine.proc
         run_dir = Path(app.events("plan")[0]["run_dir"])
     # Leaving run_test unmounted the client, whose on_unmount shut the engine down.
     assert proc is not None and proc.returncode == 0
@@ -383,7 +383,7 @@ async def test_shutdown_mid_run_of_the_real_engine_keeps_the_run(
         await app.until(lambda: bool(app.of(EngineClient.Ready)), timeout=REAL_ENGINE_WAIT_S)
         app.client.start_run(config)
         await app.until(lambda: len(app.events("epoch")) >= 3, timeout=REAL_ENGINE_WAIT_S)
-        proc = app.client._proc
+        proc = app.client._engine.proc
         assert proc is not None
         timeout = 20.0
         loop = asyncio.get_running_loop()
