@@ -6,10 +6,10 @@ import math
 from collections.abc import Sequence
 
 from textual.reactive import reactive
-from textual_plotext import PlotextPlot
 
 from tui.charts import finite_pairs
 from tui.state import RunState, Series
+from tui.widgets.run_chart import Curve, RunChart
 
 # Live curves are saturated; ghosts (earlier runs) are the same hues, darker, so they read as background.
 TRAIN_COLOR = (90, 160, 255)
@@ -18,8 +18,6 @@ GHOST_TRAIN_COLOR = (60, 80, 115)
 GHOST_VAL_COLOR = (120, 85, 55)
 BEST_COLOR = (110, 200, 120)
 EMA_ALPHA = 0.3
-
-Curve = tuple[list[float], list[float]]
 
 
 def ema(ys: Sequence[float], alpha: float = EMA_ALPHA) -> list[float]:
@@ -95,17 +93,11 @@ def best_epoch(state: RunState) -> float | None:
     return None
 
 
-class LossChart(PlotextPlot):
+class LossChart(RunChart):
     """Loss per epoch: train (eval mode) and validation, optional log scale and EMA smoothing.
 
     `update_from(state, ghosts)` is cheap when nothing changed; what was last drawn is kept in
     `drawn` (label -> (epochs, losses)) so tests and exports can see exactly what is on screen.
-    """
-
-    DEFAULT_CSS = """
-    LossChart {
-        min-height: 6;
-    }
     """
 
     log_scale: reactive[bool] = reactive(False)
@@ -113,21 +105,8 @@ class LossChart(PlotextPlot):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._state: RunState | None = None
-        self._ghosts: list[RunState] = []
-        self._drawn_key: tuple | None = None
-        self.drawn: dict[str, Curve] = {}
         self.best_marker: float | None = None
         self.replot()  # the empty chart says what it waits for
-
-    def update_from(self, state: RunState, ghosts: Sequence[RunState] = ()) -> None:
-        """Redraw if the run (or a ghost) changed since the last call."""
-        key = (id(state), state.version, tuple((id(g), g.version) for g in ghosts))
-        if key == self._drawn_key:
-            return
-        self._drawn_key = key
-        self._state, self._ghosts = state, list(ghosts)
-        self.replot()
 
     def watch_log_scale(self) -> None:
         self.replot()

@@ -2,52 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from textual_plotext import PlotextPlot
-
 from tui.state import METRIC_LABELS, RunState
 from tui.widgets.loss_chart import (
     GHOST_TRAIN_COLOR,
     GHOST_VAL_COLOR,
     TRAIN_COLOR,
     VAL_COLOR,
-    Curve,
     drawable,
     epoch_ticks,
     ghost_label,
 )
+from tui.widgets.run_chart import Curve, RunChart
 
 # R² is unbounded below (a fresh network easily scores -50); clipping keeps the useful range readable.
 R2_FLOOR = -1.0
 
 
-class MetricChart(PlotextPlot):
+class MetricChart(RunChart):
     """Train vs validation metric; accuracy in percent. `drawn` holds what is on screen."""
-
-    DEFAULT_CSS = """
-    MetricChart {
-        min-height: 6;
-    }
-    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._state: RunState | None = None
-        self._ghosts: list[RunState] = []
-        self._drawn_key: tuple | None = None
-        self.drawn: dict[str, Curve] = {}
         self.clipped = False
         self.replot()  # the empty chart says what it waits for
-
-    def update_from(self, state: RunState, ghosts: Sequence[RunState] = ()) -> None:
-        """Redraw if the run (or a ghost) changed since the last call."""
-        key = (id(state), state.version, tuple((id(g), g.version) for g in ghosts))
-        if key == self._drawn_key:
-            return
-        self._drawn_key = key
-        self._state, self._ghosts = state, list(ghosts)
-        self.replot()
 
     @property
     def metric(self) -> str:
