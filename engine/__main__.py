@@ -16,7 +16,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from engine.config import ConfigError, apply_overrides, load, validate
+from engine.config import ConfigError, validate
+from engine.config_files import apply_overrides, load
 from engine.control import ControlReader, install_signal_handlers
 from engine.events import Emitter
 

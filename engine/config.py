@@ -8,8 +8,6 @@ Every error is one sentence naming the field, the value and what is allowed.
 from __future__ import annotations
 
 import math
-import tomllib
-from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
@@ -43,11 +41,11 @@ class ConfigError(ValueError):
     """A config that cannot be run; the message is one sentence for the user."""
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True, strict=True)
 
 
-class DataConfig(_Section):
+class DataConfig(Section):
     dataset: str = "moons"
     """Which data set: 2-D synthetic (moons, circles, xor, spiral, blobs), regression (sine, plane, bump),
     real tabular (iris, wine, breast_cancer, diabetes), images (digits, mnist, fashion_mnist),
@@ -77,7 +75,7 @@ class DataConfig(_Section):
     """Input scaling, fitted on the training split only: none, minmax to [0, 1], zscore to mean 0 and std 1."""
 
 
-class ModelConfig(_Section):
+class ModelConfig(Section):
     architecture: Architecture = "mlp"
     """perceptron (one linear layer), mlp, cnn (LeNet-style), rnn, lstm, gru, autoencoder, vae."""
     hidden: list[int] = Field(default_factory=lambda: [16, 16])
@@ -96,7 +94,7 @@ class ModelConfig(_Section):
     """Size of the autoencoder/VAE code."""
 
 
-class RegularizationConfig(_Section):
+class RegularizationConfig(Section):
     l1: float = Field(0.0, ge=0)
     """L1 penalty λ·Σ|w| added to the loss: pushes weights to exactly zero."""
     l2: float = Field(0.0, ge=0)
@@ -123,7 +121,7 @@ class RegularizationConfig(_Section):
     """Clip the global gradient norm to this value (0 = off)."""
 
 
-class OptimizerConfig(_Section):
+class OptimizerConfig(Section):
     kind: Literal["sgd", "adam", "adamw", "rmsprop"] = "adam"
     """The update rule."""
     lr: float = Field(0.01, gt=0, le=10)
@@ -142,7 +140,7 @@ class OptimizerConfig(_Section):
     """Epochs without validation improvement before the plateau schedule decays."""
 
 
-class TrainingConfig(_Section):
+class TrainingConfig(Section):
     epochs: int = Field(50, ge=1, le=100_000)
     """Passes over the training split."""
     batch_size: int | Literal["full"] = 32
@@ -178,7 +176,7 @@ class TrainingConfig(_Section):
 SWEEPABLE = ("l1", "l2", "weight_decay", "dropout")
 
 
-class SweepConfig(_Section):
+class SweepConfig(Section):
     seeds: int = Field(1, ge=1, le=32)
     """Train this many copies, with seeds training.seed, training.seed + 1, ...; charts show their mean and min–max band."""
     parameter: Literal["none", "l1", "l2", "weight_decay", "dropout"] = "none"
@@ -194,7 +192,7 @@ class SweepConfig(_Section):
         return len(self.values) if self.parameter != "none" else self.seeds
 
 
-class ExperimentConfig(_Section):
+class ExperimentConfig(Section):
     name: str = "experiment"
     """Short name of the experiment, used to name its runs."""
     description: str = ""
@@ -479,89 +477,3 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe_error(exc)) from None
-
-
-def parse_override(assignment: str) -> tuple[list[str], Any]:
-    """Split `a.b=value` into (["a", "b"], value), reading the value as a TOML value when it is one."""
-    key, sep, raw = assignment.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set {assignment!r} is not of the form section.key=value")
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return key.strip().split("."), value
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply `a.b=value` overrides to nested plain data (a copy is returned)."""
-    import copy
-
-    result = copy.deepcopy(data)
-    for assignment in overrides:
-        path, value = parse_override(assignment)
-        node = result
-        for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError(f"--set {assignment!r}: {part} is a value, not a section")
-            node = child
-        node[path[-1]] = value
-    return result
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning syntax errors into ConfigError."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not a UTF-8 text file") from None
-
-
-def load(path: Path, overrides: list[str] = ()) -> ExperimentConfig:
-    """Read a TOML experiment, apply overrides and validate; errors name the file."""
-    data = apply_overrides(read_toml(path), list(overrides))
-    data.setdefault("name", path.stem)
-    try:
-        return validate(data)
-    except ConfigError as exc:
-        raise ConfigError(f"{path.name}: {exc}") from None
-
-
-def reference_markdown() -> str:
-    """The config reference for the README: every setting with its default and docstring."""
-    sections = [("", ExperimentConfig)] + [
-        (name, field.annotation)
-        for name, field in ExperimentConfig.model_fields.items()
-        if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
-    ]
-    lines = []
-    for section, model in sections:
-        lines += [
-            "",
-            f"**[{section}]**" if section else "**top level**",
-            "",
-            "| setting | default | meaning |",
-            "|---|---|---|",
-        ]
-        for name, field in model.model_fields.items():
-            if isinstance(field.annotation, type) and issubclass(field.annotation, _Section):
-                continue
-            default = field.get_default(call_default_factory=True)
-            shown = "—" if default is None else json_default(default)
-            doc = " ".join((field.description or "").split())
-            lines.append(f"| `{name}` | `{shown}` | {doc} |")
-    return "\n".join(lines[1:]) + "\n"
-
-
-def json_default(value: Any) -> str:
-    """A default as it is written in TOML."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)

@@ -38,7 +38,7 @@ def engine_command(runs: str | None) -> list[str]:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from rich.text import Text
 
-    from engine.config import load
+    from engine.config_files import load
     from engine.events import decode
     from presets import find_preset, list_presets
     from tui.live import RunRenderer

@@ -9,7 +9,8 @@ import pytest
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from engine import experiment
-from engine.config import load, split_sizes
+from engine.config import split_sizes
+from engine.config_files import load
 from engine.events import Emitter
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"

@@ -12,15 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.config import (
-    ConfigError,
-    ExperimentConfig,
-    apply_overrides,
-    load,
-    parse_override,
-    read_toml,
-    validate,
-)
+from engine.config import ConfigError, ExperimentConfig, validate
+from engine.config_files import apply_overrides, load, parse_override, read_toml
 
 PRESETS = sorted((Path(__file__).resolve().parents[2] / "presets").glob("*.toml"))
 
@@ -349,7 +342,7 @@ def test_the_readme_config_reference_is_the_schemas():
     """The README's reference is generated from the field docstrings; it must not drift from them."""
     from pathlib import Path
 
-    from engine.config import reference_markdown
+    from engine.config_files import reference_markdown
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert reference_markdown() in readme

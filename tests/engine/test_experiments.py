@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from engine import experiment
-from engine.config import load, validate
+from engine.config import validate
+from engine.config_files import load
 from engine.data.catalog import DATASETS, architectures_for
 from engine.data.load import load_dataset
 from engine.data.normalize import Normalizer

@@ -129,7 +129,8 @@ class SetupScreen(Screen):
     # Filling the form
 
     def load_preset(self, name: str) -> None:
-        from engine.config import ConfigError, read_toml
+        from engine.config import ConfigError
+        from engine.config_files import read_toml
 
         preset = next((p for p in list_presets() if p.name == name), None)
         if preset is None:
