@@ -110,28 +110,28 @@ def recorded_epochs(app: NNPlayApp) -> int:
     return sum('"type":"epoch"' in line for line in events.read_text(encoding="utf-8").splitlines())
 
 
-async def type_into(pilot: Pilot, widget_id: str, text: str) -> None:
-    """Bring the input's tab forward, focus it, and replace its text by typing."""
+async def focus_field(pilot: Pilot, widget_id: str, kind: type[Widget]) -> Widget:
+    """Bring the form field's tab forward and focus the field."""
     screen = pilot.app.screen
     await form_built(pilot)
-    field = screen.query_one(f"#{widget_id}", Input)
+    field = screen.query_one(f"#{widget_id}", kind)
     pane = next(a for a in field.ancestors if getattr(a, "id", None) and str(a.id).startswith("tab-"))
     screen.query_one("#form-tabs", TabbedContent).active = pane.id
     await pilot.pause()
     field.focus()
+    return field
+
+
+async def type_into(pilot: Pilot, widget_id: str, text: str) -> None:
+    """Focus the input and replace its text by typing."""
+    field = await focus_field(pilot, widget_id, Input)
     field.action_select_all()  # typing replaces the selection, as after a click into a filled field
     await pilot.press(*text)
 
 
 async def choose(pilot: Pilot, widget_id: str, option: str) -> None:
-    """Bring the select's tab forward, open it and pick `option` with the keyboard."""
-    screen = pilot.app.screen
-    await form_built(pilot)
-    select = screen.query_one(f"#{widget_id}", Select)
-    pane = next(a for a in select.ancestors if getattr(a, "id", None) and str(a.id).startswith("tab-"))
-    screen.query_one("#form-tabs", TabbedContent).active = pane.id
-    await pilot.pause()
-    select.focus()
+    """Open the select and pick `option` with the keyboard."""
+    select = await focus_field(pilot, widget_id, Select)
     await pilot.press("enter")
     overlay = select.query_one(OptionList)
     offered = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]

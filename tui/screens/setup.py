@@ -285,6 +285,8 @@ class SetupScreen(Screen):
         self.action_start()
 
     def on_descendant_focus(self, event) -> None:
+        if not self.form_ready:  # no field to explain yet, and the schema's import must not delay the first frame
+            return
         from tui.form_schema import FIELDS
 
         widget_id = getattr(event.widget, "id", None) or ""
