@@ -118,7 +118,8 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(self.settings.seed)
         self._eval_cache: tuple = (None, None, None)
         self.val_output: tuple[int, Tensor] | None = None  # (epoch, the model's output on the validation split)
-        self._params = [p for p in self.model.parameters() if p.requires_grad]
+        self._all_params = list(self.model.parameters())  # the same tensors for the whole run
+        self._params = [p for p in self._all_params if p.requires_grad]
         # Switching modes walks every module; it only matters when some layer behaves differently.
         self._mode_matters = any(_mode_dependent(m) for m in self.model.modules())
         self.train_eval = train_eval_subset(
@@ -199,7 +200,7 @@ class Trainer:
             if s.step_every and self.global_step % s.step_every == 0:
                 for hook in self.hooks:
                     hook.on_step(self, self.global_step, loss.detach())
-        grad_norm = gradient_norm(model)
+        grad_norm = gradient_norm(self._params)
         return {
             "loss_running": loss_sum / max(seen, 1),
             "penalty": penalty_sum / max(seen, 1),
@@ -213,9 +214,7 @@ class Trainer:
         values: dict[str, Tensor] = {"train_loss_running": sums["loss_running"], "penalty": sums["penalty"]}
         if sums["grad_norm"] is not None:
             values["grad_norm"] = sums["grad_norm"]
-        values["weight_norm"] = torch.linalg.vector_norm(
-            torch.stack([torch.linalg.vector_norm(p.detach().float()) for p in self.model.parameters()])
-        )
+        values["weight_norm"] = global_norm([p.detach() for p in self._all_params])
         if self.epoch % self.settings.eval_every == 0 or self.epoch == self.settings.epochs:
             named = [
                 (p, split)
@@ -279,7 +278,7 @@ class Trainer:
                         self.val_output = (self.epoch, part)  # the snapshot views reuse it
                     for k, v in self.criterion.batch_sums(part, y[a:b]).items():
                         sums[i][k] = sums[i][k] + v if k in sums[i] else v
-        self.model.train(was_training)
+        self._set_training(was_training)
         return [
             self.criterion.finish(s, len(split), self.settings.target_std)
             for s, split in zip(sums, splits, strict=True)
@@ -311,9 +310,13 @@ def train_eval_subset(train: Split, n_val: int, seed: int) -> Split:
     return Split(train.x[rows], train.y[rows])
 
 
-def gradient_norm(model: nn.Module) -> Tensor | None:
+def gradient_norm(params: list[Tensor]) -> Tensor | None:
     """Global L2 norm of the gradients left by the last update (a device tensor)."""
-    grads = [p.grad.detach().float() for p in model.parameters() if p.grad is not None]
-    if not grads:
-        return None
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    grads = [p.grad.detach() for p in params if p.grad is not None]
+    return global_norm(grads) if grads else None
+
+
+def global_norm(tensors: list[Tensor]) -> Tensor:
+    """L2 norm of all the tensors' elements together, in fp32, in one foreach kernel (a device tensor)."""
+    norms = torch._foreach_norm([t.float() for t in tensors])
+    return torch.linalg.vector_norm(torch.stack(norms))

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from engine import experiment
+from engine.config import validate
 from engine.data.load import load_dataset
 from engine.data.normalize import Normalizer
 from engine.data.split import split_indices
@@ -103,6 +104,43 @@ def test_trainer_matches_plain_pytorch_on_the_same_initial_model(tiny_config):
     assert [r["train_loss_running"] for r in trainer.history] == pytest.approx(running, rel=RTOL)
     assert_same_weights(model.state_dict(), reference.state_dict())
     assert trainer.global_step == 2 * math.ceil(len(train) / 16)
+
+
+def test_epoch_norms_are_the_global_l2_norms_of_the_weights_and_last_gradients(tiny_config):
+    config = tiny_config(training={"epochs": 1, "batch_size": 16}, model={"hidden": [16, 8]})
+    dataset, train, val = prepared(config)
+    model = initial_model(config, dataset)
+    settings = TrainSettings(epochs=1, batch_size=16)
+    trainer = Trainer(model, Criterion(config), make_optimizer(model, config, CPU), None, train, val, settings, CPU)
+    trainer.fit()
+    record = trainer.history[-1]
+    weights = torch.cat([p.detach().flatten() for p in model.parameters()])
+    grads = torch.cat([p.grad.flatten() for p in model.parameters()])  # left by the epoch's last update
+    assert record["weight_norm"] == pytest.approx(weights.norm().item(), rel=1e-5)
+    assert record["grad_norm"] == pytest.approx(grads.norm().item(), rel=1e-5)
+    assert record["grad_norm"] > 0
+
+
+def test_a_cnn_keeps_channels_last_kernels_and_computes_what_the_plain_layout_does():
+    config = validate({"data": {"dataset": "digits"}, "model": {"architecture": "cnn", "conv_channels": [4, 8]}})
+    torch.manual_seed(0)
+    model = build_model(config, (1, 8, 8), 10)
+    plain = copy.deepcopy(model)
+    for module in plain.modules():
+        for param in module.parameters(recurse=False):
+            param.data = param.data.contiguous()
+    kernels = [p for p in model.parameters() if p.dim() == 4]
+    assert kernels and all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels)
+    # (A kernel over one input channel is laid out alike in both formats.)
+    plain_kernels = [p for p in plain.parameters() if p.dim() == 4 and p.shape[1] > 1]
+    assert plain_kernels and not any(p.is_contiguous(memory_format=torch.channels_last) for p in plain_kernels)
+    x = torch.randn(32, 1, 8, 8)
+    torch.testing.assert_close(model(x), plain(x), rtol=1e-5, atol=1e-6)
+    y = torch.randint(0, 10, (32,))
+    for m in (model, plain):
+        F.cross_entropy(m(x), y).backward()
+    for a, b in zip(model.parameters(), plain.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6)
 
 
 def test_l2_penalty_is_lambda_sum_of_squared_weights_without_biases(tiny_config):
