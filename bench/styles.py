@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from engine import experiment
+from engine import experiment, planning
 from engine.config import validate
 from engine.data.load import load_dataset
 from engine.data.split import split_indices
@@ -179,7 +179,7 @@ def prepare(workload: Workload) -> Data:
 def check_same_model(workload: Workload) -> tuple[int, int]:
     """Parameter counts of the plain model and of the engine's plan (they must agree)."""
     plain = sum(p.numel() for p in workload.make_model().parameters())
-    planned = experiment.plan(validate(workload.engine_config(1)))["params"]
+    planned = planning.plan(validate(workload.engine_config(1)))["params"]
     return plain, planned
 
 

@@ -1,13 +1,12 @@
-"""An experiment from config to run directory: data, plan, training, test, diagnosis.
+"""An experiment from config to run directory: data, training, test, diagnosis.
 
 The public Python API of the engine:
-    plan(config) -> dict                          the plan event, without training
-    run(config, emitter=..., control=...) -> dict the run's summary
+    planning.plan(config) -> dict                 the plan event, without training (engine/planning.py)
+    experiment.run(config, emitter=..., control=...) -> dict   the run's summary
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 import traceback
@@ -17,18 +16,17 @@ from pathlib import Path
 import torch
 
 from engine.config import ConfigError, ExperimentConfig, batch_size_of
-from engine.data.catalog import DATASETS
 from engine.data.load import Dataset, load_dataset
 from engine.data.normalize import Normalizer, TargetScaler
-from engine.data.split import kfold_indices, split_indices
-from engine.events import ENGINE_VERSION, PROTOCOL_VERSION, Emitter
-from engine.models import build_model, summarize
+from engine.events import Emitter
+from engine.models import build_model
+from engine.planning import fold_indices, hello, make_plan, n_outputs
 from engine.runs import RunWriter, runs_root
-from engine.runtime import choose_threads, configure, device_info, select_device
+from engine.runtime import configure
 from engine.training.diagnosis import diagnose
 from engine.training.hooks import BestWeights, EventStream, LiveDiagnosis, Snapshots
 from engine.training.loop import Control, Split, Trainer, TrainSettings
-from engine.training.losses import Criterion, describe_loss
+from engine.training.losses import Criterion
 from engine.training.optim import make_optimizer, make_scheduler
 from engine.training.snapshots import SnapshotContext, views_for
 
@@ -40,102 +38,6 @@ class RunFailed(Exception):
 DIVERGED_HINT = (
     "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."
 )
-
-
-def hello(device: torch.device) -> dict:
-    """The fields of the hello event."""
-    return {
-        "protocol": PROTOCOL_VERSION,
-        "engine_version": ENGINE_VERSION,
-        "torch_version": torch.__version__,
-        "cuda_available": torch.cuda.is_available(),
-        **device_info(device),
-    }
-
-
-def _splits(config: ExperimentConfig, n: int) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(train, val, test) indices: one split, or one per fold with the test part held out of every fold."""
-    d = config.data
-    if not d.k_folds:
-        return [split_indices(n, d.train, d.val, d.test, d.seed)]
-    pool, _, test = split_indices(n, 1.0 - d.test, 0.0, d.test, d.seed)
-    return [(pool[tr], pool[va], test) for tr, va in kfold_indices(len(pool), d.k_folds, d.seed)]
-
-
-def n_outputs(config: ExperimentConfig) -> int:
-    if config.task == "classification":
-        return 1 if config.resolved_loss == "bce" else config.n_classes
-    return 1
-
-
-def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) -> dict:
-    """Everything decided before the first step: split sizes, batch arithmetic, model, loss, device."""
-    folds = _splits(config, dataset.x.shape[0])
-    train_idx, val_idx, test_idx = folds[0]
-    n_train = len(train_idx)
-    batch = batch_size_of(config, n_train)
-    remainder = n_train % batch
-    drop = config.training.drop_last and remainder
-    iterations = n_train // batch if drop else math.ceil(n_train / batch)
-    if not remainder:
-        last_batch = f"every batch holds {batch} samples"
-    elif drop:
-        last_batch = f"the last {remainder} samples of each shuffled epoch are dropped"
-    else:
-        last_batch = f"the last batch of each epoch holds the remaining {remainder} samples"
-    model = build_model(config, dataset.input_shape, n_outputs(config))
-    info = DATASETS[config.data.dataset]
-    return {
-        "name": config.name,
-        "task": config.task,
-        "dataset": config.data.dataset,
-        "dataset_kind": info.kind,
-        "architecture": config.model.architecture,
-        "n_samples": dataset.x.shape[0],
-        "n_train": n_train,
-        "n_val": len(val_idx),
-        "n_test": len(test_idx),
-        "k_folds": config.data.k_folds,
-        "input_shape": list(dataset.input_shape),
-        "n_classes": dataset.n_classes if config.task == "classification" else None,
-        "class_names": dataset.class_names,
-        "batch_size": batch,
-        "iterations_per_epoch": iterations,
-        "last_batch": last_batch,
-        "epochs": config.training.epochs,
-        "total_updates": iterations * config.training.epochs * (config.data.k_folds or 1),
-        "params": sum(p.numel() for p in model.parameters()),
-        "model": summarize(model, dataset.input_shape),
-        "loss": config.resolved_loss,
-        "loss_description": describe_loss(config),
-        "baseline_loss": Criterion(config).baseline(dataset.n_classes),
-        "optimizer": config.optimizer.kind,
-        "device": str(device),
-        "precision": config.training.precision if device.type == "cuda" else "fp32",
-        "threads": choose_threads(config),
-        "sweep": _sweep_plan(config, device),
-    }
-
-
-def _sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
-    """Members and how they train, for a sweep; None for a single run."""
-    if config.sweep.members < 2:
-        return None
-    from engine.sweep import member_configs, use_batched
-
-    batched = use_batched(config, device.type)
-    return {
-        "members": config.sweep.members,
-        "mode": "batched" if batched else "processes",
-        "parameter": config.sweep.parameter,
-        "labels": [label for label, _ in member_configs(config)],
-    }
-
-
-def plan(config: ExperimentConfig, dataset: Dataset | None = None) -> dict:
-    """The plan for a config, without training (data generated or read, model built on the CPU)."""
-    dataset = dataset or load_dataset(config)
-    return make_plan(config, dataset, select_device(config.training.device))
 
 
 @dataclass
@@ -300,7 +202,7 @@ def run(
 
             return run_sweep(config, dataset, device, the_plan, writer, emitter, control, started)
         results = []
-        for fold, indices in enumerate(_splits(config, dataset.x.shape[0])):
+        for fold, indices in enumerate(fold_indices(config, dataset.x.shape[0])):
             result = _train_fold(
                 config, dataset, indices, device, emitter, control, fold if config.data.k_folds else None
             )
@@ -347,7 +249,7 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
     folds = None
     if config.data.k_folds:
         folds = [_fold_metrics(res) for res in results]
-        test = _mean_std([res["test"] for res in results if res["test"]])
+        test = mean_std([res["test"] for res in results if res["test"]])
     summary = summary_of_run(config, writer, status, started, history, diagnosis, the_plan)
     summary.update(
         weights_epoch=main["weights_epoch"],
@@ -409,7 +311,7 @@ def conclude(writer: RunWriter, emitter: Emitter, summary: dict, **extra) -> dic
     return summary
 
 
-def _mean_std(metrics: list[dict]) -> dict | None:
+def mean_std(metrics: list[dict]) -> dict | None:
     """Per-metric mean and standard deviation across folds."""
     if not metrics:
         return None

@@ -17,7 +17,7 @@ import threading
 import traceback
 from collections import OrderedDict
 
-from engine import experiment
+from engine import experiment, planning
 from engine.config import ConfigError, ExperimentConfig, validate
 from engine.control import apply_control, install_signal_handlers, parse_command
 from engine.data.load import Dataset, load_dataset
@@ -73,7 +73,7 @@ class Server:
     def answer_plan(self, request: dict) -> None:
         try:
             config = validate(request.get("config") or {})
-            the_plan = experiment.plan(config, self.cache.get(config))
+            the_plan = planning.plan(config, self.cache.get(config))
             self.emitter.emit("plan", id=request.get("id"), **the_plan)
         except Exception as exc:
             self._error(exc, request.get("id"))
@@ -132,7 +132,7 @@ def _warm_up() -> None:
 
 def serve(runs_dir: str | None = None) -> int:
     emitter = Emitter(sys.stdout)
-    emitter.emit("hello", mode="serve", **experiment.hello(select_device("auto")))
+    emitter.emit("hello", mode="serve", **planning.hello(select_device("auto")))
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     server = Server(runs_dir, emitter)
     install_signal_handlers(server.control)

@@ -245,14 +245,15 @@ def run_batched(
     """All members as one vmapped model; returns per-member results and the stacked weights."""
     import torch
 
-    from engine.experiment import _splits, n_outputs, prepare_fold, train_settings
+    from engine.experiment import prepare_fold, train_settings
     from engine.models import build_model
+    from engine.planning import fold_indices, n_outputs
     from engine.training.batched import BatchedTrainer
     from engine.training.losses import Criterion
     from engine.training.optim import make_optimizer, make_scheduler
     from engine.training.snapshots import views_for
 
-    data = prepare_fold(config, dataset, _splits(config, dataset.x.shape[0])[0], device)
+    data = prepare_fold(config, dataset, fold_indices(config, dataset.x.shape[0])[0], device)
     models = []
     for _, member in members:
         torch.manual_seed(member.training.seed)  # each member starts from its own initial weights
@@ -326,7 +327,7 @@ def run_sweep(
     """Train every member, stream the band, record the sweep like a run; returns its summary."""
     import torch
 
-    from engine.experiment import DIVERGED_HINT, _mean_std, conclude, summary_of_run
+    from engine.experiment import DIVERGED_HINT, conclude, mean_std, summary_of_run
     from engine.training.diagnosis import diagnose
 
     members = member_configs(config)
@@ -343,7 +344,7 @@ def run_sweep(
     emitter.emit("diagnosis", final=True, **diagnosis)
     if weights is not None:
         torch.save(weights, writer.path / "model.pt")
-    test = _mean_std([res["test"] for res in results if res.get("test")])
+    test = mean_std([res["test"] for res in results if res.get("test")])
     member_rows = [
         {
             "member": k,

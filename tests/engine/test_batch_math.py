@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from engine import experiment
+from engine import experiment, planning
 from engine.config import split_sizes
 from engine.config_files import load
 from engine.events import Emitter
@@ -31,7 +31,7 @@ def moons_1000_train(tiny_config):
 
 def test_batch_math_preset_plan():
     config = load(PRESETS / "batch-math.toml")
-    plan = experiment.plan(config)
+    plan = planning.plan(config)
     assert plan["n_train"] == 1000
     assert plan["batch_size"] == 20
     assert plan["iterations_per_epoch"] == 50
@@ -41,7 +41,7 @@ def test_batch_math_preset_plan():
 
 
 def test_partial_last_batch(moons_1000_train):
-    plan = experiment.plan(moons_1000_train(batch_size=64))
+    plan = planning.plan(moons_1000_train(batch_size=64))
     assert plan["n_train"] == 1000
     assert plan["iterations_per_epoch"] == 16  # 15 full batches of 64 and one of 40
     assert plan["total_updates"] == 160
@@ -49,20 +49,20 @@ def test_partial_last_batch(moons_1000_train):
 
 
 def test_drop_last_drops_the_partial_batch(moons_1000_train):
-    plan = experiment.plan(moons_1000_train(batch_size=64, drop_last=True))
+    plan = planning.plan(moons_1000_train(batch_size=64, drop_last=True))
     assert plan["iterations_per_epoch"] == 15
     assert plan["total_updates"] == 150
     assert "last 40 samples" in plan["last_batch"] and "dropped" in plan["last_batch"]
 
 
 def test_drop_last_changes_nothing_when_batches_divide_the_split(moons_1000_train):
-    plan = experiment.plan(moons_1000_train(batch_size=50, drop_last=True))
+    plan = planning.plan(moons_1000_train(batch_size=50, drop_last=True))
     assert plan["iterations_per_epoch"] == 20
     assert plan["last_batch"] == "every batch holds 50 samples"
 
 
 def test_full_batch_is_one_iteration(moons_1000_train):
-    plan = experiment.plan(moons_1000_train(batch_size="full"))
+    plan = planning.plan(moons_1000_train(batch_size="full"))
     assert plan["batch_size"] == 1000
     assert plan["iterations_per_epoch"] == 1
     assert plan["total_updates"] == 10
@@ -83,7 +83,7 @@ def test_split_sizes_add_up(tiny_config, n_samples, fractions):
     config = tiny_config(
         data={"n_samples": n_samples, "train": train, "val": val, "test": test}, training={"batch_size": 8}
     )
-    plan = experiment.plan(config)
+    plan = planning.plan(config)
     assert plan["n_samples"] == n_samples
     assert plan["n_train"] + plan["n_val"] + plan["n_test"] == n_samples
     assert (plan["n_train"], plan["n_val"], plan["n_test"]) == split_sizes(n_samples, train, val, test)
@@ -92,7 +92,7 @@ def test_split_sizes_add_up(tiny_config, n_samples, fractions):
 
 
 def test_fixed_size_dataset_split(tiny_config):
-    plan = experiment.plan(tiny_config(data={"dataset": "iris", "n_samples": None}))
+    plan = planning.plan(tiny_config(data={"dataset": "iris", "n_samples": None}))
     assert plan["n_samples"] == 150
     assert (plan["n_train"], plan["n_val"], plan["n_test"]) == (90, 30, 30)
     assert plan["input_shape"] == [4] and plan["n_classes"] == 3
@@ -104,7 +104,7 @@ def test_k_fold_plan(tiny_config):
         data={"n_samples": 1000, "k_folds": 4, "train": 0.6, "val": 0.2, "test": 0.2},
         training={"batch_size": 64, "epochs": 5},
     )
-    plan = experiment.plan(config)
+    plan = planning.plan(config)
     assert plan["k_folds"] == 4
     assert (plan["n_train"], plan["n_val"], plan["n_test"]) == (600, 200, 200)
     assert plan["iterations_per_epoch"] == 10  # ⌈600 / 64⌉

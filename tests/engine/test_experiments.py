@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import experiment
+from engine import experiment, planning
 from engine.config import validate
 from engine.config_files import load
 from engine.data.catalog import DATASETS, architectures_for
@@ -157,7 +157,7 @@ def test_early_stopping_stops_early_and_restores_the_best_weights(runs_dir):
     d = config.data
     _, val_idx, _ = split_indices(len(dataset), d.train, d.val, d.test, d.seed)
     x_val = Normalizer.from_state(summary["normalizer"]).apply(dataset.x[val_idx])
-    model = build_model(config, dataset.input_shape, experiment.n_outputs(config))
+    model = build_model(config, dataset.input_shape, planning.n_outputs(config))
     model.load_state_dict(torch.load(runs_dir / summary["id"] / "model.pt", weights_only=True))
     model.eval()
     with torch.no_grad():

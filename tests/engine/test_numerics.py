@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import experiment
+from engine import experiment, planning
 from engine.config import validate
 from engine.data.load import load_dataset
 from engine.data.normalize import Normalizer
@@ -38,7 +38,7 @@ def prepared(config):
 def initial_model(config, dataset):
     """The untrained model exactly as _train_fold builds it (seeded, one fold)."""
     torch.manual_seed(config.training.seed)
-    return build_model(config, dataset.input_shape, experiment.n_outputs(config))
+    return build_model(config, dataset.input_shape, planning.n_outputs(config))
 
 
 def plain_training(model, train: Split, epochs: int, batch: int, lr: float, seed: int) -> list[float]:

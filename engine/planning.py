@@ -1,0 +1,117 @@
+"""The plan: everything decided about an experiment before its first step, without training.
+
+Split sizes and the batch arithmetic (⌈n_train / batch⌉ iterations per epoch, total updates),
+the model's layers and size, the loss, the device, and for a sweep its members. The engine
+sends it as the `plan` event; serve mode answers plan requests with it while the user edits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from engine.config import ExperimentConfig, batch_size_of
+from engine.data.catalog import DATASETS
+from engine.data.load import Dataset, load_dataset
+from engine.data.split import kfold_indices, split_indices
+from engine.events import ENGINE_VERSION, PROTOCOL_VERSION
+from engine.models import build_model, summarize
+from engine.runtime import choose_threads, device_info, select_device
+from engine.training.losses import Criterion, describe_loss
+
+
+def hello(device: torch.device) -> dict:
+    """The fields of the hello event."""
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "engine_version": ENGINE_VERSION,
+        "torch_version": torch.__version__,
+        "cuda_available": torch.cuda.is_available(),
+        **device_info(device),
+    }
+
+
+def fold_indices(config: ExperimentConfig, n: int) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(train, val, test) indices: one split, or one per fold with the test part held out of every fold."""
+    d = config.data
+    if not d.k_folds:
+        return [split_indices(n, d.train, d.val, d.test, d.seed)]
+    pool, _, test = split_indices(n, 1.0 - d.test, 0.0, d.test, d.seed)
+    return [(pool[tr], pool[va], test) for tr, va in kfold_indices(len(pool), d.k_folds, d.seed)]
+
+
+def n_outputs(config: ExperimentConfig) -> int:
+    if config.task == "classification":
+        return 1 if config.resolved_loss == "bce" else config.n_classes
+    return 1
+
+
+def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) -> dict:
+    """Everything decided before the first step: split sizes, batch arithmetic, model, loss, device."""
+    folds = fold_indices(config, dataset.x.shape[0])
+    train_idx, val_idx, test_idx = folds[0]
+    n_train = len(train_idx)
+    batch = batch_size_of(config, n_train)
+    remainder = n_train % batch
+    drop = config.training.drop_last and remainder
+    iterations = n_train // batch if drop else math.ceil(n_train / batch)
+    if not remainder:
+        last_batch = f"every batch holds {batch} samples"
+    elif drop:
+        last_batch = f"the last {remainder} samples of each shuffled epoch are dropped"
+    else:
+        last_batch = f"the last batch of each epoch holds the remaining {remainder} samples"
+    model = build_model(config, dataset.input_shape, n_outputs(config))
+    info = DATASETS[config.data.dataset]
+    return {
+        "name": config.name,
+        "task": config.task,
+        "dataset": config.data.dataset,
+        "dataset_kind": info.kind,
+        "architecture": config.model.architecture,
+        "n_samples": dataset.x.shape[0],
+        "n_train": n_train,
+        "n_val": len(val_idx),
+        "n_test": len(test_idx),
+        "k_folds": config.data.k_folds,
+        "input_shape": list(dataset.input_shape),
+        "n_classes": dataset.n_classes if config.task == "classification" else None,
+        "class_names": dataset.class_names,
+        "batch_size": batch,
+        "iterations_per_epoch": iterations,
+        "last_batch": last_batch,
+        "epochs": config.training.epochs,
+        "total_updates": iterations * config.training.epochs * (config.data.k_folds or 1),
+        "params": sum(p.numel() for p in model.parameters()),
+        "model": summarize(model, dataset.input_shape),
+        "loss": config.resolved_loss,
+        "loss_description": describe_loss(config),
+        "baseline_loss": Criterion(config).baseline(dataset.n_classes),
+        "optimizer": config.optimizer.kind,
+        "device": str(device),
+        "precision": config.training.precision if device.type == "cuda" else "fp32",
+        "threads": choose_threads(config),
+        "sweep": sweep_plan(config, device),
+    }
+
+
+def sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
+    """Members and how they train, for a sweep; None for a single run."""
+    if config.sweep.members < 2:
+        return None
+    from engine.sweep import member_configs, use_batched
+
+    batched = use_batched(config, device.type)
+    return {
+        "members": config.sweep.members,
+        "mode": "batched" if batched else "processes",
+        "parameter": config.sweep.parameter,
+        "labels": [label for label, _ in member_configs(config)],
+    }
+
+
+def plan(config: ExperimentConfig, dataset: Dataset | None = None) -> dict:
+    """The plan for a config, without training (data generated or read, model built on the CPU)."""
+    dataset = dataset or load_dataset(config)
+    return make_plan(config, dataset, select_device(config.training.device))
