@@ -123,7 +123,7 @@ CONCEPTS = {
     "data.normalization": "Scale inputs using statistics of the training split only, so nothing about validation or "
     "test leaks into training.",
     "optimizer.lr": "The step size of each update. Too small: slow progress. Too large: the loss jumps around or diverges.",
-    "sweep.seeds": "Train several copies that differ only in their seed (initial weights and batch order). "
+    "sweep.seeds": "Train several copies that differ only in their seed, so each starts from other initial weights. "
     "The charts draw their mean and a band from the lowest to the highest curve: how much of a result is luck.",
     "sweep.parameter": "Train one copy per value of a regularization strength, everything else equal, "
     "to see its effect in one run. List the values below, e.g. 0, 0.001, 0.01.",
