@@ -47,6 +47,11 @@ def log(message: str) -> None:
     console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}")
 
 
+def device_name(device: torch.device) -> str:
+    """'cpu', or 'cuda (NVIDIA H100 80GB HBM3)'."""
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
+
+
 def mark(ok: bool) -> str:
     return "[green]PASS[/green]" if ok else "[red]MISS[/red]"
 
@@ -201,8 +206,11 @@ def app_summary(app: dict) -> tuple[dict, list[dict]]:
     return summary, targets
 
 
-def print_training(training: dict) -> None:
-    table = Table(title=f"Training speed (torch threads = {THREADS} in-process; engine subprocess: its default)")
+def print_training(training: dict, device: torch.device) -> None:
+    table = Table(
+        title=f"Training speed on {device_name(device)} "
+        f"(torch threads = {THREADS} in-process; engine subprocess: its default)"
+    )
     for column in ("workload", "style", "ms/epoch min", "ms/epoch median", "samples/s (median)"):
         table.add_column(column, justify="left" if column in ("workload", "style") else "right")
     for name, res in training["workloads"].items():
@@ -275,18 +283,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="workloads to run (default: all)")
     parser.add_argument("--no-app", action="store_true", help="skip the app measurements")
     parser.add_argument("--no-sweep", action="store_true", help="skip the K-seed sweep measurement")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to train (auto: CUDA if there is a GPU)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     torch.set_num_threads(THREADS)
+    device = styles.set_device(args.device)
     workloads = [w for w in styles.WORKLOADS if not args.only or w.name in args.only]
     log(
         f"nnplay bench: torch {torch.__version__}, {os.cpu_count()} CPU cores, torch threads {THREADS} in-process, "
-        f"{args.rounds} rounds"
+        f"{args.rounds} rounds, training on {device_name(device)}"
     )
     training = train_benchmarks(args.rounds, workloads)
     targets = training_targets(training)
-    sweeps = None if args.no_sweep else sweep_bench.measure(log=log)
+    sweeps = None if args.no_sweep else sweep_bench.measure(device=device.type, log=log)
     app = app_summary_data = None
     if not args.no_app:
         app = app_probes.measure_all(log)
@@ -294,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         targets += app_targets
     elapsed = time.perf_counter() - started
 
-    print_training(training)
+    print_training(training, device)
     if app is not None:
         print_app(app_summary_data, app)
     if sweeps is not None:
@@ -317,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "torch": torch.__version__,
             "cuda": torch.cuda.is_available(),
+            "device": device_name(device),
             "threads_in_process": THREADS,
             "threads_engine_subprocess": "engine default (engine/runtime.py)",
         },

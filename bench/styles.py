@@ -44,6 +44,17 @@ REPO = Path(__file__).resolve().parents[1]
 LR = 1e-2
 STREAM_TIMEOUT_S = 300.0  # an engine subprocess that takes longer is killed and the bench fails loudly
 SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}
+# Where every style trains: bench/run.py's --device (auto: CUDA when there is a GPU, else the CPU).
+DEVICE = torch.device("cpu")
+
+
+def set_device(name: str) -> torch.device:
+    """Train every style on `name` (cpu, cuda or auto) from now on; returns the device chosen."""
+    global DEVICE
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    DEVICE = torch.device(name)
+    return DEVICE
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class Workload:
         return self.config.get("task", "classification")
 
     def engine_config(self, epochs: int) -> dict:
-        training = {**self.config["training"], "epochs": epochs}
+        training = {**self.config["training"], "epochs": epochs, "device": DEVICE.type}
         return {**self.config, "training": training}
 
 
@@ -150,7 +161,8 @@ WORKLOADS = [
 
 @dataclass
 class Data:
-    """The workload's training and validation tensors, standardized, in this process."""
+    """The workload's training and validation tensors, standardized, in this process's memory
+    (each style moves them to DEVICE its own way)."""
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -193,16 +205,20 @@ def loss_function(workload: Workload):
 
 def run_ref(workload: Workload, data: Data, epochs: int) -> dict:
     torch.manual_seed(0)
-    model = workload.make_model()
+    model = workload.make_model().to(DEVICE)
     loss_fn = loss_function(workload)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    train_loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=workload.batch_size, shuffle=True)
-    val_loader = DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=workload.batch_size)
+    pin = DEVICE.type == "cuda"  # as the PyTorch tutorials do for a GPU
+    train_loader = DataLoader(
+        TensorDataset(data.x_train, data.y_train), batch_size=workload.batch_size, shuffle=True, pin_memory=pin
+    )
+    val_loader = DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=workload.batch_size, pin_memory=pin)
     marks = []
     for _ in range(epochs + 1):
         model.train()
         losses = []
         for xb, yb in train_loader:
+            xb, yb = xb.to(DEVICE, non_blocking=True), yb.to(DEVICE, non_blocking=True)
             optimizer.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()
@@ -212,6 +228,7 @@ def run_ref(workload: Workload, data: Data, epochs: int) -> dict:
         total, count = 0.0, 0
         with torch.no_grad():
             for xb, yb in val_loader:
+                xb, yb = xb.to(DEVICE, non_blocking=True), yb.to(DEVICE, non_blocking=True)
                 total += loss_fn(model(xb), yb).item() * len(xb)
                 count += len(xb)
         _history = (sum(losses) / len(losses), total / count)
@@ -221,28 +238,29 @@ def run_ref(workload: Workload, data: Data, epochs: int) -> dict:
 
 def run_tight(workload: Workload, data: Data, epochs: int) -> dict:
     torch.manual_seed(0)
-    model = workload.make_model()
+    model = workload.make_model().to(DEVICE)
+    x_train, y_train, x_val, y_val = (t.to(DEVICE) for t in (data.x_train, data.y_train, data.x_val, data.y_val))
     loss_fn = loss_function(workload)
     # torch.optim.Adam as one writes it (its default, unfused implementation on the CPU): the fused
     # kernel the engine chooses is one of the things it does better than the hand-written loop.
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator(device=DEVICE).manual_seed(0)
     n, batch = data.n_train, workload.batch_size
     marks = []
     for _ in range(epochs + 1):
         model.train()
-        order = torch.randperm(n, generator=generator)
-        loss_sum = torch.zeros(())
+        order = torch.randperm(n, generator=generator, device=DEVICE)
+        loss_sum = torch.zeros((), device=DEVICE)
         for start in range(0, n, batch):
             idx = order[start : start + batch]
-            loss = loss_fn(model(data.x_train[idx]), data.y_train[idx])
+            loss = loss_fn(model(x_train[idx]), y_train[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach() * idx.shape[0]
         model.eval()
         with torch.no_grad():
-            val_loss = loss_fn(model(data.x_val), data.y_val)
+            val_loss = loss_fn(model(x_val), y_val)
         _history = torch.stack([loss_sum / n, val_loss]).tolist()  # the one host sync per epoch
         marks.append(time.perf_counter())
     return {"s_per_epoch": (marks[-1] - marks[0]) / epochs}
@@ -362,7 +380,7 @@ def run_lightning(workload: Workload, data: Data, epochs: int, pl) -> dict:
     torch.manual_seed(0)
     trainer = pl.Trainer(
         max_epochs=epochs + 1,
-        accelerator="cpu",
+        accelerator="gpu" if DEVICE.type == "cuda" else "cpu",
         devices=1,
         logger=False,
         enable_checkpointing=False,

@@ -1,5 +1,5 @@
 """K seeds of one experiment: trained as one batched model (vmap), one after another in this
-process, and as separate engine processes (the CPU default). Wall time of the whole sweep."""
+process, and as separate engine processes. Wall time of the whole sweep."""
 
 from __future__ import annotations
 
@@ -29,18 +29,19 @@ def _timed(config: dict, root: Path) -> float:
     return time.perf_counter() - started
 
 
-def measure(rounds: int = 2, log=print) -> dict:
-    """Seconds for K seeds each way (min over rounds) and the speed-ups of batching."""
+def measure(rounds: int = 2, device: str = "auto", log=print) -> dict:
+    """Seconds for K seeds each way (min over rounds) on `device`, and the speed-ups of batching."""
+    base = {**CONFIG, "training": {**CONFIG["training"], "device": device}}
     times: dict[str, list[float]] = {"batched": [], "sequential": [], "processes": []}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for r in range(rounds):
             log(f"sweep round {r + 1}/{rounds}: {K} seeds batched, sequential, as processes")
-            times["batched"].append(_timed({**CONFIG, "sweep": {"seeds": K, "mode": "batched"}}, root))
+            times["batched"].append(_timed({**base, "sweep": {"seeds": K, "mode": "batched"}}, root))
             times["sequential"].append(
-                sum(_timed({**CONFIG, "training": {**CONFIG["training"], "seed": seed}}, root) for seed in range(K))
+                sum(_timed({**base, "training": {**base["training"], "seed": seed}}, root) for seed in range(K))
             )
-            times["processes"].append(_timed({**CONFIG, "sweep": {"seeds": K, "mode": "processes"}}, root))
+            times["processes"].append(_timed({**base, "sweep": {"seeds": K, "mode": "processes"}}, root))
     best = {style: min(values) for style, values in times.items()}
     return {
         "members": K,
