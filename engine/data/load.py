@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from engine.config import ConfigError, ExperimentConfig, check_batch_fits
+from engine.config import ConfigError, ExperimentConfig
+from engine.config_checks import check_batch_fits
 from engine.data import images, sequences, synthetic, tabular
 from engine.data.catalog import DATASETS, DEFAULT_CLASSES, DEFAULT_SYNTHETIC_SAMPLES, IMAGE
 

@@ -40,7 +40,7 @@ def kfold_indices(n_pool: int, k: int, seed: int) -> list[tuple[torch.Tensor, to
     """k (train_idx, val_idx) pairs over a pool of n_pool samples; positions index into the pool.
 
     The val parts are disjoint and together cover the pool; each train part is the rest of the pool.
-    Fold sizes differ by at most one, the first folds being the larger (as `check_batch_fits` assumes).
+    Fold sizes differ by at most one, the first folds being the larger (as `engine.config_checks.check_batch_fits` assumes).
     """
     if not 2 <= k <= n_pool:
         raise ValueError(f"k = {k} folds do not fit a pool of {n_pool} samples; allowed: 2 to {n_pool}")

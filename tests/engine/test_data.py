@@ -290,7 +290,7 @@ def test_kfold_val_folds_are_disjoint_and_cover_the_pool(n_pool: int, k: int, se
     assert torch.equal(all_val.sort().values, torch.arange(n_pool))
     for train, val in folds:
         assert torch.equal(torch.cat([train, val]).sort().values, torch.arange(n_pool))
-    # The largest fold is ceil(n/k): the size config.check_batch_fits subtracts.
+    # The largest fold is ceil(n/k): the size config_checks.check_batch_fits subtracts.
     assert max(len(val) for _, val in folds) == math.ceil(n_pool / k)
 
 
