@@ -128,12 +128,12 @@ def child(probe: str, runs_dir: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def rss_mb() -> float:
-    """This process's resident set size now (VmRSS), in MB."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident set size now (VmRSS), or its peak so far (VmHWM), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 async def _until(pilot, condition, timeout: float, what: str, poll_s: float = 0.005) -> None:
@@ -166,7 +166,8 @@ async def start_to_first_epoch(runs_dir: Path) -> dict:
 
 
 async def memory_over_long_run(runs_dir: Path) -> dict:
-    """Headless app, real engine, MEMORY_EPOCHS tiny epochs: the app's RSS after epoch ~500 and at the end."""
+    """Headless app, real engine, MEMORY_EPOCHS tiny epochs: the app's RSS sampled every
+    MEMORY_FIRST_SAMPLE_EPOCH epochs and at the end; growth is the peak sample minus the first."""
     from tui.app import NNPlayApp
 
     app = NNPlayApp(runs_dir=runs_dir)
@@ -193,12 +194,15 @@ async def memory_over_long_run(runs_dir: Path) -> dict:
     if not trace:
         raise RuntimeError("no RSS sample was taken during the run")
     first_epoch, first_mb = trace[0]
+    peak_mb = max([mb for _, mb in trace] + [end_mb])
     return {
         "before_run_mb": before_run_mb,
         "first_sample_epoch": first_epoch,
         "first_sample_mb": first_mb,
+        "peak_mb": peak_mb,  # the largest sample, from the first one on
         "end_mb": end_mb,
-        "growth_mb": end_mb - first_mb,
+        "high_water_mb": rss_mb("VmHWM"),  # the process's peak over its whole life, start-up included
+        "growth_mb": peak_mb - first_mb,
         "trace": trace,
         "status": status,
         "epochs": epochs,

@@ -198,7 +198,7 @@ def app_summary(app: dict) -> tuple[dict, list[dict]]:
             "pass": epoch <= START_TO_EPOCH_S,
         },
         {
-            "target": f"app memory growth over {app_probes.MEMORY_EPOCHS} epochs ≤ {MEMORY_GROWTH_MB:.0f} MB",
+            "target": f"app peak memory growth over {app_probes.MEMORY_EPOCHS} epochs ≤ {MEMORY_GROWTH_MB:.0f} MB",
             "value": memory["growth_mb"],
             "pass": memory["growth_mb"] <= MEMORY_GROWTH_MB and memory["status"] == "completed",
         },
@@ -259,9 +259,11 @@ def print_app(summary: dict, app: dict) -> None:
     )
     memory = app["memory"]
     table.add_row(
-        f"app RSS at epoch {memory['first_sample_epoch']} → end of {memory['epochs']} epochs",
-        f"{memory['first_sample_mb']:.1f} → {memory['end_mb']:.1f} MB (+{memory['growth_mb']:.1f})",
+        f"app RSS at epoch {memory['first_sample_epoch']} → peak → end of {memory['epochs']} epochs",
+        f"{memory['first_sample_mb']:.1f} → {memory['peak_mb']:.1f} → {memory['end_mb']:.1f} MB "
+        f"(+{memory['growth_mb']:.1f})",
     )
+    table.add_row("  the app's peak RSS (VmHWM)", f"{memory['high_water_mb']:.1f} MB")
     table.add_row("  that run's wall time", f"{memory['run_s']:.1f} s")
     console.print(table)
 
