@@ -39,18 +39,6 @@ def drawable(xs: Sequence, ys: Sequence, log_scale: bool = False, smoothing: boo
     return xs, ys
 
 
-def epoch_ticks(xs: Sequence[float], count: int = 6) -> list[int]:
-    """Whole-epoch ticks at a round step (1, 2, 5, 10, 20, ...); plotext alone labels epoch 10.8."""
-    if not xs:
-        return []
-    lo, hi = math.floor(min(xs)), math.ceil(max(xs))
-    raw = max(1.0, (hi - lo) / max(1, count - 1))
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    ticks = [t for t in range(math.ceil(lo / step) * step, hi + 1, step)]
-    return ticks if len(ticks) >= 2 else sorted({lo, hi})
-
-
 def log_ticks(ys: Sequence[float]) -> tuple[list[float], list[str]]:
     """Tick positions (log10) and labels (loss units) at 1, 2 and 5 times powers of ten."""
     lo, hi = math.log10(min(ys)), math.log10(max(ys))
@@ -156,11 +144,7 @@ class LossChart(RunChart):
             self.best_marker = best
         if self.log_scale and self.drawn:
             plt.yticks(*log_ticks([y for _, ys in self.drawn.values() for y in ys]))
-        if ticks := epoch_ticks([x for xs, _ in self.drawn.values() for x in xs]):
-            plt.xticks(ticks)
-        plt.title(self._title())
-        plt.xlabel("epoch")
-        self.refresh()
+        self.finish_plot(self._title())
 
     def _title(self) -> str:
         modes = [m for m, on in (("log", self.log_scale), ("smoothed", self.smoothing)) if on]

@@ -9,7 +9,6 @@ from tui.widgets.loss_chart import (
     TRAIN_COLOR,
     VAL_COLOR,
     drawable,
-    epoch_ticks,
     ghost_label,
 )
 from tui.widgets.run_chart import Curve, RunChart
@@ -57,11 +56,7 @@ class MetricChart(RunChart):
             if xs:
                 plt.plot(xs, ys, label=label, color=color)
                 self.drawn[label] = (xs, ys)
-        if ticks := epoch_ticks([x for xs, _ in self.drawn.values() for x in xs]):
-            plt.xticks(ticks)
-        plt.title(self._title())
-        plt.xlabel("epoch")
-        self.refresh()
+        self.finish_plot(self._title())
 
     def _title(self) -> str:
         title = METRIC_LABELS.get(self.metric, self.metric)

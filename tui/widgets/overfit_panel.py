@@ -11,7 +11,8 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui.state import RunState, is_number
-from tui.widgets.loss_chart import VAL_COLOR, Curve, drawable, epoch_ticks
+from tui.widgets.loss_chart import VAL_COLOR, Curve, drawable
+from tui.widgets.run_chart import epoch_ticks
 
 ZERO_COLOR = (120, 120, 120)
 VERDICT_CLASSES = {
