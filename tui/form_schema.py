@@ -235,6 +235,7 @@ def applies(path: str, data: dict) -> bool:
     reg = data.get("regularization", {})
     opt = data.get("optimizer", {})
     sweep = data.get("sweep", {})
+    strength_sweep, several_seeds = sweep.get("parameter", "none") != "none", sweep.get("seeds", 1) != 1
     rules = {
         "data.noise": bool(info and (info.synthetic or kind == SEQUENCE)),
         "data.n_classes": dataset in DEFAULT_CLASSES,
@@ -261,9 +262,9 @@ def applies(path: str, data: dict) -> bool:
         "optimizer.gamma": opt.get("schedule") in ("step", "plateau"),
         "optimizer.plateau_patience": opt.get("schedule") == "plateau",
         # A value the experiment does not use stays visible while it is set, so its error can be fixed.
-        "sweep.seeds": sweep.get("parameter", "none") == "none" or sweep.get("seeds", 1) != 1,
-        "sweep.values": sweep.get("parameter", "none") != "none" or bool(sweep.get("values")),
-        "sweep.mode": sweep.get("parameter", "none") != "none" or sweep.get("seeds", 1) != 1,
+        "sweep.seeds": not strength_sweep or several_seeds,
+        "sweep.values": strength_sweep or bool(sweep.get("values")),
+        "sweep.mode": strength_sweep or several_seeds,
     }
     return rules.get(path, True)
 
