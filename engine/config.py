@@ -251,6 +251,17 @@ def split_sizes(n: int, train: float, val: float, test: float) -> tuple[int, int
     return n - n_val - n_test, n_val, n_test
 
 
+# The evaluation-mode training loss is measured each epoch on a fixed random subset of the training
+# split when it is large: as many samples as the validation split (and at least this many), so the
+# generalization gap compares like with like without a second full pass over the data per epoch.
+TRAIN_EVAL_MIN = 256
+
+
+def train_eval_size(n_train: int, n_val: int) -> int:
+    """How many training samples the per-epoch train metrics are measured on."""
+    return min(n_train, max(TRAIN_EVAL_MIN, n_val))
+
+
 def batch_size_of(config: ExperimentConfig, n_train: int) -> int:
     """The batch size in samples ("full" means the whole training split)."""
     size = config.training.batch_size

@@ -23,8 +23,8 @@ from engine.models import build_model
 from engine.planning import fold_indices, hello, make_plan, n_outputs
 from engine.runs import RunWriter, runs_root
 from engine.runtime import configure
-from engine.training.diagnosis import diagnose
-from engine.training.hooks import BestWeights, EventStream, LiveDiagnosis, Snapshots
+from engine.training.diagnosis import diagnose, diagnose_folds
+from engine.training.hooks import BestWeights, EventStream, LastGoodWeights, LiveDiagnosis, Snapshots
 from engine.training.loop import Control, Split, Trainer, TrainSettings
 from engine.training.losses import Criterion
 from engine.training.optim import make_optimizer, make_scheduler
@@ -35,9 +35,7 @@ class RunFailed(Exception):
     """The run broke after its directory was made; the error event and the run record say why."""
 
 
-DIVERGED_HINT = (
-    "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."
-)
+DIVERGED_HINT = "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."  # for sweeps, whose members may diverge one by one
 
 
 @dataclass
@@ -120,9 +118,10 @@ def _train_fold(
     control: Control,
     fold: int | None,
 ) -> dict:
-    """One training (the whole run, or one fold): returns status, history, test metrics, model."""
+    """One training (the whole run, or one fold): returns status, history, the kept weights' metrics,
+    the diagnosis and the model."""
     data = prepare_fold(config, dataset, indices, device)
-    train, val, test, context = data.train, data.val, data.test, data.context
+    train, val, context = data.train, data.val, data.context
     seed = config.training.seed + (fold or 0)
     torch.manual_seed(seed)
     model = build_model(config, dataset.input_shape, n_outputs(config)).to(device)
@@ -131,9 +130,11 @@ def _train_fold(
     r = config.regularization
     settings = train_settings(config, len(train), data.scaler.std if data.scaler else 1.0, seed)
     best = BestWeights(r.patience, r.min_delta, r.early_stopping)
+    last_good = LastGoodWeights()
     criterion_baseline = criterion.baseline(dataset.n_classes)
     hooks = [
         best,
+        last_good,
         EventStream(emitter, best, fold),
         Snapshots(config.training.snapshot_every, views_for(context), emitter, fold),
         LiveDiagnosis(config.training.snapshot_every, emitter, r.patience, r.min_delta, criterion_baseline, fold),
@@ -154,21 +155,60 @@ def _train_fold(
         status = trainer.fit()
     except KeyboardInterrupt:
         status = trainer.status = "stopped"
-    restored = r.early_stopping and r.restore_best and status != "diverged" and best.restore(trainer)
-    test_metrics = None
-    if len(test) and status != "diverged":
-        values = trainer.evaluate(test)
-        test_metrics = dict(zip(values, torch.stack([v.float() for v in values.values()]).tolist(), strict=True))
-    weights_epoch = best.best_epoch if restored else (trainer.history[-1]["epoch"] if trainer.history else None)
+    kept_epoch, weights = keep_weights(trainer, best, last_good, status, r.early_stopping and r.restore_best)
+    kept = measure_kept(trainer, data, kept_epoch, weights)
+    diagnosis = diagnose(
+        trainer.history,
+        r.patience,
+        r.min_delta,
+        criterion_baseline,
+        status=status,
+        early_stopping=r.early_stopping,
+        kept_epoch=kept_epoch,
+        epochs=config.training.epochs,
+    )
     return {
         "status": status,
         "history": trainer.history,
-        "test": test_metrics,
-        "weights_epoch": weights_epoch,
-        "baseline": criterion_baseline,
+        "kept": kept,
+        "test": kept["test"],
+        "weights_epoch": kept_epoch,
+        "diagnosis": diagnosis,
         "model": model,
         "normalizer": data.normalizer.state_dict(),
     }
+
+
+def keep_weights(
+    trainer: Trainer, best: BestWeights, last_good: LastGoodWeights, status: str, restore_best: bool
+) -> tuple[int | None, str | None]:
+    """Put the weights the run keeps into the model: (their epoch, why those), or (None, None) when
+    no epoch finished with finite weights."""
+    if restore_best and status != "diverged" and best.restore(trainer):
+        return best.best_epoch, "best"
+    if last_good.restore(trainer):  # a stop mid-epoch or a divergence leaves unfinished or broken weights
+        return last_good.epoch, "last finite" if status == "diverged" else "last"
+    return None, None
+
+
+def measure_kept(trainer: Trainer, data: FoldData, epoch: int | None, weights: str | None) -> dict:
+    """The kept weights' metrics on the whole training split, the validation split and the test split:
+    every number of the final table describes these same weights."""
+    kept: dict = {
+        "epoch": epoch,
+        "weights": weights,
+        "n_train": len(data.train),
+        "train": None,
+        "val": None,
+        "test": None,
+    }
+    if epoch is None:
+        return kept
+    for name, split in (("train", data.train), ("val", data.val), ("test", data.test)):
+        if len(split):
+            values = trainer.evaluate(split)
+            kept[name] = dict(zip(values, torch.stack([v.float() for v in values.values()]).tolist(), strict=True))
+    return kept
 
 
 def run(
@@ -208,7 +248,7 @@ def run(
             )
             results.append(result)
             if config.data.k_folds:
-                emitter.emit("fold", fold=fold, k=config.data.k_folds, status=result["status"], **_fold_metrics(result))
+                emitter.emit("fold", **fold_row(fold, config.data.k_folds, result))
             if result["status"] in ("stopped", "diverged"):
                 break
         summary = _finish(config, writer, emitter, the_plan, results, started)
@@ -228,37 +268,53 @@ def run(
     return summary
 
 
-def _fold_metrics(result: dict) -> dict:
-    last = result["history"][-1] if result["history"] else {}
-    return {"final": {k: v for k, v in last.items() if k.startswith(("train_", "val_"))}, "test": result["test"]}
+def fold_row(fold: int, k: int, result: dict) -> dict:
+    """One fold's line of the cross-validation table: its kept weights' metrics and its verdict."""
+    kept, diagnosis = result["kept"], result["diagnosis"]
+    return {
+        "fold": fold,
+        "k": k,
+        "status": result["status"],
+        "weights_epoch": kept["epoch"],
+        "best_epoch": diagnosis["best_epoch"],
+        "train": kept["train"],
+        "val": kept["val"],
+        "test": kept["test"],
+        "verdict": diagnosis["verdict"],
+        "explanation": diagnosis["explanation"],
+    }
 
 
 def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results: list[dict], started: float) -> dict:
-    r = config.regularization
     main = results[-1]
     history = main["history"]
     status = main["status"]
-    diagnosis = diagnose(history, r.patience, r.min_delta, main["baseline"])
-    if status == "diverged":
-        diagnosis.update(
-            verdict="diverged", explanation=f"Training diverged at epoch {history[-1]['epoch']}.", advice=DIVERGED_HINT
-        )
-    emitter.emit("diagnosis", final=True, **diagnosis)
-    torch.save(main["model"].state_dict(), writer.path / "model.pt")
-    test = main["test"]
-    folds = None
     if config.data.k_folds:
-        folds = [_fold_metrics(res) for res in results]
-        test = mean_std([res["test"] for res in results if res["test"]])
+        folds = [fold_row(i, config.data.k_folds, res) for i, res in enumerate(results)]
+        cv = {part: mean_std([f[part] for f in folds if f[part]]) for part in ("train", "val", "test")}
+        diagnosis = diagnose_folds([res["diagnosis"] for res in results], cv, config.data.k_folds)
+        # The folds one after another, as the charts draw them.
+        diagnosis["generalization_gap"] = [
+            [i * config.training.epochs + epoch, gap]
+            for i, res in enumerate(results)
+            for epoch, gap in res["diagnosis"]["generalization_gap"]
+        ]
+        kept, test, extra = None, cv["test"], {"folds": folds, "cv": cv}
+    else:
+        diagnosis, kept, test, extra = main["diagnosis"], main["kept"], main["test"], {}
+    emitter.emit("diagnosis", final=True, **diagnosis)
+    if main["weights_epoch"] is not None:
+        torch.save(main["model"].state_dict(), writer.path / "model.pt")
     summary = summary_of_run(config, writer, status, started, history, diagnosis, the_plan)
     summary.update(
         weights_epoch=main["weights_epoch"],
+        kept=kept,
         test=test,
-        folds=folds,
         normalizer=main["normalizer"],
-        hint=DIVERGED_HINT if status == "diverged" else None,
+        hint=diagnosis["advice"] if status == "diverged" else None,
+        **extra,
     )
-    return conclude(writer, emitter, summary)
+    return conclude(writer, emitter, summary, kept=kept, **extra)
 
 
 def summary_of_run(

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from engine.config import ExperimentConfig, batch_size_of
+from engine.config import ExperimentConfig, batch_size_of, train_eval_size
 from engine.data.catalog import DATASETS
 from engine.data.load import Dataset, load_dataset
 from engine.data.split import kfold_indices, split_indices
@@ -74,6 +74,7 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) 
         "n_train": n_train,
         "n_val": len(val_idx),
         "n_test": len(test_idx),
+        "n_train_eval": train_eval_size(n_train, len(val_idx)),
         "k_folds": config.data.k_folds,
         "input_shape": list(dataset.input_shape),
         "n_classes": dataset.n_classes if config.task == "classification" else None,

@@ -66,13 +66,23 @@ def line_chart(
 
 
 def loss_chart(
-    epochs: list[dict], width: int = 72, height: int = 16, color: bool = True, best_epoch: int | None = None
+    epochs: list[dict],
+    width: int = 72,
+    height: int = 16,
+    color: bool = True,
+    best_epoch: int | None = None,
+    train: str = "train",
 ) -> str:
-    """Training vs validation loss per epoch (training loss measured in evaluation mode)."""
-    xs = [e.get("epoch") for e in epochs]
+    """Training vs validation loss per epoch (training loss measured in evaluation mode; `train` is its
+    legend, which says so when it is measured on a subset). The folds of a cross-validation are drawn
+    one after another, not on top of each other."""
+    folds = any(e.get("fold") is not None for e in epochs)
+    xs = [(e.get("fold") or 0) * (e.get("epochs") or 0) + e.get("epoch", 0) for e in epochs] if folds else None
+    xs = xs or [e.get("epoch") for e in epochs]
     series = {
-        "train": (xs, [e.get("train_loss", e.get("train_loss_running")) for e in epochs]),
+        train: (xs, [e.get("train_loss", e.get("train_loss_running")) for e in epochs]),
         "validation": (xs, [e.get("val_loss") for e in epochs]),
     }
-    marks = {"best": best_epoch} if best_epoch else None
-    return line_chart(series, "loss", width, height, color, marks=marks)
+    marks = {"best": best_epoch} if best_epoch and not folds else None
+    title = f"loss, the folds one after another ({epochs[0].get('epochs')} epochs each)" if folds else "loss"
+    return line_chart(series, title, width, height, color, marks=marks)

@@ -148,8 +148,8 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
 
     from engine.runs import find_run, load_run, runs_root
     from tui.charts import loss_chart
-    from tui.live import metrics_table, verdict_panel
-    from tui.report import summary_of
+    from tui.live import final_metrics, verdict_panel
+    from tui.report import summary_of, train_label
 
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
@@ -165,11 +165,18 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
         )
     if record.epochs:
         width = min(console.width, 100)
-        chart = loss_chart(record.epochs, width, 16, color=console.is_terminal, best_epoch=s.get("best_epoch"))
+        chart = loss_chart(
+            record.epochs,
+            width,
+            16,
+            color=console.is_terminal,
+            best_epoch=s.get("best_epoch"),
+            train=train_label(s.get("plan")),
+        )
         console.print(Text.from_ansi(chart))
     if s.get("diagnosis"):
         console.print(verdict_panel(s["diagnosis"]))
-    console.print(metrics_table(s.get("final"), s.get("test")))
+    console.print(final_metrics(s))
     if s.get("error"):
         console.print(f"[red]error:[/red] {s['error']}")
     return EXIT_OK

@@ -10,9 +10,18 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.charts import loss_chart
-from tui.report import METRIC_NAMES, format_metric
+from tui.report import METRIC_NAMES, final_table, folds_table, format_metric, train_label
+from tui.state import is_number
 
-VERDICT_STYLES = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow", "diverged": "red"}
+VERDICT_STYLES = {
+    "good fit": "green",
+    "overfitting caught": "green",
+    "overfitting": "yellow",
+    "underfitting": "yellow",
+    "still improving": "yellow",
+    "learning rate too high": "red",
+    "diverged": "red",
+}
 
 
 def _duration(seconds: float | None) -> str:
@@ -48,6 +57,15 @@ def plan_panel(plan: dict) -> Panel:
         f"{plan['epochs']} epochs = {plan['total_updates']} updates",
     )
     table.add_row("", Text(plan["last_batch"], style="dim"))
+    if train_label(plan) != "train":
+        table.add_row(
+            "measure",
+            Text(
+                f"train metrics each epoch on a fixed {plan['n_train_eval']} of the {plan['n_train']} training "
+                "samples (as many as validation); the final table uses all of them",
+                style="dim",
+            ),
+        )
     table.add_row("model", f"{plan['architecture']}, {plan['params']:,} parameters")
     table.add_row("loss", plan["loss_description"])
     table.add_row(
@@ -56,16 +74,32 @@ def plan_panel(plan: dict) -> Panel:
     return Panel(table, title=f"plan: {plan['name']}", title_align="left", border_style="blue")
 
 
-def metrics_table(final: dict | None, test: dict | None) -> Table:
-    table = Table(box=None, padding=(0, 2), header_style="bold")
-    for column in ("metric", "train", "validation", "test"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
-    final, test = final or {}, test or {}
-    for key, label in METRIC_NAMES.items():
-        values = (final.get(f"train_{key}"), final.get(f"val_{key}"), test.get(key))
-        if any(v is not None for v in values):
-            table.add_row(label, *(format_metric(key, v) for v in values))
+def final_metrics(summary: dict) -> Table:
+    """The final table: every number of the same weights, named in its title; or, after a
+    cross-validation, one row per fold and their mean ± std."""
+    if summary.get("folds"):
+        columns, rows = folds_table(summary)
+        title = "cross-validation: each fold's kept weights, scored on the part it did not train on"
+    else:
+        title, columns, rows = final_table(summary)
+    table = Table(box=None, padding=(0, 2), header_style="bold", title=title, title_justify="left")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 or column == "verdict" else "right")
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def fold_line(e: dict) -> str:
+    """'fold 2/5: val accuracy 93.3% · test accuracy 96.7% (weights of epoch 48) · good fit'."""
+    scores = []
+    for part, name in (("val", "val"), ("test", "test")):
+        metrics = e.get(part) or {}
+        key = next((k for k in ("accuracy", "r2", "recon_error", "loss") if metrics.get(k) is not None), None)
+        if key:
+            scores.append(f"{name} {METRIC_NAMES[key]} {format_metric(key, metrics[key])}")
+    weights = f" (weights of epoch {e['weights_epoch']})" if e.get("weights_epoch") else ""
+    return f"fold {e['fold'] + 1}/{e['k']}: {' · '.join(scores) or e.get('status')}{weights} · {e.get('verdict') or e.get('status')}"
 
 
 def members_table(members: list[dict]) -> Table:
@@ -85,6 +119,8 @@ def verdict_panel(diagnosis: dict) -> Panel:
     body = [Text(diagnosis.get("explanation", ""))]
     if diagnosis.get("advice"):
         body.append(Text(f"What to try: {diagnosis['advice']}", style="italic"))
+    for note in diagnosis.get("notes") or []:
+        body.append(Text(f"Note: {note}", style="bold"))
     return Panel(
         Group(*body), title=f"verdict: {verdict}", title_align="left", border_style=VERDICT_STYLES.get(verdict, "white")
     )
@@ -99,6 +135,7 @@ class RunRenderer:
         self.task_id = None
         self.epochs: list[dict] = []
         self.diagnosis: dict = {}
+        self.plan: dict = {}
         self.every = 1  # epochs between printed lines when the output is not a terminal
         self.total = 0
 
@@ -113,6 +150,7 @@ class RunRenderer:
         )
 
     def on_plan(self, e: dict) -> None:
+        self.plan = e
         self.console.print(plan_panel(e))
         self.total = e["epochs"] * (e.get("k_folds") or 1)
         self.every = max(1, self.total // 20)
@@ -146,9 +184,7 @@ class RunRenderer:
         self.console.print(f"[yellow]warning:[/yellow] {e.get('message')}")
 
     def on_fold(self, e: dict) -> None:
-        test = e.get("test") or {}
-        shown = ", ".join(f"{METRIC_NAMES.get(k, k)} {format_metric(k, v)}" for k, v in test.items())
-        self.console.print(f"fold {e['fold'] + 1}/{e['k']}: {e['status']}; test {shown}")
+        self.console.print(fold_line(e))
 
     def on_diagnosis(self, e: dict) -> None:
         self.diagnosis = e
@@ -160,20 +196,26 @@ class RunRenderer:
 
     def on_done(self, e: dict) -> None:
         self._stop_progress()
-        if self.epochs:
+        if any(is_number(x.get("train_loss", x.get("train_loss_running"))) for x in self.epochs):
             width = min(self.console.width, 100)
             chart = loss_chart(
-                self.epochs, width=width, height=16, color=self.console.is_terminal, best_epoch=e.get("best_epoch")
+                self.epochs,
+                width=width,
+                height=16,
+                color=self.console.is_terminal,
+                best_epoch=e.get("best_epoch"),
+                train=train_label(self.plan),
             )
             self.console.print(Text.from_ansi(chart))
         if self.diagnosis:
             self.console.print(verdict_panel(self.diagnosis))
-        self.console.print(metrics_table(e.get("final"), e.get("test")))
+        if (e.get("kept") or {}).get("epoch") is not None or not e.get("kept"):
+            self.console.print(final_metrics(e))
         if e.get("members"):
             self.console.print(members_table(e["members"]))
-        if e.get("hint"):
-            self.console.print(f"[red]{e['hint']}[/red]")
-        weights = f", weights from epoch {e['weights_epoch']}" if e.get("weights_epoch") else ""
+        if e.get("hint") and not self.diagnosis:  # the verdict's advice already says it
+            self.console.print(Text(e["hint"], style="red"))
+        weights = f", weights of epoch {e['weights_epoch']}" if e.get("weights_epoch") else ""
         self.console.print(f"[bold]{e['status']}[/bold]{weights} · run saved in {e.get('run_dir')}")
 
     def on_error(self, e: dict) -> None:

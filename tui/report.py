@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 from engine.runs import RunRecord
-from engine.training.diagnosis import diagnose
+from engine.training.diagnosis import diagnose, format_value
 from tui.charts import loss_chart
 
 EXPORT_FORMATS = ("json", "csv", "md")
@@ -70,11 +70,126 @@ def summary_of(record: RunRecord) -> dict:
 
 
 def format_metric(name: str, value) -> str:
-    if value is None:
-        return "—"
-    if name.endswith("accuracy"):
-        return f"{value:.1%}"
-    return f"{value:.4g}"
+    """A metric as every table shows it; a dash when it was not measured."""
+    return "—" if value is None else format_value(name, value)
+
+
+def train_label(plan: dict | None) -> str:
+    """'train', or 'train (256 of 1000)' when the per-epoch train metrics are measured on a fixed
+    subset of the training split."""
+    plan = plan or {}
+    n_eval, n_train = plan.get("n_train_eval"), plan.get("n_train")
+    if isinstance(n_eval, int) and isinstance(n_train, int) and n_eval < n_train:
+        return f"train ({n_eval} of {n_train})"
+    return "train"
+
+
+WEIGHTS_WORDS = {
+    "best": "the best validation epoch, restored",
+    "last": "the last finished epoch",
+    "last finite": "the last epoch with finite values",
+}
+
+
+def weights_title(kept: dict) -> str:
+    """Which weights the final table describes: 'the weights of epoch 35 (the best validation epoch, restored)'."""
+    if kept.get("epoch") is None:
+        return "no weights kept: no epoch finished with finite values"
+    why = WEIGHTS_WORDS.get(kept.get("weights") or "", "")
+    return f"the weights of epoch {kept['epoch']}" + (f" ({why})" if why else "")
+
+
+def final_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
+    """The final table of a run or a `done` event: (title, columns, rows), every number of the same weights.
+
+    Runs recorded before the kept weights were measured show the last epoch beside the test metrics,
+    and say so."""
+    kept = summary.get("kept")
+    if kept:
+        parts, title = (kept.get("train"), kept.get("val"), kept.get("test")), weights_title(kept)
+        columns = ["metric", f"train ({kept['n_train']})" if kept.get("n_train") else "train", "validation", "test"]
+    else:
+        final, test = summary.get("final") or {}, summary.get("test") or {}
+        parts = (
+            {k.removeprefix("train_"): v for k, v in final.items() if k.startswith("train_")},
+            {k.removeprefix("val_"): v for k, v in final.items() if k.startswith("val_")},
+            test,
+        )
+        epoch = final.get("epoch")
+        if summary.get("members"):
+            title = f"the members' mean: train and validation at epoch {epoch}, test at the end"
+        else:
+            title = f"train and validation at epoch {epoch}, test at the kept weights" if epoch else "test metrics"
+        columns = ["metric", "train", "validation", "test"]
+    rows = []
+    for key, label in METRIC_NAMES.items():
+        values = [(part or {}).get(key) for part in parts]
+        if any(v is not None for v in values):
+            rows.append([label, *(format_metric(key, v) for v in values)])
+    return title, columns, rows
+
+
+def headline_key(metrics: dict | None) -> str | None:
+    """The metric a learner looks at first among those measured: accuracy, R², reconstruction error, loss."""
+    metrics = metrics or {}
+    return next((k for k in ("accuracy", "r2", "recon_error", "loss") if metrics.get(k) is not None), None)
+
+
+def folds_table(summary: dict) -> tuple[list[str], list[list[str]]]:
+    """Cross-validation, one row per fold and a mean ± std row: the validation loss and headline metric
+    of each fold's kept weights, scored on the part of the data that fold did not train on, and the
+    fold's test score when there is a test split."""
+    folds, cv = summary.get("folds") or [], summary.get("cv") or {}
+    key = headline_key(next((f.get("val") for f in folds if f.get("val")), None))
+    keys = ["loss"] + ([key] if key and key != "loss" else [])
+    has_test = any(f.get("test") for f in folds)
+    columns = ["fold", "epoch", *(f"val {METRIC_NAMES[k]}" for k in keys)]
+    columns += [f"test {METRIC_NAMES[keys[-1]]}"] if has_test else []
+    columns.append("verdict")
+    rows = []
+    for f in folds:
+        row = [f"{f['fold'] + 1}/{f['k']}", str(f.get("weights_epoch") or "—")]
+        row += [format_metric(k, (f.get("val") or {}).get(k)) for k in keys]
+        row += [format_metric(keys[-1], (f.get("test") or {}).get(keys[-1]))] if has_test else []
+        rows.append([*row, f.get("verdict") or "—"])
+
+    def mean_pm_std(part: dict | None, key: str) -> str:
+        part = part or {}
+        if part.get(key) is None:
+            return "—"
+        return f"{format_metric(key, part[key])} ± {format_metric(key, part.get(f'{key}_std') or 0.0)}"
+
+    if folds:
+        row = ["mean ± std", ""] + [mean_pm_std(cv.get("val"), k) for k in keys]
+        row += [mean_pm_std(cv.get("test"), keys[-1])] if has_test else []
+        rows.append([*row, ""])
+    return columns, rows
+
+
+def diagnosis_facts(diag: dict) -> list[str]:
+    """The diagnosis's dates as sentences: best epoch, onset of overfitting, what early stopping would do."""
+    lines = []
+    if diag.get("best_epoch"):
+        lines.append(
+            f"Best validation epoch: {diag['best_epoch']} (loss {format_metric('loss', diag.get('best_val_loss'))})."
+        )
+    if diag.get("overfitting_epoch"):
+        lines.append(f"Overfitting began at epoch {diag['overfitting_epoch']}.")
+    stop = diag.get("early_stopping")
+    if stop:
+        lines.append(
+            f"Early stopping with patience {diag.get('patience')} would stop at epoch {stop['stop_epoch']} "
+            f"and keep epoch {stop['best_epoch']}." + (f" {stop['note']}" if stop.get("note") else "")
+        )
+    return lines
+
+
+def _markdown_table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
 
 
 def flatten(data: dict, prefix: str = "") -> dict:
@@ -145,30 +260,23 @@ def to_markdown(record: RunRecord) -> str:
             f"- {plan.get('params')} parameters; loss: {plan.get('loss_description', plan.get('loss'))}; device: {plan.get('device')}",
             "",
         ]
-    lines += ["## Metrics", "", "| metric | train | validation | test |", "|---|---|---|---|"]
-    final, test = s.get("final") or {}, s.get("test") or {}
-    for key, label in METRIC_NAMES.items():
-        values = (final.get(f"train_{key}"), final.get(f"val_{key}"), test.get(key))
-        if any(v is not None for v in values):
-            lines.append(f"| {label} | " + " | ".join(format_metric(key, v) for v in values) + " |")
+    if s.get("folds"):
+        columns, rows = folds_table(s)
+        lines += ["## Cross-validation", ""] + _markdown_table(columns, rows) + [""]
+    else:
+        title, columns, rows = final_table(s)
+        lines += ["## Metrics", "", f"Every number below is of {title}.", ""] + _markdown_table(columns, rows)
     diag = s.get("diagnosis") or {}
     lines += ["", "## Verdict", "", f"**{s.get('verdict') or 'unknown'}** — {diag.get('explanation', '')}", ""]
     if diag.get("advice"):
         lines += [f"What to try: {diag['advice']}", ""]
-    if diag.get("best_epoch"):
-        lines.append(
-            f"Best validation epoch: {diag['best_epoch']} (loss {format_metric('loss', diag.get('best_val_loss'))})."
-        )
-    if diag.get("overfitting_epoch"):
-        lines.append(f"Overfitting began at epoch {diag['overfitting_epoch']}.")
-    stop = diag.get("early_stopping")
-    if stop:
-        lines.append(
-            f"Early stopping with patience {diag.get('patience')} would stop at epoch {stop['stop_epoch']} "
-            f"and keep epoch {stop['best_epoch']}."
-        )
+    for note in diag.get("notes") or []:
+        lines += [f"Note: {note}", ""]
+    lines += diagnosis_facts(diag)
     if record.epochs:
-        chart = loss_chart(record.epochs, width=72, height=16, color=False, best_epoch=diag.get("best_epoch"))
+        chart = loss_chart(
+            record.epochs, width=72, height=16, color=False, best_epoch=diag.get("best_epoch"), train=train_label(plan)
+        )
         lines += ["", "## Loss", "", "```", chart.rstrip(), "```"]
     lines += ["", "## Config", "", "| setting | value |", "|---|---|"]
     for key, value in flatten({k: v for k, v in config.items() if k != "description"}).items():

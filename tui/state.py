@@ -121,6 +121,18 @@ class RunState:
         )
 
     @property
+    def best(self) -> tuple[int | None, float | None]:
+        """(best epoch, best validation loss) as the engine last said: its latest epoch event while it
+        trains, its final diagnosis once done. Every panel shows these, never its own count."""
+        final = (self.diagnosis or {}).get("final")
+        for source in (self.diagnosis,) if final else (self.last_epoch, self.diagnosis):
+            epoch = (source or {}).get("best_epoch")
+            if is_number(epoch):
+                loss = source.get("best_val_loss")
+                return int(epoch), (loss if is_number(loss) else None)
+        return None, None
+
+    @property
     def finished(self) -> bool:
         return self.status in FINISHED
 

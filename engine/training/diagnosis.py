@@ -1,54 +1,136 @@
 """Reading the loss curves like a teacher: best epoch, generalization gap, onset of overfitting,
-what early stopping would have done, and a verdict with what to try.
+what early stopping would have done, and a verdict whose explanation names the numbers it rests on.
 
-Pure Python over the per-epoch history, so the same diagnosis can be recomputed from events.jsonl.
+Pure Python over the per-epoch history, so the same diagnosis can be recomputed from events.jsonl
+(the app and the CLI import it without torch). One rule decides the best epoch everywhere: the
+`BestTracker` below, used by the training hook that keeps the best weights and by the diagnosis.
+
+Verdicts, checked in this order:
+    diverged                  the loss became NaN or infinite
+    learning rate too high    training loss ends above the know-nothing baseline, or climbs far above where it began
+    unknown                   no validation measurements
+    still improving           training well above the baseline but both losses still falling steadily
+    underfitting              training loss levelled off well above zero, validation close by
+    overfitting caught        early stopping stopped a run whose validation loss had turned upward
+    overfitting               validation loss turned upward while training loss kept falling
+    still improving           (also) a fitting model whose losses both still fall steadily at the last epoch
+    good fit                  none of the above
+A vanishing-gradient note may join any verdict.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 
 # How much worse than its best the final validation loss must be to call it overfitting
 # (validation loss on a few dozen samples wobbles by several percent from epoch to epoch).
 OVERFIT_RISE = 0.20
+# ...and by more than this share of the know-nothing loss: near zero, a doubling of 0.001 means nothing.
+OVERFIT_FLOOR = 0.02
 # A training loss above this share of the know-nothing baseline means the model did not fit.
 UNDERFIT_SHARE = 0.6
+# Training loss this far above the know-nothing baseline means the steps overshoot.
+UNSTABLE_SHARE = 1.1
+# ...or this many times above where it began.
+EXPLODED_FACTOR = 10.0
+# "Still falling steadily": both losses fell by at least this share over the last window of epochs.
+STILL_FALLING = 0.05
+# A validation loss whose spread over the last window exceeds this share of its median bounces.
+BOUNCE_SPREAD = 0.5
+# First-layer gradient norm this many times smaller than the last layer's: gradients vanish.
+VANISHING_RATIO = 1e-3
+
+VERDICTS = (
+    "good fit",
+    "overfitting",
+    "overfitting caught",
+    "underfitting",
+    "still improving",
+    "learning rate too high",
+    "diverged",
+    "unknown",
+)
 
 
 def _finite(x) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def percent(share: float) -> str:
+    """A share as a percentage that never rounds a number across a threshold the text names:
+    0.105 -> '10.5%', 0.47 -> '47%', 1.5 -> '150%'."""
+    value = share * 100
+    return f"{value:.0f}%" if abs(value) >= 100 else f"{value:.3g}%"
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}"
+
+
+class BestTracker:
+    """The best validation epoch so far and the epochs waited since: the one rule for 'best epoch',
+    'improvement' (a decrease of more than min_delta) and early stopping's patience."""
+
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        self.patience, self.min_delta = patience, min_delta
+        self.best_epoch: int | None = None
+        self.best_loss = math.inf
+        self.waited = 0
+        self.stop_epoch: int | None = None  # the first epoch at which patience ran out
+
+    def update(self, epoch: int, val_loss) -> bool:
+        """Count one evaluation; True when it is a new best."""
+        if not _finite(val_loss):
+            return False
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_epoch, self.best_loss, self.waited = epoch, val_loss, 0
+            return True
+        self.waited += 1
+        if self.waited >= self.patience and self.stop_epoch is None:
+            self.stop_epoch = epoch
+        return False
 
 
 def best_epoch(history: list[dict], min_delta: float = 0.0) -> tuple[int | None, float | None]:
     """The epoch with the lowest validation loss (improvements smaller than min_delta do not count)."""
-    best, best_loss = None, math.inf
+    tracker = BestTracker(patience=1, min_delta=min_delta)
     for rec in history:
-        v = rec.get("val_loss")
-        if _finite(v) and v < best_loss - min_delta:
-            best, best_loss = rec["epoch"], v
-    return best, (best_loss if best is not None else None)
+        tracker.update(rec["epoch"], rec.get("val_loss"))
+    return tracker.best_epoch, (tracker.best_loss if tracker.best_epoch is not None else None)
 
 
 def early_stopping_epoch(history: list[dict], patience: int, min_delta: float = 0.0) -> dict | None:
     """Where early stopping with this patience would stop, and the epoch whose weights it would keep."""
-    best, best_loss, waited = None, math.inf, 0
+    tracker = BestTracker(patience, min_delta)
     for rec in history:
-        v = rec.get("val_loss")
-        if not _finite(v):
-            continue
-        if v < best_loss - min_delta:
-            best, best_loss, waited = rec["epoch"], v, 0
-        else:
-            waited += 1
-            if waited >= patience:
-                return {"stop_epoch": rec["epoch"], "best_epoch": best, "best_val_loss": best_loss}
+        tracker.update(rec["epoch"], rec.get("val_loss"))
+        if tracker.stop_epoch is not None:
+            return {
+                "stop_epoch": tracker.stop_epoch,
+                "best_epoch": tracker.best_epoch,
+                "best_val_loss": tracker.best_loss,
+            }
     return None
 
 
-def overfitting_onset(history: list[dict], patience: int, min_delta: float = 0.0) -> int | None:
+def _evals(history: list[dict]) -> list[dict]:
+    return [r for r in history if _finite(r.get("val_loss")) and _finite(r.get("train_loss"))]
+
+
+def rise_matters(best_loss: float, final_loss: float, baseline: float | None, min_delta: float = 0.0) -> bool:
+    """A rise of validation loss above its best large enough to call overfitting: more than OVERFIT_RISE of
+    the best, and more than OVERFIT_FLOOR of the know-nothing loss when that is known."""
+    relative = final_loss > best_loss * (1 + OVERFIT_RISE) + min_delta
+    return relative and (baseline is None or final_loss - best_loss > OVERFIT_FLOOR * baseline)
+
+
+def overfitting_onset(
+    history: list[dict], patience: int, min_delta: float = 0.0, baseline: float | None = None
+) -> int | None:
     """The epoch after the best validation epoch, when validation loss then stayed above its best for
-    at least `patience` evaluations, ended higher, and training loss kept falling meanwhile."""
-    evals = [r for r in history if _finite(r.get("val_loss")) and _finite(r.get("train_loss"))]
+    at least `patience` evaluations, ended clearly higher (`rise_matters`), and training loss kept falling."""
+    evals = _evals(history)
     best, best_loss = best_epoch(evals, min_delta)
     if best is None:
         return None
@@ -57,17 +139,83 @@ def overfitting_onset(history: list[dict], patience: int, min_delta: float = 0.0
     if len(after) < patience:
         return None
     train_fell = after[-1]["train_loss"] < evals[at_best]["train_loss"]
-    val_rose = after[-1]["val_loss"] > best_loss * (1 + OVERFIT_RISE) + min_delta
+    val_rose = rise_matters(best_loss, after[-1]["val_loss"], baseline, min_delta)
     return after[0]["epoch"] if train_fell and val_rose else None
 
 
-def diagnose(history: list[dict], patience: int, min_delta: float, baseline: float | None) -> dict:
-    """The whole diagnosis as plain JSON."""
-    evals = [r for r in history if _finite(r.get("val_loss")) and _finite(r.get("train_loss"))]
+def _train_curve(history: list[dict]) -> list[tuple[int, float]]:
+    """Training loss per epoch: measured in evaluation mode where it was, else the running average."""
+    curve = []
+    for rec in history:
+        value = rec.get("train_loss") if _finite(rec.get("train_loss")) else rec.get("train_loss_running")
+        if _finite(value):
+            curve.append((rec["epoch"], value))
+    return curve
+
+
+def _window(n: int) -> int:
+    """How many of the last evaluations count as 'the end' of a run of n."""
+    return max(3, n // 5)
+
+
+def gradient_ratio(history: list[dict]) -> tuple[float, float, float] | None:
+    """(first-layer gradient norm, last layer's, their ratio), medians over the last epochs that have both."""
+    pairs = [
+        (r["grad_norm_first"], r["grad_norm_last"])
+        for r in history
+        if _finite(r.get("grad_norm_first")) and _finite(r.get("grad_norm_last")) and r["grad_norm_last"] > 0
+    ][-5:]
+    if not pairs:
+        return None
+    first = statistics.median(p[0] for p in pairs)
+    last = statistics.median(p[1] for p in pairs)
+    return first, last, first / last
+
+
+def vanishing_note(history: list[dict]) -> str | None:
+    """A sentence when the first layer's gradients are many orders of magnitude below the last layer's."""
+    found = gradient_ratio(history)
+    if found is None or found[2] >= VANISHING_RATIO:
+        return None
+    first, last, ratio = found
+    times = float(f"{1 / ratio:.2g}")  # two significant digits: 8,100,000, not 8,083,079
+    return (
+        f"Gradients vanish: the first layer's gradient norm ({first:.2g}) is {times:,.0f} times smaller than "
+        f"the last layer's ({last:.2g}), so the early layers barely learn. Try ReLU activations, batch norm, "
+        "or fewer layers."
+    )
+
+
+def _suggest_lower(lr: float) -> str:
+    return f"{lr / 10:.2g}"
+
+
+def diagnose(
+    history: list[dict],
+    patience: int = 10,
+    min_delta: float = 0.0,
+    baseline: float | None = None,
+    *,
+    status: str | None = None,
+    early_stopping: bool = False,
+    kept_epoch: int | None = None,
+    epochs: int | None = None,
+) -> dict:
+    """The whole diagnosis as plain JSON.
+
+    `status` is how the run ended (a diverged or early-stopped run is judged as such), `early_stopping`
+    whether it was on, `kept_epoch` whose weights the run keeps, `epochs` the epochs it was set to run.
+    """
+    evals = _evals(history)
     gaps = [[r["epoch"], r["val_loss"] - r["train_loss"]] for r in evals]
     best, best_loss = best_epoch(history, min_delta)
-    onset = overfitting_onset(history, patience, min_delta)
+    onset = overfitting_onset(history, patience, min_delta, baseline)
     would_stop = early_stopping_epoch(history, patience, min_delta)
+    if would_stop and best is not None and would_stop["best_epoch"] != best:
+        would_stop["note"] = (
+            f"It would have kept epoch {would_stop['best_epoch']}, not the best epoch {best}: patience {patience} "
+            f"gives up after {patience} epochs without improvement, and validation loss only improved again later."
+        )
     result = {
         "best_epoch": best,
         "best_val_loss": best_loss,
@@ -76,50 +224,298 @@ def diagnose(history: list[dict], patience: int, min_delta: float, baseline: flo
         "overfitting_epoch": onset,
         "early_stopping": would_stop,
         "patience": patience,
+        "kept_epoch": kept_epoch,
     }
-    result.update(_verdict(evals, best_loss, onset, would_stop, baseline, patience))
+    facts = _Facts(history, evals, best, best_loss, onset, would_stop, baseline, patience)
+    result.update(facts.verdict(status, early_stopping, kept_epoch, epochs))
+    notes = [note] if (note := vanishing_note(history)) else []
+    result["notes"] = notes
     return result
 
 
-def _verdict(evals, best_loss, onset, would_stop, baseline, patience) -> dict:
-    if not evals:
-        return {
-            "verdict": "unknown",
-            "explanation": "No validation measurements, so generalization cannot be judged.",
-            "advice": "Give data.val a share above 0.",
-        }
-    last = evals[-1]
-    train, val = last["train_loss"], last["val_loss"]
-    if baseline and train > UNDERFIT_SHARE * baseline:
-        still_falling = len(evals) > 3 and evals[-1]["train_loss"] < 0.95 * evals[-4]["train_loss"]
-        advice = (
-            "Training loss was still falling: train for more epochs or raise the learning rate."
-            if still_falling
-            else "Use a bigger model (more or wider layers, a non-linear activation), or lower the regularization."
+class _Facts:
+    """The numbers a verdict rests on, and the sentences built from them."""
+
+    def __init__(self, history, evals, best, best_loss, onset, would_stop, baseline, patience) -> None:
+        self.history, self.evals = history, evals
+        self.best, self.best_loss, self.onset, self.would_stop = best, best_loss, onset, would_stop
+        self.baseline, self.patience = baseline, patience
+        self.train = _train_curve(history)
+        lrs = [r["lr"] for r in history if _finite(r.get("lr"))]
+        self.lr = lrs[0] if lrs else None
+
+    def verdict(self, status, early_stopping, kept_epoch, epochs) -> dict:
+        diverged = status == "diverged" or any(
+            not _finite(r.get("train_loss_running")) and "train_loss_running" in r for r in self.history
         )
+        if diverged:
+            return self._diverged(kept_epoch)
+        if (unstable := self._unstable()) is not None:
+            return unstable
+        if not self.evals:
+            return {
+                "verdict": "unknown",
+                "explanation": "No validation measurements, so generalization cannot be judged.",
+                "advice": "Give data.val a share above 0.",
+            }
+        last = self.evals[-1]
+        if self.baseline and last["train_loss"] > UNDERFIT_SHARE * self.baseline:
+            return self._underfitting(epochs)
+        rise = (last["val_loss"] - self.best_loss) / max(abs(self.best_loss), 1e-12)
+        if self.onset is not None:
+            if status == "early_stopped":
+                return self._caught(kept_epoch)
+            return self._overfitting(rise)
+        if status == "early_stopped":
+            return self._stopped_on_plateau(kept_epoch)
+        if (falling := self._still_falling()) is not None:
+            return self._still_improving(falling, epochs)
+        return self._good_fit(rise)
+
+    # The verdicts, one method each.
+
+    def _diverged(self, kept_epoch) -> dict:
+        bad = next(
+            (r["epoch"] for r in self.history if not _finite(r.get("train_loss_running"))),
+            self.history[-1]["epoch"] if self.history else None,
+        )
+        text = f"The training loss became NaN or infinite at epoch {bad}"
+        finite = [(e, v) for e, v in self.train if bad is None or e < bad]
+        if len(finite) >= 2 and finite[-1][1] > finite[0][1]:
+            text += f", after rising from {_num(finite[0][1])} at epoch {finite[0][0]} to {_num(finite[-1][1])}"
+        text += "."
+        if kept_epoch is not None:
+            text += f" The weights kept are those of epoch {kept_epoch}, the last with finite values."
+        else:
+            text += " No weights were kept: none of them were finite after a whole epoch."
+        lr = (
+            f"Lower optimizer.lr from {self.lr:g} to {_suggest_lower(self.lr)}"
+            if self.lr
+            else "Lower the learning rate"
+        )
+        return {
+            "verdict": "diverged",
+            "explanation": text,
+            "advice": f"{lr}, or set regularization.grad_clip = 1 to cap each step.",
+        }
+
+    def _unstable(self) -> dict | None:
+        if len(self.train) < 2:
+            return None
+        first_epoch, first = self.train[0]
+        tail = [v for _, v in self.train[-_window(len(self.train)) :]]
+        end = statistics.median(tail)
+        peak_epoch, peak = max(self.train[1:], key=lambda p: p[1])
+        lr = f"optimizer.lr = {self.lr:g}" if self.lr else "the learning rate"
+        advice = (
+            f"Lower optimizer.lr from {self.lr:g} to {_suggest_lower(self.lr)} (10 times smaller)."
+            if self.lr
+            else "Lower the learning rate about 10 times."
+        )
+        if self.baseline and end > UNSTABLE_SHARE * self.baseline:
+            return {
+                "verdict": "learning rate too high",
+                "explanation": f"Training loss ended around {_num(end)}, above the {_num(self.baseline)} of a model "
+                f"that learned nothing (it was {_num(first)} after epoch {first_epoch}): with {lr} each update "
+                "overshoots, so the model ends worse than guessing.",
+                "advice": advice,
+            }
+        if peak > EXPLODED_FACTOR * first:
+            return {
+                "verdict": "learning rate too high",
+                "explanation": f"Training loss climbed from {_num(first)} after epoch {first_epoch} to {_num(peak)} "
+                f"at epoch {peak_epoch}, {peak / first:,.0f} times higher, without becoming NaN: with {lr} the updates "
+                "throw the weights around instead of descending.",
+                "advice": advice,
+            }
+        return None
+
+    def _still_falling(self) -> tuple[dict, dict] | None:
+        """(start, end) of the last window when both losses fell steadily over it, else None."""
+        k = _window(len(self.evals))
+        if len(self.evals) <= k:
+            return None
+        start, end = self.evals[-1 - k], self.evals[-1]
+        train_fell = end["train_loss"] < (1 - STILL_FALLING) * start["train_loss"]
+        val_fell = end["val_loss"] < (1 - STILL_FALLING) * start["val_loss"]
+        at_best = end["val_loss"] <= self.best_loss * (1 + STILL_FALLING)
+        return (start, end) if train_fell and val_fell and at_best else None
+
+    def _still_improving(self, falling: tuple[dict, dict], epochs) -> dict:
+        start, end = falling
+        more = f"training.epochs = {2 * epochs}" if epochs else "more epochs"
+        lr = f" or raise optimizer.lr (now {self.lr:g})" if self.lr else " or raise the learning rate"
+        return {
+            "verdict": "still improving",
+            "explanation": f"Both losses were still falling at the last epoch: training loss from {_num(start['train_loss'])} "
+            f"to {_num(end['train_loss'])} and validation loss from {_num(start['val_loss'])} to "
+            f"{_num(end['val_loss'])} between epochs {start['epoch']} and {end['epoch']}. The model has not "
+            "finished learning.",
+            "advice": f"Train longer ({more}){lr}.",
+        }
+
+    def _underfitting(self, epochs) -> dict:
+        last = self.evals[-1]
+        if (falling := self._still_falling()) is not None:
+            result = self._still_improving(falling, epochs)
+            result["explanation"] += (
+                f" Training loss is still {percent(last['train_loss'] / self.baseline)} of the "
+                f"{_num(self.baseline)} of a model that learned nothing."
+            )
+            return result
         return {
             "verdict": "underfitting",
-            "explanation": f"Training loss ended at {train:.3g}, close to the {baseline:.3g} of a model that learned nothing: "
-            "the model is not fitting even the data it trains on.",
-            "advice": advice,
+            "explanation": f"Training loss levelled off at {_num(last['train_loss'])}, {percent(last['train_loss'] / self.baseline)} "
+            f"of the {_num(self.baseline)} of a model that learned nothing, with validation loss at "
+            f"{_num(last['val_loss'])}: the model is not fitting even the data it trains on.",
+            "advice": "Use a bigger model (more or wider layers, a non-linear activation), or lower the regularization.",
         }
-    rise = (val - best_loss) / max(abs(best_loss), 1e-12) if best_loss is not None else 0.0
-    if onset is not None and rise > OVERFIT_RISE:
-        stop = (
-            f" Early stopping with patience {patience} would have stopped at epoch "
-            f"{would_stop['stop_epoch']} and kept epoch {would_stop['best_epoch']}."
-            if would_stop
-            else ""
-        )
+
+    def _overfitting(self, rise: float) -> dict:
+        last = self.evals[-1]
+        stop = ""
+        if self.would_stop:
+            stop = (
+                f" Early stopping with patience {self.patience} would have stopped at epoch "
+                f"{self.would_stop['stop_epoch']} and kept epoch {self.would_stop['best_epoch']}."
+            )
         return {
             "verdict": "overfitting",
-            "explanation": f"Validation loss bottomed out at {best_loss:.3g} and rose to {val:.3g} from epoch {onset} on "
-            f"while training loss kept falling to {train:.3g}: the model is memorizing the training set.{stop}",
+            "explanation": f"Validation loss bottomed out at {_num(self.best_loss)} at epoch {self.best} and rose "
+            f"{percent(rise)} to {_num(last['val_loss'])} from epoch {self.onset} on, while training loss kept "
+            f"falling to {_num(last['train_loss'])}: the model is memorizing the training set.{stop}",
             "advice": "Add dropout, an L2 penalty or weight decay, use early stopping, get more data, or shrink the model.",
         }
+
+    def _kept_words(self, kept_epoch) -> str:
+        if kept_epoch == self.best:
+            return f"kept the weights of epoch {kept_epoch}, the best"
+        if kept_epoch is not None:
+            return f"kept the weights of its last epoch, {kept_epoch} (regularization.restore_best is off)"
+        return "kept no weights"
+
+    def _caught(self, kept_epoch) -> dict:
+        last = self.evals[-1]
+        return {
+            "verdict": "overfitting caught",
+            "explanation": f"Early stopping caught overfitting: validation loss bottomed out at {_num(self.best_loss)} "
+            f"at epoch {self.best} and rose to {_num(last['val_loss'])} by epoch {last['epoch']} while training "
+            f"loss fell to {_num(last['train_loss'])}; after {self.patience} epochs without improvement it stopped "
+            f"at epoch {last['epoch']} and {self._kept_words(kept_epoch)}.",
+            "advice": (
+                "The kept model is the one from before overfitting began. To overfit less in the first place, "
+                "add dropout or an L2 penalty, or get more data."
+            ),
+        }
+
+    def _stopped_on_plateau(self, kept_epoch) -> dict:
+        last = self.evals[-1]
+        return {
+            "verdict": "good fit",
+            "explanation": f"Validation loss stopped improving after epoch {self.best} ({_num(self.best_loss)}) without "
+            f"turning clearly upward; early stopping waited {self.patience} epochs, stopped at epoch {last['epoch']} "
+            f"and {self._kept_words(kept_epoch)}. Training loss reached {_num(last['train_loss'])}.",
+            "advice": "Try a harder dataset, fewer samples, or more noise to see where it breaks.",
+        }
+
+    def _bounce(self) -> tuple[float, float, int] | None:
+        """(lowest, highest, epochs) of validation loss over the last window when it bounces up and down."""
+        k = min(20, max(5, len(self.evals) // 3))
+        values = [r["val_loss"] for r in self.evals[-k:]]
+        if len(values) < 5:
+            return None
+        steps = [b - a for a, b in zip(values, values[1:], strict=False)]
+        turns = sum(1 for a, b in zip(steps, steps[1:], strict=False) if a * b < 0)
+        spread = (max(values) - min(values)) / max(statistics.median(values), 1e-12)
+        return (min(values), max(values), len(values)) if spread > BOUNCE_SPREAD and turns >= 3 else None
+
+    def _good_fit(self, rise: float) -> dict:
+        last = self.evals[-1]
+        val, train = last["val_loss"], last["train_loss"]
+        tail = f"while training loss reached {_num(train)} (gap {val - train:+.3g}): the model generalizes."
+        best = f"its lowest ({_num(self.best_loss)} at epoch {self.best})"
+        advice = "Try a harder dataset, fewer samples, or more noise to see where it breaks."
+        if rise <= 0.02:
+            where = f"at {best}" if self.best == last["epoch"] else f"{percent(max(rise, 0))} above {best}"
+            text = f"Validation loss ended at {_num(val)}, {where}, {tail}"
+        elif rise > OVERFIT_RISE and self.baseline and not rise_matters(self.best_loss, val, self.baseline):
+            text = (
+                f"Validation loss ended at {_num(val)}, up from {best} by {val - self.best_loss:.2g}: under "
+                f"{percent(OVERFIT_FLOOR)} of the {_num(self.baseline)} of a model that learned nothing, too small "
+                f"to count as overfitting, {tail}"
+            )
+        elif (bounce := self._bounce()) is not None:
+            lo, hi, k = bounce
+            text = (
+                f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}, but over the last {k} epochs it "
+                f"bounced between {_num(lo)} and {_num(hi)} with no lasting rise, {tail}"
+            )
+            lr = f"optimizer.lr from {self.lr:g} to {self.lr / 3:.2g}" if self.lr else "the learning rate"
+            advice = f"To make validation loss settle, lower {lr} or use bigger batches."
+        else:
+            text = (
+                f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}: less than the "
+                f"{percent(OVERFIT_RISE)} rise counted as overfitting, {tail}"
+            )
+        return {"verdict": "good fit", "explanation": text, "advice": advice}
+
+
+# Which verdict a cross-validation reports when its folds disagree equally often: the more worrying one.
+CONCERN = (
+    "diverged",
+    "learning rate too high",
+    "overfitting",
+    "underfitting",
+    "still improving",
+    "overfitting caught",
+    "good fit",
+    "unknown",
+)
+HEADLINE_METRICS = (("accuracy", "accuracy"), ("r2", "R²"), ("recon_error", "reconstruction error"), ("loss", "loss"))
+
+
+def format_value(metric: str, value: float) -> str:
+    """A metric value as the tables show it: accuracy in percent, anything else to 4 digits."""
+    return f"{value:.1%}" if metric.endswith("accuracy") else f"{value:.4g}"
+
+
+def diagnose_folds(diagnoses: list[dict], cv: dict, k: int) -> dict:
+    """One verdict over the folds of a cross-validation: how many folds got each verdict, the folds'
+    validation score as mean ± std, and the advice of the verdict most folds share."""
+    counts: dict[str, int] = {}
+    for d in diagnoses:
+        counts[d["verdict"]] = counts.get(d["verdict"], 0) + 1
+    verdict = max(counts, key=lambda v: (counts[v], -CONCERN.index(v) if v in CONCERN else 0))
+    order = sorted(counts, key=lambda v: (-counts[v], CONCERN.index(v) if v in CONCERN else 99))
+    trained = len(diagnoses)
+    parts = [f"{v} in {counts[v]} of {trained} folds" for v in order]
+    text = "; ".join(parts)
+    text = text[0].upper() + text[1:] + "."
+    if trained < k:
+        text += f" Only {trained} of the {k} folds ran."
+    val = cv.get("val") or {}
+    for key, label in HEADLINE_METRICS:
+        if _finite(val.get(key)):
+            spread = f" ± {format_value(key, val[f'{key}_std'])}" if _finite(val.get(f"{key}_std")) else ""
+            text += (
+                f" Validation {label} across the folds: {format_value(key, val[key])}{spread}; each fold was scored "
+                "on the part it did not train on."
+            )
+            break
+    advice = next(d["advice"] for d in diagnoses if d["verdict"] == verdict)
+    best_losses = [d["best_val_loss"] for d in diagnoses if _finite(d.get("best_val_loss"))]
     return {
-        "verdict": "good fit",
-        "explanation": f"Validation loss ended at {val:.3g}, within {max(rise, 0):.0%} of its best ({best_loss:.3g}), "
-        f"and did not turn upward while training loss reached {train:.3g} (gap {val - train:+.3g}): the model generalizes.",
-        "advice": "Try a harder dataset, fewer samples, or more noise to see where it breaks.",
+        "best_epoch": None,
+        "best_val_loss": statistics.fmean(best_losses) if best_losses else None,
+        "generalization_gap": [],
+        "final_gap": None,
+        "overfitting_epoch": None,
+        "early_stopping": None,
+        "patience": diagnoses[0]["patience"] if diagnoses else None,
+        "kept_epoch": None,
+        "verdict": verdict,
+        "explanation": text,
+        "advice": advice,
+        "notes": sorted({n for d in diagnoses for n in d.get("notes", [])}),
+        "fold_verdicts": [d["verdict"] for d in diagnoses],
     }

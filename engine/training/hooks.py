@@ -12,38 +12,75 @@ from torch import Tensor
 
 from engine.events import STEP_FLUSH_INTERVAL_S, Emitter
 from engine.runtime import memory_in_use_mb
-from engine.training.diagnosis import diagnose
+from engine.training.diagnosis import BestTracker, diagnose
 from engine.training.loop import Hook, Trainer
 
 
 class BestWeights(Hook):
-    """Tracks the best validation epoch, keeps its weights, and stops early when asked to."""
+    """Tracks the best validation epoch (by the diagnosis's own rule), keeps its weights, and stops
+    early when asked to."""
 
     def __init__(self, patience: int, min_delta: float, early_stopping: bool) -> None:
-        self.patience, self.min_delta, self.early_stopping = patience, min_delta, early_stopping
-        self.best_epoch: int | None = None
-        self.best_loss = math.inf
+        self.tracker = BestTracker(patience, min_delta)
+        self.early_stopping = early_stopping
         self.best_state: dict[str, Tensor] | None = None
-        self.waited = 0
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self.tracker.best_epoch
+
+    @property
+    def best_loss(self) -> float:
+        return self.tracker.best_loss
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
-        loss = record.get("val_loss")
-        if loss is None or not math.isfinite(loss):
-            return
-        if loss < self.best_loss - self.min_delta:
-            self.best_epoch, self.best_loss, self.waited = record["epoch"], loss, 0
+        if self.tracker.update(record["epoch"], record.get("val_loss")):
             # A copy on the device: cheap for these models, and no host transfer.
             self.best_state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
-        else:
-            self.waited += 1
-            if self.early_stopping and self.waited >= self.patience:
-                trainer.should_stop = True
+        elif self.early_stopping and self.tracker.stop_epoch is not None:
+            trainer.should_stop = True
 
     def restore(self, trainer: Trainer) -> bool:
         """Load the best weights back into the model; False when there are none."""
         if self.best_state is None:
             return False
         trainer.model.load_state_dict(self.best_state)
+        return True
+
+
+class LastGoodWeights(Hook):
+    """A copy of the weights at the end of the last finished epoch whose loss and weights were finite.
+
+    A stop in the middle of an epoch, or a divergence, then leaves the run with weights that belong
+    to a named epoch: the one its final table and model.pt describe."""
+
+    def __init__(self) -> None:
+        self.epoch: int | None = None
+        self._live: list[Tensor] = []
+        self._copy: list[Tensor] = []
+        self._names: list[str] = []
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        # The state dict's tensors are the model's own, updated in place for the whole run.
+        state = trainer.model.state_dict(keep_vars=False)
+        self._names = list(state)
+        self._live = [v.detach() for v in state.values()]
+        self._copy = [v.clone() for v in self._live]
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        finite = all(
+            isinstance(record.get(k), float | int) and math.isfinite(record[k])
+            for k in ("train_loss_running", "weight_norm")
+        )
+        if finite:
+            torch._foreach_copy_(self._copy, self._live)  # one kernel, on the device
+            self.epoch = record["epoch"]
+
+    def restore(self, trainer: Trainer) -> bool:
+        """Put the last good weights back; False when no epoch finished with finite weights."""
+        if self.epoch is None:
+            return False
+        torch._foreach_copy_(self._live, self._copy)
         return True
 
 

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from engine.config import train_eval_size
 from engine.data.augment import augment
 from engine.runtime import autocast
 from engine.training.losses import Criterion, regularization_penalty
 
 EVAL_CHUNK = 8192  # samples per forward pass when evaluating a whole split
-# The evaluation-mode training loss is measured on a fixed random subset of the training split
-# when it is large: as many samples as the validation split (and at least this many), so the
-# generalization gap compares like with like without a second full pass over the data per epoch.
-TRAIN_EVAL_MIN = 256
+# A weight this close to zero counts as pruned when the epoch reports its sparsity (the L1 lesson).
+SPARSE_BELOW = 1e-3
 
 
 @dataclass
@@ -127,6 +126,11 @@ class Trainer:
         )
         # Matrices and kernels are penalized; biases and norm scales are not.
         self.penalized = [p for n, p in self.model.named_parameters() if p.dim() > 1]
+        self._n_penalized = sum(p.numel() for p in self.penalized)
+        # The first and last weight tensors, in the order the input meets them: their gradient norms
+        # side by side show gradients vanishing (or exploding) on the way back to the input.
+        matrices = [i for i, p in enumerate(self._params) if p.dim() > 1]
+        self._first_last = (matrices[0], matrices[-1]) if len(matrices) > 1 else None
 
     @property
     def iterations_per_epoch(self) -> int:
@@ -200,21 +204,33 @@ class Trainer:
             if s.step_every and self.global_step % s.step_every == 0:
                 for hook in self.hooks:
                     hook.on_step(self, self.global_step, loss.detach())
-        grad_norm = gradient_norm(self._params)
         return {
             "loss_running": loss_sum / max(seen, 1),
             "penalty": penalty_sum / max(seen, 1),
-            "grad_norm": grad_norm,
+            **self._gradient_norms(),
             "seen": seen,
         }
+
+    def _gradient_norms(self) -> dict[str, Tensor]:
+        """Global gradient norm of the last update, and those of the first and last weight tensors."""
+        if not self._params or any(p.grad is None for p in self._params):
+            return {"grad_norm": gradient_norm(self._params)} if self._params else {}
+        norms = torch._foreach_norm([p.grad.detach().float() for p in self._params])
+        out = {"grad_norm": torch.linalg.vector_norm(torch.stack(norms))}
+        if self._first_last is not None:
+            out["grad_norm_first"], out["grad_norm_last"] = norms[self._first_last[0]], norms[self._first_last[1]]
+        return out
 
     def _sync(self, sums: dict, seconds: float) -> dict:
         """Evaluate train (eval mode) and val, then bring every number to Python at once."""
         seen = sums.pop("seen")
         values: dict[str, Tensor] = {"train_loss_running": sums["loss_running"], "penalty": sums["penalty"]}
-        if sums["grad_norm"] is not None:
-            values["grad_norm"] = sums["grad_norm"]
+        for key in ("grad_norm", "grad_norm_first", "grad_norm_last"):
+            if sums.get(key) is not None:
+                values[key] = sums[key]
         values["weight_norm"] = global_norm([p.detach() for p in self._all_params])
+        if self._n_penalized:
+            values["weight_sparsity"] = weight_sparsity(self.penalized) / self._n_penalized
         if self.epoch % self.settings.eval_every == 0 or self.epoch == self.settings.epochs:
             named = [
                 (p, split)
@@ -301,8 +317,8 @@ def _rows(out, a: int, b: int):
 
 def train_eval_subset(train: Split, n_val: int, seed: int) -> Split:
     """The training samples measured in evaluation mode each epoch: all of them, or a fixed random
-    subset of max(TRAIN_EVAL_MIN, n_val) when the split is larger."""
-    size = max(TRAIN_EVAL_MIN, n_val)
+    subset of `train_eval_size` when the split is larger."""
+    size = train_eval_size(len(train), n_val)
     if len(train) <= size:
         return train
     generator = torch.Generator(device="cpu").manual_seed(seed + 1)
@@ -314,6 +330,11 @@ def gradient_norm(params: list[Tensor]) -> Tensor | None:
     """Global L2 norm of the gradients left by the last update (a device tensor)."""
     grads = [p.grad.detach() for p in params if p.grad is not None]
     return global_norm(grads) if grads else None
+
+
+def weight_sparsity(weights: list[Tensor]) -> Tensor:
+    """How many of the weights lie within SPARSE_BELOW of zero (a device tensor, a count)."""
+    return torch.stack([(w.detach().abs() < SPARSE_BELOW).sum() for w in weights]).sum()
 
 
 def global_norm(tensors: list[Tensor]) -> Tensor:

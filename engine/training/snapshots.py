@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from engine.training.loop import Split, Trainer
+from engine.training.loop import SPARSE_BELOW, Split, Trainer
 
 GRID = 40  # cells per side of decision-boundary and surface grids
 MAX_POINTS = 300  # training points drawn under a boundary or curve
@@ -189,9 +189,12 @@ def generated(trainer: Trainer, ctx: SnapshotContext) -> dict:
 
 
 def layer_norms(model: nn.Module) -> dict:
-    """Weight and gradient L2 norms per layer (parameters grouped by their module)."""
+    """Weight and gradient L2 norms per layer (parameters grouped by their module), and the share of
+    each layer's weights within SPARSE_BELOW of zero (matrices and kernels; null for layers without)."""
     weights: dict[str, list[Tensor]] = defaultdict(list)
     grads: dict[str, list[Tensor]] = defaultdict(list)
+    near_zero: dict[str, list[Tensor]] = defaultdict(list)
+    sizes: dict[str, int] = defaultdict(int)
     for name, p in model.named_parameters():
         layer = name.rsplit(".", 1)[0] if "." in name else name
         stacked = re.search(r"_l(\d+)(_reverse)?$", name)
@@ -200,14 +203,20 @@ def layer_norms(model: nn.Module) -> dict:
         weights[layer].append(p.detach().float().pow(2).sum())
         if p.grad is not None:
             grads[layer].append(p.grad.detach().float().pow(2).sum())
+        if p.dim() > 1:
+            near_zero[layer].append((p.detach().abs() < SPARSE_BELOW).sum())
+            sizes[layer] += p.numel()
     names = list(weights)
     w = torch.stack([torch.stack(weights[n]).sum().sqrt() for n in names])
     g = torch.stack([torch.stack(grads[n]).sum().sqrt() if grads[n] else w.new_zeros(()) for n in names])
+    zeros = torch.stack([torch.stack(near_zero[n]).sum().float() if sizes[n] else w.new_zeros(()) for n in names])
     return {
         "view": "layers",
         "layers": names,
         "weight_norm": _r(w, 5),
         "grad_norm": [float(f"{v:.4g}") for v in g.tolist()],
+        "sparsity": [round(z / sizes[n], 4) if sizes[n] else None for n, z in zip(names, zeros.tolist(), strict=True)],
+        "sparse_below": SPARSE_BELOW,
     }
 
 

@@ -22,6 +22,7 @@ from engine.data.normalize import Normalizer
 from engine.data.split import split_indices
 from engine.events import Emitter
 from engine.models import build_model
+from engine.training.diagnosis import VERDICTS
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
 IDX_IMAGES = 40
@@ -165,6 +166,44 @@ def test_early_stopping_stops_early_and_restores_the_best_weights(runs_dir):
     assert val_loss == pytest.approx(best["val_loss"], rel=1e-5)
     assert val_loss != pytest.approx(epochs[-1]["val_loss"], rel=1e-5)
 
+    # The final table describes those same weights, whole training split included; the verdict knows
+    # that early stopping already caught what it would otherwise advise.
+    kept = done["kept"]
+    assert kept["epoch"] == best["epoch"] and kept["weights"] == "best"
+    assert kept["val"]["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
+    assert kept["n_train"] == config_train_size(config)
+    assert summary["verdict"] in ("overfitting caught", "good fit")
+    assert "use early stopping" not in summary["diagnosis"]["advice"]
+
+
+def config_train_size(config) -> int:
+    from engine.config import split_sizes
+
+    return split_sizes(config.data.n_samples, config.data.train, config.data.val, config.data.test)[0]
+
+
+def test_a_run_diverging_after_some_epochs_keeps_the_last_finite_weights(runs_dir):
+    # SGD with heavy momentum on small batches builds up speed for a few finite epochs, then overflows.
+    config = validate(
+        {
+            "task": "regression",
+            "data": {"dataset": "sine", "n_samples": 200},
+            "model": {"hidden": [64, 64]},
+            "optimizer": {"kind": "sgd", "lr": 0.1, "momentum": 0.99},
+            "training": {"epochs": 60, "batch_size": 8, "device": "cpu"},
+        }
+    )
+    summary, events = run(config, runs_dir)
+    epochs = of_type(events, "epoch")
+    assert summary["status"] == "diverged" and len(epochs) >= 2
+    kept = events[-1]["kept"]
+    assert kept["epoch"] == epochs[-2]["epoch"] and kept["weights"] == "last finite"
+    weights = torch.load(runs_dir / summary["id"] / "model.pt", weights_only=True)
+    assert all(torch.isfinite(w).all() for w in weights.values())  # never NaN weights in model.pt
+    assert finite(kept["test"]["loss"])
+    explanation = summary["diagnosis"]["explanation"]
+    assert f"epoch {epochs[-1]['epoch']}" in explanation and f"those of epoch {kept['epoch']}" in explanation
+
 
 def test_k_fold_cross_validation(tiny_config, runs_dir):
     config = tiny_config(data={"k_folds": 3}, training={"epochs": 2})
@@ -187,6 +226,47 @@ def test_k_fold_cross_validation(tiny_config, runs_dir):
     assert test["loss_std"] >= 0
     assert events[-1]["type"] == "done" and events[-1]["test"] == test
     assert len(summary["folds"]) == 3
+
+
+def test_k_fold_scores_each_fold_on_its_own_held_out_part(runs_dir):
+    """iris, 5 folds: every fold line showed the shared test split's 100%, not the fold's own score."""
+    config = validate(
+        {
+            "data": {"dataset": "iris", "k_folds": 5},
+            "training": {"epochs": 15, "batch_size": 16, "device": "cpu", "snapshot_every": 100},
+        }
+    )
+    summary, events = run(config, runs_dir)
+    folds = of_type(events, "fold")
+    assert len(folds) == 5
+    # The pool of 120 (30 held out for test) splits into five validation parts of 24.
+    for fold in folds:
+        last = [e for e in of_type(events, "epoch") if e["fold"] == fold["fold"]][-1]
+        assert fold["weights_epoch"] == last["epoch"]
+        assert fold["val"]["loss"] == pytest.approx(last["val_loss"], rel=1e-5)  # its own part, at its weights
+        assert fold["verdict"] in VERDICTS
+    accuracies = [f["val"]["accuracy"] for f in folds]
+    cv = summary["cv"]
+    assert cv["val"]["accuracy"] == pytest.approx(statistics.fmean(accuracies))
+    assert cv["val"]["accuracy_std"] == pytest.approx(statistics.pstdev(accuracies))
+    diagnosis = final_diagnosis(events)
+    assert diagnosis["best_epoch"] is None  # each fold has its own; none belongs to the run
+    assert diagnosis["fold_verdicts"] == [f["verdict"] for f in folds]
+    assert " of 5 folds" in diagnosis["explanation"] and "±" in diagnosis["explanation"]
+    assert events[-1]["folds"] == summary["folds"] and events[-1]["cv"] == cv
+
+
+def test_an_l1_penalty_makes_weights_sparse_and_the_epochs_say_so(runs_dir):
+    base = {
+        "data": {"dataset": "moons", "n_samples": 300},
+        "model": {"hidden": [64, 64]},
+        "training": {"epochs": 40, "batch_size": 32, "device": "cpu", "snapshot_every": 40},
+    }
+    plain_summary, plain = run(validate(base), runs_dir)
+    l1_summary, sparse = run(validate({**base, "regularization": {"l1": 0.01}}), runs_dir)
+    assert of_type(sparse, "epoch")[-1]["weight_sparsity"] > 0.3 > 0.05 > of_type(plain, "epoch")[-1]["weight_sparsity"]
+    layers = [e for e in sparse if e["type"] == "snapshot" and e["view"] == "layers"][-1]
+    assert max(s for s in layers["sparsity"] if s is not None) > 0.3 and layers["sparse_below"] == 0.001
 
 
 def final_diagnosis(events: list[dict]) -> dict:

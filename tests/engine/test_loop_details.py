@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from engine.config import TRAIN_EVAL_MIN
 from engine.training.hooks import MIN_VIEW_INTERVAL_S, Throttle
-from engine.training.loop import TRAIN_EVAL_MIN, Split, train_eval_subset
+from engine.training.loop import Split, train_eval_subset
 
 
 def split(n: int) -> Split:

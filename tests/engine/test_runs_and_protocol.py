@@ -135,11 +135,14 @@ def test_diverging_run_ends_as_diverged_with_a_hint(run_engine, tiny_data, tmp_p
     assert "error" not in types, [e.get("message") for e in result.events if e["type"] == "error"]
     done = result.events[-1]
     assert done["type"] == "done" and done["status"] == "diverged"
-    assert "learning rate" in done["hint"]
+    assert "optimizer.lr from 10 to 1" in done["hint"]  # names the setting and a value to try
     assert result.returncode == 3
     summary = summary_json(done["run_dir"])
     assert summary["status"] == "diverged" and summary["verdict"] == "diverged"
     assert load_run(Path(done["run_dir"])).status == "diverged"
+    # It overflowed in the first epoch: no finite weights to keep, and the run says so instead of saving NaN.
+    assert done["weights_epoch"] is None and not (Path(done["run_dir"]) / "model.pt").exists()
+    assert "No weights were kept" in summary["diagnosis"]["explanation"]
 
 
 # Control: stop, pause and resume, and a hard kill.
@@ -166,6 +169,11 @@ def test_stop_command_ends_the_run_as_stopped_and_keeps_it(start_engine, tiny_da
     recorded = file_events(run_dir)
     assert [e for e in recorded if e["type"] == "epoch"] == streamed_epochs
     assert recorded == engine.events[1:]  # everything after hello, in order
+    # A stop mid-epoch leaves half-updated weights: the run keeps the last finished epoch's, which
+    # reproduce that epoch's validation loss, and its final table says whose they are.
+    kept = done["kept"]
+    assert kept["epoch"] == streamed_epochs[-1]["epoch"] and kept["weights"] == "last"
+    assert kept["val"]["loss"] == pytest.approx(streamed_epochs[-1]["val_loss"], rel=1e-5)
 
 
 def test_pause_freezes_training_and_resume_finishes_it(start_engine, tiny_data):

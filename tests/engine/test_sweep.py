@@ -8,6 +8,7 @@ from engine import experiment
 from engine.config import ConfigError, validate
 from engine.events import Emitter
 from engine.sweep import Bands, member_configs
+from engine.training.diagnosis import VERDICTS
 
 BASE = {
     "name": "sweep",
@@ -104,7 +105,7 @@ def test_a_sweep_streams_mean_and_band_and_records_itself_like_a_run(tmp_path):
     done = events[-1]
     assert done["type"] == "done" and done["status"] == "completed"
     assert {"accuracy", "accuracy_std"} <= set(done["test"]) and len(done["members"]) == 3
-    assert summary["status"] == "completed" and summary["verdict"] in ("good fit", "overfitting", "underfitting")
+    assert summary["status"] == "completed" and summary["verdict"] in VERDICTS
     assert any(e["type"] == "snapshot" and e["view"] == "boundary" for e in events)
 
 

@@ -126,7 +126,8 @@ def test_run_without_json_renders_plan_progress_and_result(finished):
     assert f"= 4 iterations per epoch × {EPOCHS} epochs = {4 * EPOCHS} updates" in text
     assert f"epoch {EPOCHS}/{EPOCHS}" in text
     assert "verdict:" in text
-    assert f"completed, weights from epoch {EPOCHS} · run saved in {finished.run_dir}" in text
+    assert f"the weights of epoch {EPOCHS} (the last finished epoch)" in text  # the final table names its weights
+    assert f"completed, weights of epoch {EPOCHS} · run saved in {finished.run_dir}" in text
 
 
 def test_runs_lists_the_run(finished):

@@ -254,6 +254,76 @@ async def test_overfit_panel_explains_the_diagnosis_so_far() -> None:
         assert verdict.has_class("-good-fit") and not verdict.has_class("-overfitting")
 
 
+async def test_loss_chart_and_overfit_panel_show_the_engines_best_epoch_not_a_lagging_diagnosis() -> None:
+    """The loss title said 'best epoch 80' while the gap panel said 'best epoch 75': the live diagnosis
+    arrives a few epochs late. Both now show the engine's latest number."""
+    state = run_state(
+        plan(epochs=20),
+        *(epoch(n, epochs=20, val_loss=1.2 / min(n, 12), best_epoch=min(n, 12)) for n in range(1, 16)),
+        diagnosis(epoch=10, best_epoch=10, best_val_loss=0.12),
+    )
+    chart, panel = LossChart(), OverfitPanel()
+    async with Harness(chart, panel).run_test() as pilot:
+        chart.update_from(state)
+        panel.update_from(state)
+        await pilot.pause()
+        assert chart.best_marker == 12 and "best epoch 12" in text_of(panel)
+        assert state.best == (12, pytest.approx(0.1))
+
+
+async def test_overfit_panel_says_why_early_stopping_would_keep_another_epoch_and_shows_notes() -> None:
+    note = "It would have kept epoch 2, not the best epoch 15: patience 10 gives up after 10 epochs."
+    state = run_state(
+        plan(),
+        epoch(15, best_epoch=15),
+        diagnosis(
+            final=True,
+            best_epoch=15,
+            early_stopping={"stop_epoch": 12, "best_epoch": 2, "best_val_loss": 0.4, "note": note},
+            notes=["Gradients vanish: the first layer's gradient norm (1e-07) is 10,000 times smaller."],
+        ),
+    )
+    panel = OverfitPanel()
+    async with Harness(panel).run_test(size=(140, 40)) as pilot:
+        panel.update_from(state)
+        await pilot.pause()
+        text = " ".join(text_of(panel).split())
+        assert "patience 10 gives up after 10 epochs" in text and "note: Gradients vanish" in text
+
+
+async def test_overfit_panel_lists_the_folds_of_a_cross_validation() -> None:
+    def fold_event(i: int, accuracy: float, verdict: str) -> dict:
+        return {
+            "type": "fold",
+            "fold": i,
+            "k": 3,
+            "status": "completed",
+            "weights_epoch": 10,
+            "val": {"loss": 0.2, "accuracy": accuracy},
+            "test": {"loss": 0.1, "accuracy": 0.9},
+            "verdict": verdict,
+        }
+
+    state = run_state(plan(k_folds=3), fold_event(0, 0.9, "good fit"), fold_event(1, 0.8, "overfitting"))
+    panel = OverfitPanel()
+    async with Harness(panel).run_test(size=(120, 40)) as pilot:
+        panel.update_from(state)
+        await pilot.pause()
+        text = text_of(panel)
+        assert "fold 3: " in text  # the fold training now
+        assert "1/3" in text and "90.0%" in text and "2/3" in text and "80.0%" in text and "overfitting" in text
+
+
+async def test_charts_say_when_train_metrics_come_from_a_subset() -> None:
+    state = run_state(plan(n_train=1000, n_train_eval=250), *(epoch(n) for n in (1, 2, 3)))
+    loss, metric = LossChart(), MetricChart()
+    async with Harness(loss, metric).run_test(size=(120, 40)) as pilot:
+        loss.update_from(state)
+        metric.update_from(state)
+        await pilot.pause()
+        assert "train (250 of 1000)" in text_of(loss) and "train (250 of 1000)" in text_of(metric)
+
+
 async def test_overfit_panel_before_any_diagnosis() -> None:
     panel = OverfitPanel()
     async with Harness(panel).run_test() as pilot:
@@ -406,6 +476,17 @@ async def test_layer_norms_bars_follow_log_magnitude() -> None:
         assert "1.00e-06" in text and "0.1" in text
         bars = [line.count("█") for line in text.splitlines() if "layers." in line]
         assert bars[3] == 0 < bars[0] < bars[2] < bars[1]
+
+
+async def test_layer_norms_show_the_share_of_weights_near_zero() -> None:
+    view = LayerNorms()
+    snapshot = layers_snapshot(grad_norm=[1e-2, 1e-1])
+    snapshot.update(sparsity=[0.51, None], sparse_below=0.001)
+    async with Harness(view).run_test(size=(100, 20)) as pilot:
+        view.update_from(run_state(snapshot))
+        await pilot.pause()
+        text = text_of(view)
+        assert "≈0" in text and "51%" in text and "|w| < 0.001" in text
 
 
 # Model view

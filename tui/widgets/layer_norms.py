@@ -90,6 +90,9 @@ class LayerNorms(Static):
         table.add_column("layer", no_wrap=True, overflow="ellipsis", max_width=24)
         table.add_column("‖w‖", justify="right", no_wrap=True)
         table.add_column("‖∇w‖", justify="right", no_wrap=True)
+        sparsity = (snapshot or {}).get("sparsity")
+        if sparsity:  # the share of weights near zero: what an L1 penalty drives up
+            table.add_column("≈0", justify="right", no_wrap=True)
         table.add_column(f"log scale 1e{lo}…1e{hi}", ratio=1, no_wrap=True, overflow="ellipsis")
         for i, name in enumerate(names):
             grad = grads[i]
@@ -100,10 +103,20 @@ class LayerNorms(Static):
                 style = "yellow"
             else:
                 style = "green"
+            near_zero = []
+            if sparsity:
+                share = sparsity[i] if i < len(sparsity) else None
+                near_zero = [f"{share:.0%}" if is_number(share) else "—"]
             table.add_row(
-                str(name), scientific(weight), Text(scientific(grad), style=style), LogBar(self.bar_fractions[i], style)
+                str(name),
+                scientific(weight),
+                Text(scientific(grad), style=style),
+                *near_zero,
+                LogBar(self.bar_fractions[i], style),
             )
         epoch = (snapshot or {}).get("epoch")
         when = f"after epoch {epoch} · " if is_number(epoch) else ""
-        table.caption = f"{when}bars: gradient norm on a log scale · red: vanishing (< {VANISHING:g})"
+        below = (snapshot or {}).get("sparse_below")
+        zero = f" · ≈0: share of weights with |w| < {below:g}" if sparsity and is_number(below) else ""
+        table.caption = f"{when}bars: gradient norm on a log scale · red: vanishing (< {VANISHING:g}){zero}"
         self.update(table)

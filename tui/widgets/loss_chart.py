@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from textual.reactive import reactive
 
 from tui.charts import finite_pairs
+from tui.report import train_label
 from tui.state import RunState, Series
 from tui.widgets.run_chart import Curve, RunChart
 
@@ -71,14 +72,12 @@ def train_series(state: RunState) -> Series:
 
 
 def best_epoch(state: RunState) -> float | None:
-    """The epoch with the lowest validation loss so far, from the latest epoch or the diagnosis,
-    on the chart's x axis (which in k-fold mode continues across folds)."""
-    fold_offset = len(state.folds) * int((state.plan or {}).get("epochs") or 0)
-    for source, offset in ((state.last_epoch, fold_offset), (state.diagnosis, 0)):
-        value = (source or {}).get("best_epoch")
-        if isinstance(value, int | float) and math.isfinite(value):
-            return value + offset
-    return None
+    """The engine's best epoch (`RunState.best`) on the chart's x axis, which in k-fold mode continues
+    across folds; None after a cross-validation, whose folds each have their own."""
+    epoch, _ = state.best
+    if epoch is None:
+        return None
+    return epoch + len(state.folds) * int((state.plan or {}).get("epochs") or 0)
 
 
 class LossChart(RunChart):
@@ -134,7 +133,10 @@ class LossChart(RunChart):
             if xs:
                 # plotext's own log axis re-applies log10 on every build (each render), so the chart
                 # plots log10(loss) itself and labels the ticks in loss units.
-                plt.plot(xs, [math.log10(y) for y in ys] if self.log_scale else ys, label=legend(label), color=color)
+                shown = legend(label)
+                if shown == "train" and self._state is not None:
+                    shown = train_label(self._state.plan)  # says so when measured on a subset
+                plt.plot(xs, [math.log10(y) for y in ys] if self.log_scale else ys, label=shown, color=color)
                 self.drawn[label] = (xs, ys)
         self.best_marker = None
         best = best_epoch(self._state) if self._state is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tui.report import train_label
 from tui.state import METRIC_LABELS, RunState
 from tui.widgets.loss_chart import (
     GHOST_TRAIN_COLOR,
@@ -54,7 +55,8 @@ class MetricChart(RunChart):
         for label, state, split, color in curves:
             xs, ys = self._curve(state, split)
             if xs:
-                plt.plot(xs, ys, label=label, color=color)
+                shown = train_label(state.plan) if label == "train" else label  # says so when measured on a subset
+                plt.plot(xs, ys, label=shown, color=color)
                 self.drawn[label] = (xs, ys)
         self.finish_plot(self._title())
 

@@ -3,6 +3,8 @@ overfitting, what early stopping would have done, and the verdict with advice.""
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -10,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from tui.report import folds_table
 from tui.state import RunState, is_number
 from tui.widgets.loss_chart import VAL_COLOR, Curve, drawable
 from tui.widgets.run_chart import epoch_ticks
@@ -18,7 +21,10 @@ ZERO_COLOR = (120, 120, 120)
 VERDICT_CLASSES = {
     "overfitting": "-overfitting",
     "underfitting": "-underfitting",
+    "still improving": "-underfitting",
     "good fit": "-good-fit",
+    "overfitting caught": "-good-fit",
+    "learning rate too high": "-diverged",
     "diverged": "-diverged",
 }
 
@@ -96,22 +102,20 @@ class OverfitPanel(Widget):
 
     def _describe(self, state: RunState) -> None:
         diagnosis = state.diagnosis or {}
-        latest = state.last_epoch or {}
         final = bool(diagnosis.get("final"))
-        best, best_loss = (
-            diagnosis.get("best_epoch", latest.get("best_epoch")),
-            diagnosis.get("best_val_loss", latest.get("best_val_loss")),
-        )
+        best, best_loss = state.best  # the engine's numbers, the same the loss chart marks
         facts = Text()
+        if int((state.plan or {}).get("k_folds") or 1) > 1 and not final:
+            facts.append(f"fold {len(state.folds) + 1}: ", style="bold")  # the one training now
         if is_number(best):
             facts.append(f"best epoch {_epoch(best)}", style="bold")
             if is_number(best_loss):
                 facts.append(f" · best val loss {best_loss:.4g}")
-        else:
+        elif not (final and state.folds):
             facts.append("no validation loss yet")
         if is_number(diagnosis.get("final_gap")):
             facts.append(f" · gap now {diagnosis['final_gap']:+.3g}")
-        if diagnosis:
+        if diagnosis and not (final and state.folds):
             onset = diagnosis.get("overfitting_epoch")
             facts.append("\n")
             if is_number(onset):
@@ -119,8 +123,22 @@ class OverfitPanel(Widget):
             else:
                 facts.append("no sign of overfitting" + ("" if final else " yet"))
             facts.append("\n" + self._early_stopping(diagnosis, final))
-        self.query_one("#facts", Static).update(facts)
+        parts: list = [facts]
+        if state.folds:
+            parts.append(self._folds(state))
+        self.query_one("#facts", Static).update(Group(*parts))
         self._show_verdict(diagnosis, final)
+
+    @staticmethod
+    def _folds(state: RunState) -> Table:
+        """The finished folds of a cross-validation: each fold's kept weights, scored on its own held-out part."""
+        columns, rows = folds_table({"folds": state.folds, "cv": (state.done or {}).get("cv")})
+        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+        for i, column in enumerate(columns):
+            table.add_column(column, justify="left" if i == 0 or column == "verdict" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        return table
 
     @staticmethod
     def _early_stopping(diagnosis: dict, final: bool) -> str:
@@ -129,10 +147,11 @@ class OverfitPanel(Widget):
         stop = diagnosis.get("early_stopping")
         if not stop:
             return f"{rule} would not have stopped" + ("" if final else " yet")
-        return (
+        text = (
             f"{rule} would have stopped at epoch {_epoch(stop.get('stop_epoch'))} "
             f"and kept the weights of epoch {_epoch(stop.get('best_epoch'))}"
         )
+        return text + (f". {stop['note']}" if stop.get("note") else "")
 
     def _show_verdict(self, diagnosis: dict, final: bool) -> None:
         verdict_box = self.query_one("#verdict", Static)
@@ -152,4 +171,6 @@ class OverfitPanel(Widget):
             text.append(f" — {diagnosis['explanation']}")
         if diagnosis.get("advice"):
             text.append(f"\nadvice: {diagnosis['advice']}", style="italic")
+        for note in diagnosis.get("notes") or []:
+            text.append(f"\nnote: {note}", style="bold")
         verdict_box.update(text)
