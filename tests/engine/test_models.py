@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -203,12 +204,21 @@ def test_activation_is_the_configured_one(name: str) -> None:
         assert torch.equal(make_activation(name)(x), x)
 
 
-def test_lstm_forget_gate_bias_starts_at_one() -> None:
-    model = build("lstm", "memory", model={"rnn_hidden": 8, "rnn_layers": 2})
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_gated_cells_start_remembering_over_the_sequence_length(kind: str) -> None:
+    """Chrono initialization: keep-gate biases log(u), u in [1, T - 1], for sequences of T steps."""
+    steps = SHAPES["memory"][0]
+    torch.manual_seed(0)  # the timescales are drawn at random
+    model = build(kind, "memory", model={"rnn_hidden": 8, "rnn_layers": 2})
     for layer in range(2):
         bias = getattr(model.rnn, f"bias_ih_l{layer}") + getattr(model.rnn, f"bias_hh_l{layer}")
-        # Gates are stacked (input, forget, cell, output).
-        assert torch.equal(bias[8:16], torch.ones(8))
+        keep = bias[8:16]  # LSTM gates (input, forget, cell, output); GRU gates (reset, update, new)
+        assert (keep >= 0).all() and (keep <= math.log(steps - 1) + 1e-6).all() and keep.std() > 0
+        # A gate with bias b lets a fraction sigmoid(b) of the state through per step: over the whole
+        # sequence the longest-remembering units still keep a good part of it (a bias of 1 keeps 0.73^T).
+        assert torch.sigmoid(keep.max()) ** steps > 0.1
+        if kind == "lstm":
+            assert torch.equal(bias[:8], -keep)  # the input gate starts mostly closed
 
 
 def test_autoencoder_encode_and_decode() -> None:
