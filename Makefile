@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench lessons clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# Every lesson and its variation on 3 data seeds x 3 training seeds; writes the table of outcomes.
+lessons: $(STAMP)
+	$(PY) -m engine.lessons --out docs/lessons.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -64,6 +64,9 @@ class DataConfig(Section):
     """Fraction held out to watch generalization during training (early stopping, overfitting)."""
     test: float = Field(0.2, ge=0, lt=1)
     """Fraction locked away until the end, for an honest final score."""
+    classes: list[int] | None = None
+    """Keep only these classes of a real classification data set (e.g. [5, 6, 7, 8, 9] of digits), numbered
+    0, 1, ... in this order; data.n_samples then counts the samples kept."""
     k_folds: int | None = Field(None, ge=2, le=20)
     """k-fold cross-validation: train k times, each fold serving once as validation (test stays held out)."""
     normalization: Literal["none", "minmax", "zscore"] = "zscore"
@@ -87,6 +90,12 @@ class ModelConfig(Section):
     """Number of stacked recurrent layers."""
     latent: int = Field(8, ge=1, le=256)
     """Size of the autoencoder/VAE code."""
+    init_from: str = ""
+    """Transfer learning: start from the weights of an earlier run (its directory, its model.pt, or the
+    name of the latest run of that name in the run store); layers whose names and shapes match are copied."""
+    freeze: list[str] = Field(default_factory=list)
+    """Layers to keep fixed during training, by name or name prefix (e.g. ["features"]: the CNN's
+    convolution blocks), usually with init_from."""
 
 
 class RegularizationConfig(Section):
@@ -107,7 +116,7 @@ class RegularizationConfig(Section):
     min_delta: float = Field(0.0, ge=0)
     """Smallest decrease of validation loss that counts as an improvement."""
     restore_best: bool = True
-    """Finish with the weights of the best validation epoch rather than the last."""
+    """With early stopping, finish with the weights of the best validation epoch rather than the last."""
     augment_noise: float = Field(0.0, ge=0)
     """Augmentation: standard deviation of gaussian noise added to training inputs (not images)."""
     augment_shift: int = Field(0, ge=0, le=4)
@@ -217,6 +226,8 @@ class ExperimentConfig(Section):
         """Number of classes for classification, else None."""
         if self.task != "classification":
             return None
+        if self.data.classes:
+            return len(self.data.classes)
         info = DATASETS[self.data.dataset]
         return info.n_classes or self.data.n_classes or DEFAULT_CLASSES[self.data.dataset]
 
@@ -233,7 +244,7 @@ class ExperimentConfig(Section):
     def known_sample_count(self) -> int | None:
         """Samples in the data set when known without reading files."""
         info = DATASETS[self.data.dataset]
-        if info.from_files:
+        if info.from_files or self.data.classes:  # how many samples the kept classes have is read, not known
             return self.data.n_samples
         if info.fixed_size:
             return min(self.data.n_samples or info.fixed_size, info.fixed_size)

@@ -62,6 +62,8 @@ def check_combination(c: ExperimentConfig) -> None:
         raise ValueError(
             f"data.n_samples = {d.n_samples} exceeds the {info.fixed_size} samples of {d.dataset}; allowed: 10 to {info.fixed_size}"
         )
+    if d.classes is not None:
+        check_classes(c)
     total = d.train + d.val + d.test
     if d.k_folds is None and not math.isclose(total, 1.0, abs_tol=1e-6):
         raise ValueError(
@@ -118,9 +120,29 @@ def check_combination(c: ExperimentConfig) -> None:
         check_batch_fits(c, n)
 
 
+def check_classes(c: ExperimentConfig) -> None:
+    """data.classes: a subset of a real classification data set's classes, each named once."""
+    d = c.data
+    info = DATASETS[d.dataset]
+    if c.task != "classification" or info.synthetic:
+        raise ValueError(
+            f"data.classes = {d.classes} applies to real classification data (iris, wine, breast_cancer, "
+            f"digits, mnist, fashion_mnist), not {c.task} on {d.dataset}; remove it"
+        )
+    total = info.n_classes or 0
+    if len(d.classes) < 2 or len(set(d.classes)) != len(d.classes) or any(k < 0 or k >= total for k in d.classes):
+        raise ValueError(
+            f"data.classes = {d.classes} for {d.dataset}; allowed: two or more different class numbers from 0 to {total - 1}"
+        )
+
+
 def check_sweep(c: ExperimentConfig) -> None:
     """Raise ValueError when the sweep section does not make sense for this experiment."""
     s = c.sweep
+    if c.model.init_from and s.members > 1:
+        raise ValueError(
+            f"sweep with model.init_from = {c.model.init_from!r}: sweeps start every copy from fresh weights; remove one"
+        )
     if c.data.k_folds and s.members > 1:
         raise ValueError(
             f"sweep with data.k_folds = {c.data.k_folds}: cross-validation and sweeps do not combine; remove one"

@@ -51,9 +51,20 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not a UTF-8 text file") from None
 
 
+# A preset's [lesson] table describes the lesson (claim, what to watch, its variation), not the experiment.
+LESSON_TABLE = "lesson"  # as presets.LESSON_TABLE, which the app reads without this module
+
+
+def read_experiment(path: Path) -> dict[str, Any]:
+    """A TOML experiment's settings: the file without its [lesson] table."""
+    data = read_toml(path)
+    data.pop(LESSON_TABLE, None)
+    return data
+
+
 def load(path: Path, overrides: list[str] = ()) -> ExperimentConfig:
     """Read a TOML experiment, apply overrides and validate; errors name the file."""
-    data = apply_overrides(read_toml(path), list(overrides))
+    data = apply_overrides(read_experiment(path), list(overrides))
     data.setdefault("name", path.stem)
     try:
         return validate(data)

@@ -29,6 +29,7 @@ from engine.training.loop import Control, Split, Trainer, TrainSettings
 from engine.training.losses import Criterion
 from engine.training.optim import make_optimizer, make_scheduler
 from engine.training.snapshots import SnapshotContext, views_for
+from engine.transfer import apply_transfer
 
 
 class RunFailed(Exception):
@@ -117,6 +118,7 @@ def _train_fold(
     emitter: Emitter,
     control: Control,
     fold: int | None,
+    root: str | Path | None = None,
 ) -> dict:
     """One training (the whole run, or one fold): returns status, history, the kept weights' metrics,
     the diagnosis and the model."""
@@ -124,7 +126,9 @@ def _train_fold(
     train, val, context = data.train, data.val, data.context
     seed = config.training.seed + (fold or 0)
     torch.manual_seed(seed)
-    model = build_model(config, dataset.input_shape, n_outputs(config)).to(device)
+    model = build_model(config, dataset.input_shape, n_outputs(config))
+    apply_transfer(model, config, root)  # the plan already checked that it fits
+    model = model.to(device)
     criterion = Criterion(config)
     optimizer = make_optimizer(model, config, device)
     r = config.regularization
@@ -229,7 +233,7 @@ def run(
     if announce:
         emitter.emit("hello", **hello(device))
     dataset = load_dataset(config)
-    the_plan = make_plan(config, dataset, device)
+    the_plan = make_plan(config, dataset, device, root)
     writer = RunWriter.create(runs_root(root), config.name, config.to_toml())
     emitter.attach(writer.events)
     started = time.time()
@@ -244,7 +248,7 @@ def run(
         results = []
         for fold, indices in enumerate(fold_indices(config, dataset.x.shape[0])):
             result = _train_fold(
-                config, dataset, indices, device, emitter, control, fold if config.data.k_folds else None
+                config, dataset, indices, device, emitter, control, fold if config.data.k_folds else None, root
             )
             results.append(result)
             if config.data.k_folds:

@@ -19,6 +19,7 @@ from engine.events import ENGINE_VERSION, PROTOCOL_VERSION
 from engine.models import build_model, summarize
 from engine.runtime import choose_threads, device_info, select_device
 from engine.training.losses import Criterion, describe_loss
+from engine.transfer import apply_transfer
 
 
 def hello(device: torch.device) -> dict:
@@ -47,8 +48,11 @@ def n_outputs(config: ExperimentConfig) -> int:
     return 1
 
 
-def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) -> dict:
-    """Everything decided before the first step: split sizes, batch arithmetic, model, loss, device."""
+def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device, root=None) -> dict:
+    """Everything decided before the first step: split sizes, batch arithmetic, model, loss, device.
+
+    Raises ConfigError when model.init_from or model.freeze do not fit the model (`root` is the run store
+    init_from may name a run in)."""
     folds = fold_indices(config, dataset.x.shape[0])
     train_idx, val_idx, test_idx = folds[0]
     n_train = len(train_idx)
@@ -63,6 +67,7 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) 
     else:
         last_batch = f"the last batch of each epoch holds the remaining {remainder} samples"
     model = build_model(config, dataset.input_shape, n_outputs(config))
+    transfer = apply_transfer(model, config, root)
     info = DATASETS[config.data.dataset]
     return {
         "name": config.name,
@@ -94,6 +99,7 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device) 
         "precision": config.training.precision if device.type == "cuda" else "fp32",
         "threads": choose_threads(config),
         "sweep": sweep_plan(config, device),
+        "transfer": transfer,
     }
 
 
@@ -112,7 +118,7 @@ def sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
     }
 
 
-def plan(config: ExperimentConfig, dataset: Dataset | None = None) -> dict:
+def plan(config: ExperimentConfig, dataset: Dataset | None = None, root=None) -> dict:
     """The plan for a config, without training (data generated or read, model built on the CPU)."""
     dataset = dataset or load_dataset(config)
-    return make_plan(config, dataset, select_device(config.training.device))
+    return make_plan(config, dataset, select_device(config.training.device), root)

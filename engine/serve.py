@@ -73,7 +73,7 @@ class Server:
     def answer_plan(self, request: dict) -> None:
         try:
             config = validate(request.get("config") or {})
-            the_plan = planning.plan(config, self.cache.get(config))
+            the_plan = planning.plan(config, self.cache.get(config), self.runs_dir)
             self.emitter.emit("plan", id=request.get("id"), **the_plan)
         except Exception as exc:
             self._error(exc, request.get("id"))

@@ -1,12 +1,20 @@
-"""Preset experiments ("lessons"): TOML files beside this module, each holding only the keys it changes."""
+"""Preset experiments ("lessons"): TOML files beside this module, each holding only the keys it changes,
+and the course that puts them in teaching order (course.toml).
+
+A lesson's preset carries a `[lesson]` table beside its settings: the claim it makes, what to watch,
+and its variation ("try next": `--set` overrides of the same experiment that show the point). The
+table is the lesson's, not the experiment's: it is left out when the preset is run.
+"""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PRESETS_DIR = Path(__file__).resolve().parent
+COURSE_FILE = PRESETS_DIR / "course.toml"
+LESSON_TABLE = "lesson"  # the lesson's words in a preset, left out when it runs
 
 
 @dataclass(frozen=True)
@@ -16,16 +24,52 @@ class Preset:
     path: Path
 
 
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson of the course: a preset with a claim, what to watch, and its variation."""
+
+    name: str
+    title: str
+    claim: str
+    watch: str
+    try_next: str  # the variation in words: "the same points with an MLP"
+    variation: tuple[str, ...]  # `--set` overrides that turn the lesson into its variation
+    requires: str | None  # a lesson whose run this one starts from (transfer learning)
+    section: str
+    number: int  # 1, 2, ... in teaching order
+    path: Path
+
+    @property
+    def variation_overrides(self) -> list[str]:
+        """The variation's overrides, naming its runs apart from the lesson's ("xor-perceptron-try-next")."""
+        return [*self.variation, f'name="{self.name}-try-next"']
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    lessons: tuple[Lesson, ...] = field(default_factory=tuple)
+
+
+def _read(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        return {}
+
+
 def list_presets() -> list[Preset]:
-    """Every preset, by name, with the first sentence of its description."""
+    """Every preset: the course's lessons in teaching order, then any others by name."""
+    order = {lesson.name: lesson.number for section in course() for lesson in section.lessons}
     found = []
-    for path in sorted(PRESETS_DIR.glob("*.toml")):
-        try:
-            description = str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))
-        except tomllib.TOMLDecodeError:
-            description = "(this preset is not valid TOML)"
+    for path in PRESETS_DIR.glob("*.toml"):
+        if path.name == COURSE_FILE.name:
+            continue
+        data = _read(path)
+        description = str(data.get("description", "")) if data else "(this preset is not valid TOML)"
         found.append(Preset(path.stem, " ".join(description.split()), path))
-    return found
+    return sorted(found, key=lambda p: (order.get(p.name, len(order) + 1), p.name))
 
 
 def find_preset(name_or_path: str) -> Path | None:
@@ -34,4 +78,46 @@ def find_preset(name_or_path: str) -> Path | None:
     if path.suffix == ".toml" and path.is_file():
         return path
     candidate = PRESETS_DIR / f"{name_or_path}.toml"
-    return candidate if candidate.is_file() else None
+    return candidate if candidate.is_file() and candidate.name != COURSE_FILE.name else None
+
+
+def course() -> list[Section]:
+    """The course: sections in teaching order, each with its lessons in order (numbered across the course)."""
+    sections, number = [], 0
+    for entry in _read(PRESETS_DIR / COURSE_FILE.name).get("section", []):
+        lessons = []
+        for name in entry.get("lessons", []):
+            path = PRESETS_DIR / f"{name}.toml"
+            table = _read(path).get("lesson") or {}
+            number += 1
+            lessons.append(
+                Lesson(
+                    name=name,
+                    title=" ".join(str(table.get("title", name)).split()),
+                    claim=" ".join(str(table.get("claim", "")).split()),
+                    watch=" ".join(str(table.get("watch", "")).split()),
+                    try_next=" ".join(str(table.get("try_next", "")).split()),
+                    variation=tuple(str(v) for v in table.get("variation", [])),
+                    requires=table.get("requires"),
+                    section=entry["id"],
+                    number=number,
+                    path=path,
+                )
+            )
+        sections.append(Section(entry["id"], entry["title"], tuple(lessons)))
+    return sections
+
+
+def find_lesson(name: str) -> Lesson | None:
+    """A lesson of the course by its preset's name."""
+    return next((lesson for section in course() for lesson in section.lessons if lesson.name == name), None)
+
+
+def course_markdown() -> str:
+    """The README's table of the course: every lesson in order, by section, with its claim."""
+    lines = ["| # | lesson | what it shows |", "|---|---|---|"]
+    for section in course():
+        lines.append(f"| | **{section.title}** | |")
+        for lesson in section.lessons:
+            lines.append(f"| {lesson.number} | `{lesson.name}` | {lesson.claim} |")
+    return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from engine.runs import load_run, runs_root
-from presets import list_presets
+from presets import find_lesson, list_presets
 from tui.engine_client import EngineClient
 from tui.screens.setup import SetupScreen
 from tui.state import RunState
@@ -63,6 +63,7 @@ class NNPlayApp(App):
         self.engine = EngineClient(self.runs_root, command=engine_command, id="engine")
         self.setup_screen = SetupScreen()
         self.live = RunState()
+        self.live_config: dict | None = None  # the config the live run was started with
         self.ghosts: list[RunState] = []
         self.paused = False
         self.hello: dict | None = None
@@ -95,6 +96,8 @@ class NNPlayApp(App):
         self.live.ingest(message.event)
         if self.live.finished:
             self.paused = False
+        if message.event.get("type") == "done":
+            self._judge_lesson()
 
     @on(EngineClient.Malformed)
     def _engine_malformed(self, message: EngineClient.Malformed) -> None:
@@ -132,10 +135,15 @@ class NNPlayApp(App):
             self.notify("A run is in progress: stop it (s) before starting another.", severity="warning")
             return
         self.live = RunState(name=config.get("name", ""), status="starting", hello=self.hello)
+        self.live_config = config
         self.live.note(
             f"starting {config.get('name', 'experiment')}"
             + ("" if self.hello else " (the engine is still loading torch)")
         )
+        lesson = find_lesson(config.get("name", ""))
+        if lesson is not None:
+            self.live.note(f"lesson {lesson.number}: {lesson.claim}")
+            self.live.note(f"watch: {lesson.watch} When it ends, n tries next: {lesson.try_next}.")
         self.paused = False
         self.engine.start_run(config)
         if not self._on_dashboard(live_only=True):
@@ -153,6 +161,53 @@ class NNPlayApp(App):
         self.engine.stop()
         self.paused = False
         self.live.note("stopping: the run finishes its bookkeeping and keeps every finished epoch")
+
+    def try_next(self, state: RunState) -> None:
+        """Run the lesson's variation ("try next") with this run as the ghost to compare against."""
+        from engine.config import ConfigError
+        from engine.config_files import read_experiment
+
+        if self.engine.running:
+            self.notify("A run is in progress: stop it (s) or let it finish first.", severity="warning")
+            return
+        lesson = find_lesson(state.name)
+        if lesson is None:
+            variation_of = find_lesson(state.name.removesuffix("-try-next"))
+            why = (
+                f"This run is already the variation of lesson {variation_of.number} ({variation_of.name})."
+                if variation_of
+                else "This run is not a lesson of the course: n runs a lesson's variation."
+            )
+            self.notify(why, severity="warning")
+            return
+        recorded = Path(state.run_dir or "") / "config.toml"
+        try:
+            base = read_experiment(recorded) if recorded.is_file() else dict(self.live_config or {})
+            config = variation_config(base, lesson.variation_overrides)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.ghosts = [state][:MAX_GHOSTS]
+        self.start_run(config)
+        self.live.note(f"try next: {lesson.try_next} (the lesson's run stays on the charts as the ghost)")
+
+    def _judge_lesson(self) -> None:
+        """After a lesson's variation, whether the lesson's claim held, from both runs' records."""
+        from engine.course import Run, judge
+
+        lesson = find_lesson(self.live.name.removesuffix("-try-next"))
+        first = next((g for g in self.ghosts if g.name == lesson.name), None) if lesson else None
+        if lesson is None or first is None or not self.live.name.endswith("-try-next"):
+            return
+        try:
+            runs = [load_run(Path(s.run_dir)) for s in (first, self.live) if s.run_dir]
+        except FileNotFoundError:
+            return
+        if len(runs) != 2:
+            return
+        outcome = judge(lesson.name, *(Run(r.summary or {}, r.epochs) for r in runs))
+        mark = "✓ the claim held" if outcome.held else "✗ the claim did not hold on this run"
+        self.live.note(f"lesson {lesson.number}: {mark}. {outcome.comparison}")
 
     def tweak_and_rerun(self, state: RunState) -> None:
         """Back to the form with the same values; this run stays on the charts as a ghost."""
@@ -206,6 +261,14 @@ class NNPlayApp(App):
 
     def action_export(self) -> None:
         self.export_run(self.screen.state if self._on_dashboard() else self.live)
+
+
+def variation_config(base: dict, overrides: list[str]) -> dict:
+    """A lesson's config with its variation's overrides, validated (raises ConfigError)."""
+    from engine.config import validate
+    from engine.config_files import apply_overrides
+
+    return validate(apply_overrides(base, overrides)).model_dump(exclude_none=True)
 
 
 def main(runs_dir: str | None = None) -> int:

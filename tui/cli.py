@@ -36,18 +36,40 @@ def engine_command(runs: str | None) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from rich.text import Text
+    from rich.markup import escape
 
     from engine.config_files import load
-    from engine.events import decode
-    from presets import find_preset, list_presets
-    from tui.live import RunRenderer
+    from presets import find_lesson
 
-    path = find_preset(args.preset)
+    config = load(_preset_path(args.preset), args.set)
+    code, _ = run_engine(config.model_dump(exclude_none=True), args, console)
+    lesson = find_lesson(args.preset)
+    if lesson is not None and not args.json:
+        console.print(
+            f"[dim]Lesson {lesson.number} of the course. Try next: {escape(lesson.try_next)}; "
+            f"`nnplay lesson {lesson.name}` runs both and checks the claim.[/dim]"
+        )
+    return code
+
+
+def _preset_path(name: str) -> Path:
+    from presets import find_preset, list_presets
+
+    path = find_preset(name)
     if path is None:
         names = ", ".join(p.name for p in list_presets())
-        raise UsageError(f"{args.preset!r} is neither a preset nor a TOML file; presets: {names}")
-    config = load(path, args.set)
+        raise UsageError(f"{name!r} is neither a preset nor a TOML file; presets: {names}")
+    return path
+
+
+def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tuple[int, str | None]:
+    """Run one config in an engine process, rendering its events (or passing them through with --json);
+    returns the exit code and the run directory."""
+    from rich.text import Text
+
+    from engine.events import decode
+    from tui.live import RunRenderer
+
     engine = subprocess.Popen(
         engine_command(args.runs),
         stdin=subprocess.PIPE,
@@ -56,10 +78,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    engine.stdin.write(json.dumps(config.model_dump(exclude_none=True)) + "\n")
+    engine.stdin.write(json.dumps(config) + "\n")
     engine.stdin.flush()
     renderer = RunRenderer(console)
     interrupts = 0
+    run_dir = None
 
     def on_interrupt(signum, frame):
         # Ctrl+C reaches the engine too (same process group); it finishes the epoch's bookkeeping
@@ -79,31 +102,114 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         for line in engine.stdout:
+            try:
+                event = decode(line)
+            except ValueError:
+                event = None
+            if event is not None and event.get("type") == "plan":
+                run_dir = event.get("run_dir") or run_dir
             if args.json:
                 sys.stdout.write(line)
                 sys.stdout.flush()
-                continue
-            try:
-                renderer.handle(decode(line))
-            except ValueError:
+            elif event is not None:
+                renderer.handle(event)
+            else:
                 console.print(Text(f"engine: {line.rstrip()}", style="dim"))
         code = engine.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-    return {0: EXIT_OK, 2: EXIT_USAGE, 3: EXIT_OK}.get(code, EXIT_FAILED)
+    return {0: EXIT_OK, 2: EXIT_USAGE, 3: EXIT_OK}.get(code, EXIT_FAILED), run_dir
+
+
+def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
+    """A lesson, then its variation ("try next"), then whether the claim held, with both runs' numbers."""
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    from engine.config_files import load
+    from engine.course import Run, judge
+    from engine.runs import load_run
+    from presets import find_lesson
+
+    lesson = find_lesson(args.lesson)
+    if lesson is None:
+        names = ", ".join(one.name for section in course_sections() for one in section.lessons)
+        raise UsageError(f"{args.lesson!r} is not a lesson of the course; lessons: {names}")
+    overrides = list(args.set)
+    # Both runs are checked before either starts: a bad --set fails at once, not after the first run.
+    load(lesson.path, overrides)
+    load(lesson.path, overrides + lesson.variation_overrides)
+    console.print(
+        Panel(
+            f"{escape(lesson.claim)}\n[dim]Watch: {escape(lesson.watch)}[/dim]",
+            title=f"lesson {lesson.number}: {escape(lesson.title)}",
+            title_align="left",
+            border_style="cyan",
+        )
+    )
+    steps = []
+    if lesson.requires:
+        steps.append((f"first, the lesson it builds on: {lesson.requires}", find_lesson(lesson.requires).path, []))
+    steps += [
+        ("the lesson", lesson.path, []),
+        (f"try next: {lesson.try_next}", lesson.path, lesson.variation_overrides),
+    ]
+    run_dirs: list[str | None] = []
+    for i, (what, path, variation) in enumerate(steps, start=1):
+        console.rule(f"run {i} of {len(steps)}: {escape(what)}", align="left")
+        extra = list(overrides)
+        if lesson.requires and run_dirs and path == lesson.path:
+            extra.append(f'model.init_from="{run_dirs[0]}"')
+        config = load(path, extra + variation).model_dump(exclude_none=True)
+        code, run_dir = run_engine(config, args, console)
+        if code != EXIT_OK or run_dir is None:
+            return code if code != EXIT_OK else EXIT_FAILED
+        run_dirs.append(run_dir)
+    runs = []
+    for run_dir in run_dirs[-2:]:
+        record = load_run(Path(run_dir))
+        runs.append(Run(record.summary or {}, record.epochs))
+    outcome = judge(lesson.name, *runs)
+    mark = "[green]✓ the claim held[/green]" if outcome.held else "[red]✗ the claim did not hold on this run[/red]"
+    console.print(Panel(f"{escape(outcome.comparison)}", title=mark, title_align="left"))
+    return EXIT_OK
+
+
+def course_sections():
+    from presets import course
+
+    return course()
 
 
 def cmd_presets(args: argparse.Namespace, console: Console) -> int:
+    """The course in teaching order, by section; then presets outside the course."""
+    from rich.markup import escape
     from rich.table import Table
 
     from presets import list_presets
 
-    table = Table(box=None, padding=(0, 2), header_style="bold")
-    table.add_column("preset", style="cyan", no_wrap=True, min_width=18)
-    table.add_column("what it demonstrates", overflow="ellipsis", no_wrap=True)
-    for preset in list_presets():
-        table.add_row(preset.name, preset.description.split(". ")[0].rstrip(".") + ".")
-    console.print(table)
+    in_course = set()
+    for section in course_sections():
+        console.print(f"[bold]{escape(section.title)}[/bold]")
+        table = Table(box=None, padding=(0, 1), show_header=False)
+        table.add_column(justify="right", style="dim", no_wrap=True, width=4)  # fixed widths: sections align
+        table.add_column(style="cyan", no_wrap=True, width=21)
+        table.add_column(overflow="fold")
+        for lesson in section.lessons:
+            table.add_row(str(lesson.number), lesson.name, escape(lesson.title))
+            in_course.add(lesson.name)
+        console.print(table)
+    others = [p for p in list_presets() if p.name not in in_course]
+    if others:
+        console.print("[bold]Other presets[/bold]")
+        table = Table(box=None, padding=(0, 1), show_header=False)
+        table.add_column(width=4)
+        table.add_column(style="cyan", no_wrap=True, width=21)
+        table.add_column(overflow="fold")
+        for preset in others:
+            table.add_row("", preset.name, escape(preset.description.split(". ")[0].rstrip(".") + "."))
+        console.print(table)
+    console.print("[dim]`nnplay lesson NAME` runs a lesson and its variation and checks its claim.[/dim]")
     return EXIT_OK
 
 
@@ -212,7 +318,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. training.epochs=20"
     )
     p.add_argument("--json", action="store_true", help="stream the engine's raw JSON-lines events")
-    sub.add_parser("presets", help="list the preset experiments")
+    p = sub.add_parser("lesson", help="run a lesson and its variation, and check the lesson's claim")
+    p.add_argument("lesson", metavar="LESSON")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting in both runs, e.g. data.seed=1",
+    )
+    p.add_argument("--json", action="store_true", help="stream the engine's raw JSON-lines events")
+    sub.add_parser("presets", help="the course's lessons in order, and other presets")
     sub.add_parser("runs", help="table of past runs")
     p = sub.add_parser("show", help="a run's summary and loss curves")
     p.add_argument("run", help="run id, unique part of it, path, or 'last'")
@@ -227,7 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"run": cmd_run, "presets": cmd_presets, "runs": cmd_runs, "show": cmd_show, "export": cmd_export}
+COMMANDS = {
+    "run": cmd_run,
+    "lesson": cmd_lesson,
+    "presets": cmd_presets,
+    "runs": cmd_runs,
+    "show": cmd_show,
+    "export": cmd_export,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

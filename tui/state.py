@@ -200,7 +200,9 @@ class RunState:
             for k, v in test.items()
             if is_number(v) and not k.endswith("_std")
         )
-        self.log.append(f"{self.status}: test {shown or 'not measured'}")
+        weights = e.get("weights_epoch")
+        kept = f" · weights of epoch {weights}" if is_number(weights) else ""
+        self.log.append(f"{self.status}{kept}: test {shown or 'not measured'}")
         if e.get("hint"):
             self.log.append(e["hint"])
         if e.get("run_dir"):

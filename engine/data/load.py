@@ -42,16 +42,40 @@ def _tensor(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.require(array, requirements=["C", "W"]))
 
 
-def _subsample(n_available: int, config: ExperimentConfig, rng: np.random.Generator, what: str) -> np.ndarray | None:
-    """Row indices of a seeded random subsample of data.n_samples rows, or None to keep them all."""
-    n = config.data.n_samples
-    if n is None:
-        return None
-    if n > n_available:
+def _subsample(labels: np.ndarray, config: ExperimentConfig, rng: np.random.Generator, what: str) -> np.ndarray | None:
+    """Row indices to keep: the rows of data.classes (if set), then a seeded random subsample of
+    data.n_samples of them; None to keep every row."""
+    d = config.data
+    rows = np.flatnonzero(np.isin(labels, d.classes)) if d.classes else None
+    n_available = len(labels) if rows is None else len(rows)
+    if rows is not None:
+        what = f"classes {d.classes} of {what}"
+    if d.n_samples is None:
+        return rows
+    if d.n_samples > n_available:
         raise ConfigError(
-            f"data.n_samples = {n} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}"
+            f"data.n_samples = {d.n_samples} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}"
         )
-    return rng.choice(n_available, size=n, replace=False)
+    chosen = rng.choice(n_available, size=d.n_samples, replace=False)
+    return chosen if rows is None else rows[chosen]
+
+
+def _relabel(labels: np.ndarray, class_names: list[str] | None, classes: list[int] | None):
+    """Kept classes numbered 0, 1, ... in the order data.classes lists them, with their names."""
+    if not classes:
+        return labels, class_names
+    index = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
+    index[classes] = np.arange(len(classes))
+    names = [class_names[k] for k in classes] if class_names else [str(k) for k in classes]
+    return index[labels], names
+
+
+def _check_batch(config: ExperimentConfig, n: int) -> None:
+    """The config could not check the batch against a sample count read from files or classes: now it can."""
+    try:
+        check_batch_fits(config, n)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _images(config: ExperimentConfig, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -64,16 +88,12 @@ def _images(config: ExperimentConfig, rng: np.random.Generator) -> tuple[torch.T
     else:
         pixels, labels, brightest = images.load_digits()
         what = d.dataset
-    rows = _subsample(len(pixels), config, rng, what)
+    rows = _subsample(labels, config, rng, what)
     if rows is not None:
         # Subsample the uint8 pixels before converting: a quarter of the memory of float32.
         pixels, labels = pixels[rows], labels[rows]
-    if from_files:
-        # The config could not check the batch against a file's sample count before reading it.
-        try:
-            check_batch_fits(config, len(pixels))
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+    if from_files or d.classes:
+        _check_batch(config, len(pixels))
     x = _tensor(pixels).unsqueeze(1).float().div_(brightest)
     return x, _tensor(labels)
 
@@ -108,12 +128,17 @@ def load_dataset(config: ExperimentConfig) -> Dataset:
         feature_names, class_names = ["signal", "marker"], ["-1", "+1"]
     elif d.dataset in tabular.TABLES:
         table = tabular.load_table(d.dataset)
-        rows = _subsample(len(table.x), config, rng, d.dataset)
+        labels = table.y if table.class_names else np.zeros(len(table.y), dtype=np.int64)
+        rows = _subsample(labels, config, rng, d.dataset)
         x, y = (table.x, table.y) if rows is None else (table.x[rows], table.y[rows])
         feature_names, class_names = table.feature_names, table.class_names
+        if config.task == "classification":
+            y, class_names = _relabel(y, class_names, d.classes)
+            _check_batch(config, len(x))
     elif info.kind == IMAGE:
         x_images, labels = _images(config, rng)
-        return _dataset(config, x_images, labels, None, images.CLASS_NAMES[d.dataset])
+        labels, names = _relabel(labels.numpy(), images.CLASS_NAMES[d.dataset], d.classes)
+        return _dataset(config, x_images, _tensor(labels), None, names)
     else:  # a catalog entry without a loader is a programming error, not a user's
         raise NotImplementedError(f"no loader for data set {d.dataset!r}")
 

@@ -28,16 +28,20 @@ import statistics
 OVERFIT_RISE = 0.20
 # ...and by more than this share of the know-nothing loss: near zero, a doubling of 0.001 means nothing.
 OVERFIT_FLOOR = 0.02
+# Overfitting needs the training loss to have kept falling meanwhile, by at least this share.
+TRAIN_FELL = 0.05
 # A training loss above this share of the know-nothing baseline means the model did not fit.
 UNDERFIT_SHARE = 0.6
 # Training loss this far above the know-nothing baseline means the steps overshoot.
 UNSTABLE_SHARE = 1.1
 # ...or this many times above where it began.
 EXPLODED_FACTOR = 10.0
-# "Still falling steadily": both losses fell by at least this share over the last window of epochs.
+# "Still falling steadily": both losses fell by at least this share over the last window of epochs
+# (a model near the know-nothing loss that creeps down slowly but surely needs the smaller share)...
 STILL_FALLING = 0.05
-# A validation loss whose spread over the last window exceeds this share of its median bounces.
-BOUNCE_SPREAD = 0.5
+STILL_FALLING_SLOW = 0.002
+# ...and the training loss fell in at least this share of the window's epochs (a plateau wobbles).
+STEADY_SHARE = 0.75
 # First-layer gradient norm this many times smaller than the last layer's: gradients vanish.
 VANISHING_RATIO = 1e-3
 
@@ -129,7 +133,9 @@ def overfitting_onset(
     history: list[dict], patience: int, min_delta: float = 0.0, baseline: float | None = None
 ) -> int | None:
     """The epoch after the best validation epoch, when validation loss then stayed above its best for
-    at least `patience` evaluations, ended clearly higher (`rise_matters`), and training loss kept falling."""
+    at least `patience` evaluations and the last of them sit clearly higher (`rise_matters`, judged on
+    their median, so one lucky dip followed by the usual bounce is not a turn), while the training loss
+    over those same evaluations is lower than at the best epoch."""
     evals = _evals(history)
     best, best_loss = best_epoch(evals, min_delta)
     if best is None:
@@ -138,8 +144,11 @@ def overfitting_onset(
     after = evals[at_best + 1 :]
     if len(after) < patience:
         return None
-    train_fell = after[-1]["train_loss"] < evals[at_best]["train_loss"]
-    val_rose = rise_matters(best_loss, after[-1]["val_loss"], baseline, min_delta)
+    tail = after[-max(3, patience // 2) :]
+    val_now = statistics.median(r["val_loss"] for r in tail)
+    train_now = statistics.median(r["train_loss"] for r in tail)
+    train_fell = train_now < (1 - TRAIN_FELL) * evals[at_best]["train_loss"]
+    val_rose = rise_matters(best_loss, val_now, baseline, min_delta)
     return after[0]["epoch"] if train_fell and val_rose else None
 
 
@@ -178,6 +187,12 @@ def vanishing_note(history: list[dict]) -> str | None:
     if found is None or found[2] >= VANISHING_RATIO:
         return None
     first, last, ratio = found
+    if first == 0:
+        return (
+            f"The first layer's gradient is zero while the last layer's is {last:.2g}: the first layer no longer "
+            "learns (its units are dead or the gradient vanished on the way back). Try ReLU activations, batch "
+            "norm, fewer layers, or a lower learning rate."
+        )
     times = float(f"{1 / ratio:.2g}")  # two significant digits: 8,100,000, not 8,083,079
     return (
         f"Gradients vanish: the first layer's gradient norm ({first:.2g}) is {times:,.0f} times smaller than "
@@ -330,16 +345,19 @@ class _Facts:
             }
         return None
 
-    def _still_falling(self) -> tuple[dict, dict] | None:
+    def _still_falling(self, min_fall: float = STILL_FALLING) -> tuple[dict, dict] | None:
         """(start, end) of the last window when both losses fell steadily over it, else None."""
         k = _window(len(self.evals))
         if len(self.evals) <= k:
             return None
-        start, end = self.evals[-1 - k], self.evals[-1]
-        train_fell = end["train_loss"] < (1 - STILL_FALLING) * start["train_loss"]
-        val_fell = end["val_loss"] < (1 - STILL_FALLING) * start["val_loss"]
+        window = self.evals[-1 - k :]
+        start, end = window[0], window[-1]
+        train_fell = end["train_loss"] < (1 - min_fall) * start["train_loss"]
+        val_fell = end["val_loss"] < (1 - min_fall) * start["val_loss"]
         at_best = end["val_loss"] <= self.best_loss * (1 + STILL_FALLING)
-        return (start, end) if train_fell and val_fell and at_best else None
+        pairs = list(zip(window, window[1:], strict=False))
+        steady = all(sum(b[key] < a[key] for a, b in pairs) >= STEADY_SHARE * k for key in ("train_loss", "val_loss"))
+        return (start, end) if train_fell and val_fell and at_best and steady else None
 
     def _still_improving(self, falling: tuple[dict, dict], epochs) -> dict:
         start, end = falling
@@ -356,7 +374,7 @@ class _Facts:
 
     def _underfitting(self, epochs) -> dict:
         last = self.evals[-1]
-        if (falling := self._still_falling()) is not None:
+        if (falling := self._still_falling(STILL_FALLING_SLOW)) is not None:
             result = self._still_improving(falling, epochs)
             result["explanation"] += (
                 f" Training loss is still {percent(last['train_loss'] / self.baseline)} of the "
@@ -418,45 +436,53 @@ class _Facts:
             "advice": "Try a harder dataset, fewer samples, or more noise to see where it breaks.",
         }
 
-    def _bounce(self) -> tuple[float, float, int] | None:
-        """(lowest, highest, epochs) of validation loss over the last window when it bounces up and down."""
-        k = min(20, max(5, len(self.evals) // 3))
-        values = [r["val_loss"] for r in self.evals[-k:]]
-        if len(values) < 5:
-            return None
-        steps = [b - a for a, b in zip(values, values[1:], strict=False)]
-        turns = sum(1 for a, b in zip(steps, steps[1:], strict=False) if a * b < 0)
-        spread = (max(values) - min(values)) / max(statistics.median(values), 1e-12)
-        return (min(values), max(values), len(values)) if spread > BOUNCE_SPREAD and turns >= 3 else None
-
     def _good_fit(self, rise: float) -> dict:
+        """Every branch says why a rise of validation loss, if any, is not overfitting, in its own numbers."""
         last = self.evals[-1]
         val, train = last["val_loss"], last["train_loss"]
         tail = f"while training loss reached {_num(train)} (gap {val - train:+.3g}): the model generalizes."
         best = f"its lowest ({_num(self.best_loss)} at epoch {self.best})"
         advice = "Try a harder dataset, fewer samples, or more noise to see where it breaks."
+        since = [r for r in self.evals if r["epoch"] > self.best]
         if rise <= 0.02:
             where = f"at {best}" if self.best == last["epoch"] else f"{percent(max(rise, 0))} above {best}"
             text = f"Validation loss ended at {_num(val)}, {where}, {tail}"
-        elif rise > OVERFIT_RISE and self.baseline and not rise_matters(self.best_loss, val, self.baseline):
+        elif rise <= OVERFIT_RISE:
+            text = (
+                f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}: less than the "
+                f"{percent(OVERFIT_RISE)} rise counted as overfitting, {tail}"
+            )
+        elif self.baseline and not rise_matters(self.best_loss, val, self.baseline):
             text = (
                 f"Validation loss ended at {_num(val)}, up from {best} by {val - self.best_loss:.2g}: under "
                 f"{percent(OVERFIT_FLOOR)} of the {_num(self.baseline)} of a model that learned nothing, too small "
                 f"to count as overfitting, {tail}"
             )
-        elif (bounce := self._bounce()) is not None:
-            lo, hi, k = bounce
-            text = (
-                f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}, but over the last {k} epochs it "
-                f"bounced between {_num(lo)} and {_num(hi)} with no lasting rise, {tail}"
-            )
-            lr = f"optimizer.lr from {self.lr:g} to {self.lr / 3:.2g}" if self.lr else "the learning rate"
-            advice = f"To make validation loss settle, lower {lr} or use bigger batches."
         else:
-            text = (
-                f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}: less than the "
-                f"{percent(OVERFIT_RISE)} rise counted as overfitting, {tail}"
-            )
+            window = since[-max(3, self.patience // 2) :]
+            at_best = next(r for r in self.evals if r["epoch"] == self.best)
+            train_now = statistics.median(r["train_loss"] for r in window)
+            val_now = statistics.median(r["val_loss"] for r in window)
+            head = f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}"
+            if len(since) < self.patience:
+                text = (
+                    f"{head}, which came only {len(since)} epoch(s) before the end: fewer than the {self.patience} "
+                    "epochs (regularization.patience) a rise must last to count as overfitting."
+                )
+            elif not rise_matters(self.best_loss, val_now, self.baseline):
+                text = f"{head}, but the median of its last {len(window)} epochs, {_num(val_now)}, is not: no lasting rise."
+            else:
+                text = (
+                    f"{head}, but training loss did not keep falling meanwhile ({_num(at_best['train_loss'])} then, "
+                    f"{_num(train_now)} now): both moved together, which is not memorizing."
+                )
+            recent = [r["val_loss"] for r in self.evals[-20:]]
+            lo, hi = min(recent), max(recent)
+            if hi - lo > 0.3 * statistics.median(recent):
+                text += f" Over the last {len(recent)} epochs it bounced between {_num(lo)} and {_num(hi)}."
+                lr = f"optimizer.lr from {self.lr:g} to {self.lr / 3:.2g}" if self.lr else "the learning rate"
+                advice = f"To make validation loss settle, lower {lr} or use bigger batches."
+            text += f" Training loss reached {_num(train)}."
         return {"verdict": "good fit", "explanation": text, "advice": advice}
 
 

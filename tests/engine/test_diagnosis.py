@@ -160,6 +160,19 @@ def test_a_bouncing_validation_loss_is_not_described_as_flat():
     assert "optimizer.lr from 0.05" in d["advice"]
 
 
+def test_one_lucky_dip_in_a_bouncing_plateau_is_not_overfitting():
+    """augmentation, data seed 1, training seed 1: losses bounced between 0.30 and 0.40 for 100 epochs;
+    a dip to 0.291 at epoch 124 followed by the usual bounce was called 'overfitting', with training loss
+    'kept falling' from 0.35 to 0.344."""
+    val = [0.35 + 0.05 * math.sin(1.7 * i) for i in range(150)]
+    train = [0.34 + 0.02 * math.sin(1.3 * i) for i in range(150)]
+    val[123] = 0.291
+    val[-1] = 0.394
+    d = diagnose(history(train, val), 10, 0.0, LN2)
+    assert d["verdict"] != "overfitting" and d["overfitting_epoch"] is None
+    assert "training loss did not keep falling meanwhile" in d["explanation"]
+
+
 def test_a_small_rise_is_reported_exactly_not_rounded_under_a_threshold():
     """batch-math: 'within 10%' for a 10.5% rise."""
     val = [0.192, 0.136, 0.101, 0.084, 0.0628, 0.064, 0.066, 0.079, 0.075, 0.0694]
@@ -192,6 +205,14 @@ def test_vanishing_gradients_join_any_verdict_as_a_note():
     assert "2e-08" in note and "2,000,000 times smaller" in note and "ReLU" in note
     healthy = diagnose(history(train, train, grad_norm_first=[0.01] * 10, grad_norm_last=[0.04] * 10), 10, 0.0, LN2)
     assert healthy["notes"] == []
+
+
+def test_a_first_layer_gradient_of_exactly_zero_is_a_note_not_a_crash():
+    """A lesson's run crashed with ZeroDivisionError when a first layer's gradient was exactly 0."""
+    train = [0.693] * 10
+    d = diagnose(history(train, train, grad_norm_first=[0.0] * 10, grad_norm_last=[0.3] * 10), 10, 0.0, LN2)
+    (note,) = d["notes"]
+    assert "first layer's gradient is zero" in note
 
 
 def test_every_verdict_is_one_of_the_documented_ones():

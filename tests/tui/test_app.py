@@ -202,6 +202,48 @@ async def test_setup_shows_the_engines_plan_and_lessons_fill_the_form(tmp_path, 
         assert panel.plan["dataset"] == "digits"
 
 
+async def test_the_lessons_list_is_the_course_with_claims_and_marks_lessons_already_run(tmp_path, fake_run) -> None:
+    fake_run(epochs=2, delay=0.01)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
+        lessons = setup.query_one("#presets", OptionList)
+        options = [lessons.get_option_at_index(i) for i in range(lessons.option_count)]
+        course_lessons = [lesson for section in presets.course() for lesson in section.lessons]
+        assert [o.id for o in options if not o.disabled][: len(course_lessons)] == [
+            lesson.name for lesson in course_lessons
+        ]
+        assert options[0].disabled and str(options[0].prompt) == presets.course()[0].title.upper()
+        assert lessons.highlighted_option.id == "batch-math"  # the lesson the form holds
+        help_text = " ".join(text_of(setup.query_one("#help")).split())
+        assert presets.find_lesson("batch-math").claim[:40] in help_text and "Try next" in help_text
+        assert not str(lessons.get_option("batch-math").prompt).startswith("✓")
+
+        await start_run(pilot)
+        await finish(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is setup, what="the set-up screen")
+        await until(pilot, lambda: str(lessons.get_option("batch-math").prompt).startswith("✓"), what="the mark")
+        assert not str(lessons.get_option("drop-last").prompt).startswith("✓")
+
+
+async def test_try_next_runs_the_lessons_variation_with_the_lesson_as_ghost(tmp_path, fake_run) -> None:
+    fake_run(epochs=3, delay=0.01)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start_run(pilot)  # batch-math
+        assert any("lesson 4:" in line for line in app.live.log)  # its claim is in the log
+        await finish(pilot)
+        first = app.live
+        await pilot.press("n")
+        await until(pilot, lambda: app.live is not first and app.live.finished, what="the variation")
+        assert app.live.name == "batch-math-try-next" and app.live_config["training"]["batch_size"] == 64
+        assert app.ghosts == [first]
+        await until(pilot, lambda: any(line.startswith("lesson 4: ") and "claim" in line for line in app.live.log))
+        await pilot.press("n")  # the variation has no variation of its own
+        await until(pilot, lambda: any("already the variation of lesson 4" in n.message for n in app._notifications))
+
+
 # 3. Inline validation
 
 
@@ -588,7 +630,9 @@ async def test_save_preset_writes_only_the_keys_set(tmp_path, fake_run, monkeypa
         assert saved_path.is_file()
         saved = tomllib.loads(saved_path.read_text(encoding="utf-8"))
         original = tomllib.loads((presets_dir / "batch-math.toml").read_text(encoding="utf-8"))
-        expected = {k: v for k, v in original.items() if k != "description"}
+        expected = {
+            k: v for k, v in original.items() if k not in ("description", "lesson")
+        }  # a new experiment, not the lesson
         expected["training"] = {**expected["training"], "epochs": 12}
         assert saved == {"description": "Mine.", **expected}
         validate(saved)

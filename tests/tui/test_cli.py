@@ -18,7 +18,7 @@ from rich.console import Console
 
 from engine.events import EVENT_TYPES, decode
 from engine.runs import list_runs, load_run
-from presets import list_presets
+from presets import course, find_lesson, list_presets
 from tui.cli import main
 from tui.live import RunRenderer
 
@@ -74,6 +74,46 @@ def test_presets_lists_every_preset():
     assert {"batch-math", "overfit-small-data", "digits-cnn"} <= set(names)
     for name in names:
         assert name in out
+
+
+def test_presets_lists_the_course_in_teaching_order_by_section():
+    code, out, _ = cli("presets")
+    assert code == 0
+    positions = [out.index(section.title) for section in course()]
+    assert positions == sorted(positions)  # sections in order
+    lessons = [lesson for section in course() for lesson in section.lessons]
+    at = [out.index(f" {lesson.name} ") for lesson in lessons]
+    assert at == sorted(at)  # lessons in order, not alphabetically
+    first = lessons[0]
+    assert f"{first.number} {first.name} {first.title}" in normalized(out)
+
+
+def test_lesson_runs_the_lesson_and_its_variation_and_says_whether_the_claim_held(tmp_path):
+    runs = tmp_path / "runs"
+    code, out, err = cli("lesson", "drop-last", "--set", "training.epochs=1", "--runs", str(runs))
+    assert code == 0, err
+    text = normalized(out.replace("│", " "))  # the claim and the outcome are in panels
+    lesson = find_lesson("drop-last")
+    assert lesson.claim in text and f"lesson {lesson.number}: {lesson.title}" in text
+    assert "run 1 of 2: the lesson" in text and f"run 2 of 2: try next: {lesson.try_next}" in text
+    assert "✓ the claim held" in text
+    assert "With drop_last: 15 iterations per epoch" in text and "without: 16" in text
+    names = sorted(load_run(path).summary["name"] for path in list_runs(runs))
+    assert names == ["drop-last", "drop-last-try-next"]  # the variation's run is named apart
+
+
+def test_lesson_that_is_not_in_the_course_is_a_usage_error():
+    code, out, err = cli("lesson", "no-such-lesson")
+    assert code == 2 and out == ""
+    assert normalized(err).startswith(
+        "error: 'no-such-lesson' is not a lesson of the course; lessons: train-test-split"
+    )
+
+
+def test_a_bad_override_fails_the_lesson_before_any_run(tmp_path):
+    code, _, err = cli("lesson", "drop-last", "--set", "training.epochs=0", "--runs", str(tmp_path / "runs"))
+    assert code == 2 and "training.epochs = 0 is out of range" in normalized(err)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_run_with_unknown_preset_is_a_usage_error():

@@ -24,6 +24,7 @@ class DashboardScreen(Screen):
         Binding("space", "toggle_pause", "Pause"),
         Binding("s", "stop", "Stop"),
         Binding("t", "tweak", "Tweak"),
+        Binding("n", "try_next", "Try next"),
         Binding("e", "export", "Export"),
         Binding("l", "log_scale", "Log"),
         Binding("m", "smoothing", "Smooth"),
@@ -110,6 +111,12 @@ class DashboardScreen(Screen):
 
     def action_export(self) -> None:
         self.app.export_run(self.state)
+
+    def action_try_next(self) -> None:
+        if self.live and not self.state.finished:
+            self.notify("Let the lesson's run finish (or stop it with s) before trying its variation.")
+            return
+        self.app.try_next(self.state)
 
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)

@@ -12,9 +12,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, Switch, TabbedContent, TabPane
-from textual.widgets.option_list import Option
 
-from presets import list_presets
+from presets import LESSON_TABLE, list_presets
+from tui.lessons import lesson_help, lesson_options
 from tui.widgets.plan_panel import PlanPanel
 
 if TYPE_CHECKING:
@@ -59,7 +59,9 @@ class SetupScreen(Screen):
         presets = list_presets()
         first = next((p for p in presets if p.name == FIRST_PRESET), presets[0] if presets else None)
         if first is not None:
-            self.data = {"name": first.name, **tomllib.loads(first.path.read_text(encoding="utf-8"))}
+            data = tomllib.loads(first.path.read_text(encoding="utf-8"))
+            data.pop(LESSON_TABLE, None)  # the lesson's words, not the experiment's settings
+            self.data = {"name": first.name, **data}
             self.preset_name = first.name
 
     # Layout
@@ -70,10 +72,7 @@ class SetupScreen(Screen):
         with Horizontal(id="setup-body"):
             with TabbedContent(id="form-tabs", initial="tab-lessons"):
                 with TabPane("Lessons", id="tab-lessons"):
-                    yield OptionList(
-                        *(Option(f"[b]{p.name}[/b]\n[dim]{p.description}[/dim]", id=p.name) for p in list_presets()),
-                        id="presets",
-                    )
+                    yield OptionList(*lesson_options(self.app.runs_root), id="presets")
             with Vertical(id="side"):
                 yield PlanPanel(id="plan")
                 yield Static("", id="help")
@@ -121,7 +120,10 @@ class SetupScreen(Screen):
         self.on_resize()
         self.query_one(PlanPanel).show_pending()
         self.set_timer(FORM_DELAY_S, self._build_form)  # once the first frame has reached the terminal
-        self.query_one("#presets", OptionList).focus()  # arrows and enter pick a lesson straight away
+        lessons = self.query_one("#presets", OptionList)
+        if self.preset_name is not None:
+            lessons.highlighted = lessons.get_option_index(self.preset_name)  # the lesson the form holds
+        lessons.focus()  # arrows and enter pick a lesson straight away
 
     def on_resize(self, event=None) -> None:
         self.set_class(self.app.size.width < COMPACT_WIDTH, "-compact")
@@ -130,13 +132,13 @@ class SetupScreen(Screen):
 
     def load_preset(self, name: str) -> None:
         from engine.config import ConfigError
-        from engine.config_files import read_toml
+        from engine.config_files import read_experiment
 
         preset = next((p for p in list_presets() if p.name == name), None)
         if preset is None:
             return
         try:
-            self.data = read_toml(preset.path)
+            self.data = read_experiment(preset.path)
         except ConfigError as exc:
             self.query_one(PlanPanel).show_error(str(exc))
             return
@@ -276,9 +278,8 @@ class SetupScreen(Screen):
 
     @on(OptionList.OptionHighlighted, "#presets")
     def _preset_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        preset = next((p for p in list_presets() if p.name == event.option.id), None)
-        if preset:
-            self.query_one("#help", Static).update(preset.description)
+        if event.option.id and not event.option.disabled:
+            self.query_one("#help", Static).update(lesson_help(event.option.id))
 
     @on(Button.Pressed, "#start")
     def _start_pressed(self) -> None:
@@ -329,9 +330,17 @@ class SetupScreen(Screen):
     def _saved(self, name: str | None) -> None:
         if not name:
             return
-        option_list = self.query_one("#presets", OptionList)
-        option_list.clear_options()
-        option_list.add_options(
-            Option(f"[b]{p.name}[/b]\n[dim]{p.description}[/dim]", id=p.name) for p in list_presets()
-        )
+        self.refresh_lessons()
         self.notify(f"saved as preset {name}")
+
+    def refresh_lessons(self) -> None:
+        """Rebuild the lessons list (a new preset, a lesson just run), keeping the highlighted one."""
+        option_list = self.query_one("#presets", OptionList)
+        current = option_list.highlighted_option.id if option_list.highlighted_option else None
+        option_list.clear_options()
+        option_list.add_options(lesson_options(self.app.runs_root))
+        if current is not None:
+            option_list.highlighted = option_list.get_option_index(current)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_lessons()  # lessons run since are marked

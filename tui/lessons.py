@@ -1,0 +1,75 @@
+"""The lessons list of the set-up screen: the course by section, lessons already run marked.
+
+Torch-free and fast: the course is read from the presets' TOML files, the runs from the names of
+the run store's directories.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets.option_list import Option
+
+from presets import course, list_presets
+
+RUN_NAME = re.compile(r"^\d{8}-\d{6}-(?P<name>.+?)(-\d+)?$")
+DONE = "✓"
+
+
+def names_run(runs_root: Path) -> set[str]:
+    """The experiment names of the runs in the store (a lesson's variation counts for its lesson)."""
+    if not runs_root.is_dir():
+        return set()
+    found = set()
+    for path in runs_root.iterdir():
+        match = RUN_NAME.match(path.name)
+        if match:
+            found.add(match.group("name").removesuffix("-try-next"))
+    return found
+
+
+def lesson_options(runs_root: Path) -> list[Option]:
+    """Section headings (disabled) and their lessons in teaching order, then presets outside the course.
+
+    Every text is a Text, never markup: a saved preset's description is the user's own words."""
+    done = names_run(runs_root)
+    options: list[Option] = []
+    in_course: set[str] = set()
+    for section in course():
+        options.append(Option(Text(section.title.upper(), style="bold"), id=f"section:{section.id}", disabled=True))
+        for lesson in section.lessons:
+            in_course.add(lesson.name)
+            line = Text()
+            line.append(f"{DONE} " if lesson.name in done else "  ", style="green")
+            line.append(f"{lesson.number:>2} ", style="dim")
+            line.append(lesson.name, style="bold")
+            line.append(f"  {lesson.title}")
+            options.append(Option(line, id=lesson.name))
+    others = [p for p in list_presets() if p.name not in in_course]
+    if others:
+        options.append(Option(Text("YOUR PRESETS", style="bold"), id="section:other", disabled=True))
+        for preset in others:
+            line = Text()
+            line.append(f"{DONE} " if preset.name in done else "  ", style="green")
+            line.append(preset.name, style="bold")
+            line.append("\n   " + preset.description, style="dim")
+            options.append(Option(line, id=preset.name))
+    return options
+
+
+def lesson_help(name: str) -> Text:
+    """What the help panel says of a highlighted lesson: its claim, what to watch, what to try next."""
+    from presets import find_lesson
+
+    lesson = find_lesson(name)
+    if lesson is None:
+        preset = next((p for p in list_presets() if p.name == name), None)
+        return Text(preset.description if preset else "")
+    text = Text()
+    text.append(f"Lesson {lesson.number}: {lesson.title}\n", style="bold")
+    text.append(lesson.claim + "\n")
+    text.append(f"Watch: {lesson.watch}\n", style="italic")
+    text.append(f"Try next (n on the dashboard): {lesson.try_next}.", style="dim")
+    return text
