@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     config = load(_preset_path(args.preset), args.set)
     code, _ = run_engine(config.model_dump(exclude_none=True), args, console)
     lesson = find_lesson(args.preset)
-    if lesson is not None and not args.json:
+    if lesson is not None and code == EXIT_OK and not args.json:
         console.print(
             f"[dim]Lesson {lesson.number} of the course. Try next: {escape(lesson.try_next)}; "
             f"`nnplay lesson {lesson.name}` runs both and checks the claim.[/dim]"

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.charts import loss_chart
-from tui.report import METRIC_NAMES, final_table, folds_table, format_metric, train_label
+from tui.report import METRIC_NAMES, final_table, fold_line, folds_table, format_metric, train_label
 from tui.state import is_number
 
 VERDICT_STYLES = {
@@ -88,18 +88,6 @@ def final_metrics(summary: dict) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
-
-
-def fold_line(e: dict) -> str:
-    """'fold 2/5: val accuracy 93.3% · test accuracy 96.7% (weights of epoch 48) · good fit'."""
-    scores = []
-    for part, name in (("val", "val"), ("test", "test")):
-        metrics = e.get(part) or {}
-        key = next((k for k in ("accuracy", "r2", "recon_error", "loss") if metrics.get(k) is not None), None)
-        if key:
-            scores.append(f"{name} {METRIC_NAMES[key]} {format_metric(key, metrics[key])}")
-    weights = f" (weights of epoch {e['weights_epoch']})" if e.get("weights_epoch") else ""
-    return f"fold {e['fold'] + 1}/{e['k']}: {' · '.join(scores) or e.get('status')}{weights} · {e.get('verdict') or e.get('status')}"
 
 
 def members_table(members: list[dict]) -> Table:

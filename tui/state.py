@@ -12,6 +12,8 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from tui.report import fold_line
+
 SERIES_CAPACITY = 1000
 LOG_LINES = 300
 
@@ -183,7 +185,7 @@ class RunState:
 
     def _on_fold(self, e: dict) -> None:
         self.folds.append(e)
-        self.log.append(f"fold {e.get('fold', 0) + 1}/{e.get('k')}: {e.get('status')}")
+        self.log.append(fold_line(e))
 
     def _on_warning(self, e: dict) -> None:
         self.log.append(f"warning: {e.get('message')}")

@@ -274,7 +274,10 @@ class Trainer:
         cost per call (an LSTM per time step), so one call serves the training subset and validation."""
         key = tuple(id(s) for s in splits)
         if self._eval_cache[0] != key:  # the splits never change during training: join them once
-            self._eval_cache = (key, torch.cat([s.x for s in splits]), torch.cat([s.y for s in splits]))
+            if len(splits) == 1:  # one split (a final measurement of a whole split): no copy of it
+                self._eval_cache = (key, splits[0].x, splits[0].y)
+            else:
+                self._eval_cache = (key, torch.cat([s.x for s in splits]), torch.cat([s.y for s in splits]))
         _, x, y = self._eval_cache
         bounds = [0]
         for split in splits:
