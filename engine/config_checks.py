@@ -139,10 +139,11 @@ def check_classes(c: ExperimentConfig) -> None:
 def check_sweep(c: ExperimentConfig) -> None:
     """Raise ValueError when the sweep section does not make sense for this experiment."""
     s = c.sweep
-    if c.model.init_from and s.members > 1:
-        raise ValueError(
-            f"sweep with model.init_from = {c.model.init_from!r}: sweeps start every copy from fresh weights; remove one"
+    if (c.model.init_from or c.model.freeze) and s.members > 1:
+        setting = (
+            f"model.init_from = {c.model.init_from!r}" if c.model.init_from else f"model.freeze = {c.model.freeze}"
         )
+        raise ValueError(f"sweep with {setting}: sweeps train every copy from fresh, unfrozen weights; remove one")
     if c.data.k_folds and s.members > 1:
         raise ValueError(
             f"sweep with data.k_folds = {c.data.k_folds}: cross-validation and sweeps do not combine; remove one"

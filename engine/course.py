@@ -110,7 +110,7 @@ def k_fold(a: Run, b: Run) -> Outcome:
     scores = [s for s in scores if isinstance(s, int | float)]
     spread = max(scores) - min(scores) if scores else math.nan
     held = len(scores) == 5 and spread >= 0.03
-    std = (a.summary.get("cv") or {}).get("val", {}).get("accuracy_std", math.nan)
+    std = _number((a.summary.get("cv") or {}).get("val", {}).get("accuracy_std"))
     return Outcome(
         held,
         f"Five folds scored {', '.join(pct(s) for s in scores)} on their own held-out parts: "
@@ -167,7 +167,8 @@ def spiral_depth(a: Run, b: Run) -> Outcome:
 
 def vanishing_sigmoid(a: Run, b: Run) -> Outcome:
     held = bool(a.notes) and a.acc() <= 0.65 and b.acc() >= 0.85 and not b.notes
-    ratio = a.last("grad_norm_first") / a.last("grad_norm_last")
+    last_layer = a.last("grad_norm_last")
+    ratio = a.last("grad_norm_first") / last_layer if last_layer else math.nan
     return Outcome(
         held,
         f"Sigmoid: test accuracy {pct(a.acc())}, first-layer gradient {ratio:.1g} of the last layer's"

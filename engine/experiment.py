@@ -29,7 +29,7 @@ from engine.training.loop import Control, Split, Trainer, TrainSettings
 from engine.training.losses import Criterion
 from engine.training.optim import make_optimizer, make_scheduler
 from engine.training.snapshots import SnapshotContext, views_for
-from engine.transfer import apply_transfer
+from engine.transfer import apply_transfer, source_scaling
 
 
 class RunFailed(Exception):
@@ -56,10 +56,15 @@ def prepare_fold(
     dataset: Dataset,
     indices: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     device: torch.device,
+    scaling: dict | None = None,
 ) -> FoldData:
-    """Fit the input (and target) scaling on the training split, apply it, move the splits to the device."""
+    """Fit the input (and target) scaling on the training split, apply it, move the splits to the device.
+    `scaling` is an input scaling to use instead (a transferred model's, which its layers expect)."""
     train_idx, val_idx, test_idx = indices
-    normalizer = Normalizer().fit(dataset.x[train_idx], config.data.normalization)
+    if scaling is not None:
+        normalizer = Normalizer.from_state(scaling)
+    else:
+        normalizer = Normalizer().fit(dataset.x[train_idx], config.data.normalization)
     scaler = TargetScaler().fit(dataset.y[train_idx]) if config.task in ("regression", "forecasting") else None
     y = scaler.apply(dataset.y) if scaler else dataset.y
     x = normalizer.apply(dataset.x)
@@ -122,7 +127,7 @@ def _train_fold(
 ) -> dict:
     """One training (the whole run, or one fold): returns status, history, the kept weights' metrics,
     the diagnosis and the model."""
-    data = prepare_fold(config, dataset, indices, device)
+    data = prepare_fold(config, dataset, indices, device, source_scaling(config, root))
     train, val, context = data.train, data.val, data.context
     seed = config.training.seed + (fold or 0)
     torch.manual_seed(seed)
@@ -315,7 +320,9 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
         kept=kept,
         test=test,
         normalizer=main["normalizer"],
-        hint=diagnosis["advice"] if status == "diverged" else None,
+        hint=main["diagnosis"]["advice"]
+        if status == "diverged"
+        else None,  # the diverged training's, not the folds' majority
         **extra,
     )
     return conclude(writer, emitter, summary, kept=kept, **extra)
@@ -372,12 +379,12 @@ def conclude(writer: RunWriter, emitter: Emitter, summary: dict, **extra) -> dic
 
 
 def mean_std(metrics: list[dict]) -> dict | None:
-    """Per-metric mean and standard deviation across folds."""
+    """Per-metric mean and standard deviation across folds (or members); the spread of one is unknown, not 0."""
     if not metrics:
         return None
     out = {}
     for key in metrics[0]:
         values = [m[key] for m in metrics if m.get(key) is not None]
         out[key] = statistics.fmean(values) if values else None
-        out[f"{key}_std"] = statistics.pstdev(values) if len(values) > 1 else 0.0
+        out[f"{key}_std"] = statistics.pstdev(values) if len(values) > 1 else None
     return out

@@ -8,7 +8,8 @@ their values during training. Both are checked when the plan is made, before any
 
 from __future__ import annotations
 
-import re
+import json
+import tomllib
 from pathlib import Path
 
 import torch
@@ -17,7 +18,12 @@ from torch import nn
 from engine.config import ConfigError, ExperimentConfig
 from engine.runs import list_runs, runs_root
 
-_STAMP = re.compile(r"^\d{8}-\d{6}-(?P<name>.+?)(-\d+)?$")
+
+def _run_name(run: Path) -> str | None:
+    try:
+        return tomllib.loads((run / "config.toml").read_text(encoding="utf-8")).get("name")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
 
 
 def resolve_init(init_from: str, root: str | Path | None) -> Path:
@@ -28,14 +34,36 @@ def resolve_init(init_from: str, root: str | Path | None) -> Path:
     if (given / "model.pt").is_file():
         return given / "model.pt"
     store = runs_root(root)
-    for run in list_runs(store):
-        match = _STAMP.match(run.name)
-        if match and match.group("name") == init_from and (run / "model.pt").is_file():
+    for run in list_runs(store):  # newest first
+        if (run / "model.pt").is_file() and _run_name(run) == init_from:
             return run / "model.pt"
     raise ConfigError(
         f"model.init_from = {init_from!r} is neither a run directory, a model.pt file, nor the name of a run "
         f"with saved weights under {store}/; run that experiment first (e.g. `nnplay run {init_from}`)"
     )
+
+
+def source_scaling(config: ExperimentConfig, root: str | Path | None) -> dict | None:
+    """The input scaling the model.init_from run fitted (its summary's normalizer), or None: the copied
+    layers expect inputs scaled as they were when they learned."""
+    if not config.model.init_from:
+        return None
+    summary = resolve_init(config.model.init_from, root).parent / "summary.json"
+    try:
+        state = json.loads(summary.read_text(encoding="utf-8"))["normalizer"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return state if isinstance(state, dict) and "method" in state else None
+
+
+def _keep_evaluating(module: nn.Module) -> None:
+    """A frozen batch norm keeps its running statistics: it stays in evaluation mode when the model trains."""
+
+    def train(mode: bool = True) -> nn.Module:
+        return nn.Module.train(module, False)
+
+    module.train = train  # model.train() reaches each child through its own train()
+    module.eval()
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -77,6 +105,8 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
             for key in shared:
                 own[key].copy_(saved[key])
         done.update(init_from=str(path.parent if path.name == "model.pt" else path), copied=len(shared))
+        scaled = source_scaling(config, root) is not None
+        done["scaling"] = "the source run's" if scaled else "fitted on this run's training split"
         done["fresh"] = sorted({key.rsplit(".", 1)[0] for key in own if key not in saved})
     names = [name for name, _ in model.named_parameters()]
     for prefix in m.freeze:
@@ -90,6 +120,9 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
         if any(_matches(name, prefix) for prefix in m.freeze):
             param.requires_grad_(False)
             done["frozen_params"] += param.numel()
+    for name, module in model.named_modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and any(_matches(name, p) for p in m.freeze):
+            _keep_evaluating(module)
     if m.freeze and all(not p.requires_grad for p in model.parameters()):
         raise ConfigError(f"model.freeze = {m.freeze} freezes every layer, so nothing would train; leave one out")
     return done

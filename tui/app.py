@@ -180,9 +180,9 @@ class NNPlayApp(App):
             )
             self.notify(why, severity="warning")
             return
-        recorded = Path(state.run_dir or "") / "config.toml"
+        recorded = Path(state.run_dir) / "config.toml" if state.run_dir else None
         try:
-            base = read_experiment(recorded) if recorded.is_file() else dict(self.live_config or {})
+            base = read_experiment(recorded) if recorded and recorded.is_file() else dict(self.live_config or {})
             config = variation_config(base, lesson.variation_overrides)
         except ConfigError as exc:
             self.notify(str(exc), severity="error", markup=False)

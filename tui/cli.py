@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from presets import find_lesson
 
     config = load(_preset_path(args.preset), args.set)
-    code, _ = run_engine(config.model_dump(exclude_none=True), args, console)
+    code, _, _ = run_engine(config.model_dump(exclude_none=True), args, console)
     lesson = find_lesson(args.preset)
     if lesson is not None and code == EXIT_OK and not args.json:
         console.print(
@@ -62,9 +62,9 @@ def _preset_path(name: str) -> Path:
     return path
 
 
-def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tuple[int, str | None]:
+def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tuple[int, str | None, str | None]:
     """Run one config in an engine process, rendering its events (or passing them through with --json);
-    returns the exit code and the run directory."""
+    returns the exit code, the run directory and how the run ended."""
     from rich.text import Text
 
     from engine.events import decode
@@ -82,7 +82,7 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
     engine.stdin.flush()
     renderer = RunRenderer(console)
     interrupts = 0
-    run_dir = None
+    run_dir = status = None
 
     def on_interrupt(signum, frame):
         # Ctrl+C reaches the engine too (same process group); it finishes the epoch's bookkeeping
@@ -108,6 +108,8 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
                 event = None
             if event is not None and event.get("type") == "plan":
                 run_dir = event.get("run_dir") or run_dir
+            if event is not None and event.get("type") == "done":
+                status = event.get("status")
             if args.json:
                 sys.stdout.write(line)
                 sys.stdout.flush()
@@ -118,7 +120,7 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
         code = engine.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-    return {0: EXIT_OK, 2: EXIT_USAGE, 3: EXIT_OK}.get(code, EXIT_FAILED), run_dir
+    return {0: EXIT_OK, 2: EXIT_USAGE, 3: EXIT_OK}.get(code, EXIT_FAILED), run_dir, status
 
 
 def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
@@ -161,9 +163,12 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
         if lesson.requires and run_dirs and path == lesson.path:
             extra.append(f'model.init_from="{run_dirs[0]}"')
         config = load(path, extra + variation).model_dump(exclude_none=True)
-        code, run_dir = run_engine(config, args, console)
+        code, run_dir, status = run_engine(config, args, console)
         if code != EXIT_OK or run_dir is None:
             return code if code != EXIT_OK else EXIT_FAILED
+        if status == "stopped":  # Ctrl+C: the user stopped the lesson, not just this run
+            console.print("[yellow]stopped: the lesson's runs so far are kept; its claim is not judged[/yellow]")
+            return EXIT_OK
         run_dirs.append(run_dir)
     runs = []
     for run_dir in run_dirs[-2:]:
@@ -215,6 +220,7 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from engine.runs import list_runs, load_run, runs_root
     from tui.report import format_metric, headline_metric, summary_of
@@ -222,7 +228,7 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     root = runs_root(args.runs)
     paths = list_runs(root)
     if not paths:
-        console.print(f"No runs under {root}/ yet: `nnplay run batch-math` makes one.")
+        console.print(Text(f"No runs under {root}/ yet: `nnplay run batch-math` makes one."))
         return EXIT_OK
     table = Table(header_style="bold", box=None, padding=(0, 2))
     for column in ("run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict"):
@@ -260,7 +266,12 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
     console.print(
-        f"[bold]{s['name']}[/bold] · {record.id} · [bold]{s['status']}[/bold] · {s.get('epochs_run', 0)} epochs"
+        Text.assemble(
+            (str(s["name"]), "bold"),
+            f" · {record.id} · ",
+            (str(s["status"]), "bold"),
+            f" · {s.get('epochs_run', 0)} epochs",
+        )
     )
     plan = s.get("plan") or {}
     if plan:
@@ -284,11 +295,13 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
         console.print(verdict_panel(s["diagnosis"]))
     console.print(final_metrics(s))
     if s.get("error"):
-        console.print(f"[red]error:[/red] {s['error']}")
+        console.print(Text.assemble(("error:", "red"), " ", str(s["error"])))
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from rich.text import Text
+
     from engine.runs import find_run, load_run, runs_root
     from tui.report import default_export_path, export
 
@@ -300,7 +313,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.output) if args.output else default_export_path(record, args.format)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    console.print(f"wrote {out}")
+    console.print(Text(f"wrote {out}"))
     return EXIT_OK
 
 
@@ -368,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, console)
     except (ConfigError, UsageError, FileNotFoundError, ValueError) as exc:
-        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        from rich.text import Text
+
+        Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", str(exc)), soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

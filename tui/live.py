@@ -71,7 +71,7 @@ def plan_panel(plan: dict) -> Panel:
     table.add_row(
         "device", f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})"
     )
-    return Panel(table, title=f"plan: {plan['name']}", title_align="left", border_style="blue")
+    return Panel(table, title=Text(f"plan: {plan['name']}"), title_align="left", border_style="blue")
 
 
 def final_metrics(summary: dict) -> Table:
@@ -134,7 +134,10 @@ class RunRenderer:
 
     def on_hello(self, e: dict) -> None:
         self.console.print(
-            f"[dim]nnplay engine {e.get('engine_version')} · torch {e.get('torch_version')} · {e.get('device_name')}[/dim]"
+            Text(
+                f"nnplay engine {e.get('engine_version')} · torch {e.get('torch_version')} · {e.get('device_name')}",
+                style="dim",
+            )
         )
 
     def on_plan(self, e: dict) -> None:
@@ -169,10 +172,10 @@ class RunRenderer:
             self.console.print(f"epoch {e['epoch']}/{e.get('epochs')}  {epoch_metrics_text(e)}  {speed}")
 
     def on_warning(self, e: dict) -> None:
-        self.console.print(f"[yellow]warning:[/yellow] {e.get('message')}")
+        self.console.print(Text.assemble(("warning:", "yellow"), " ", str(e.get("message"))))
 
     def on_fold(self, e: dict) -> None:
-        self.console.print(fold_line(e))
+        self.console.print(Text(fold_line(e)))
 
     def on_diagnosis(self, e: dict) -> None:
         self.diagnosis = e
@@ -204,10 +207,10 @@ class RunRenderer:
         if e.get("hint") and not self.diagnosis:  # the verdict's advice already says it
             self.console.print(Text(e["hint"], style="red"))
         weights = f", weights of epoch {e['weights_epoch']}" if e.get("weights_epoch") else ""
-        self.console.print(f"[bold]{e['status']}[/bold]{weights} · run saved in {e.get('run_dir')}")
+        self.console.print(Text.assemble((str(e["status"]), "bold"), f"{weights} · run saved in {e.get('run_dir')}"))
 
     def on_error(self, e: dict) -> None:
         self._stop_progress()
         if e.get("traceback"):
             self.console.print(Text(e["traceback"], style="dim"))
-        self.console.print(f"[red]error:[/red] {e.get('message')}", highlight=False)
+        self.console.print(Text.assemble(("error:", "red"), " ", str(e.get("message"))), highlight=False)

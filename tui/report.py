@@ -156,7 +156,8 @@ def folds_table(summary: dict) -> tuple[list[str], list[list[str]]]:
         part = part or {}
         if part.get(key) is None:
             return "—"
-        return f"{format_metric(key, part[key])} ± {format_metric(key, part.get(f'{key}_std') or 0.0)}"
+        std = part.get(f"{key}_std")
+        return format_metric(key, part[key]) + (f" ± {format_metric(key, std)}" if std is not None else "")
 
     if folds:
         row = ["mean ± std", ""] + [mean_pm_std(cv.get("val"), k) for k in keys]

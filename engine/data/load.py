@@ -64,7 +64,7 @@ def _relabel(labels: np.ndarray, class_names: list[str] | None, classes: list[in
     """Kept classes numbered 0, 1, ... in the order data.classes lists them, with their names."""
     if not classes:
         return labels, class_names
-    index = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
+    index = np.full(max(int(labels.max()), *classes) + 1, -1, dtype=np.int64)  # a kept class may not be drawn
     index[classes] = np.arange(len(classes))
     names = [class_names[k] for k in classes] if class_names else [str(k) for k in classes]
     return index[labels], names

@@ -72,6 +72,23 @@ def _num(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _nums(a: float, b: float) -> tuple[str, str]:
+    """Two numbers with as many digits as it takes for them to read differently when they differ."""
+    for digits in range(3, 8):
+        shown = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if shown[0] != shown[1] or a == b:
+            return shown
+    return shown
+
+
+def percent_against(share: float, threshold: float) -> str:
+    """A percentage beside a threshold it is compared with: more digits when the two would read the same."""
+    shown = percent(share)
+    if shown == percent(threshold) and share != threshold:
+        return f"{share * 100:.6g}%"
+    return shown
+
+
 class BestTracker:
     """The best validation epoch so far and the epochs waited since: the one rule for 'best epoch',
     'improvement' (a decrease of more than min_delta) and early stopping's patience."""
@@ -241,7 +258,7 @@ def diagnose(
         "patience": patience,
         "kept_epoch": kept_epoch,
     }
-    facts = _Facts(history, evals, best, best_loss, onset, would_stop, baseline, patience)
+    facts = _Facts(history, evals, best, best_loss, onset, would_stop, baseline, patience, min_delta)
     result.update(facts.verdict(status, early_stopping, kept_epoch, epochs))
     notes = [note] if (note := vanishing_note(history)) else []
     result["notes"] = notes
@@ -251,10 +268,10 @@ def diagnose(
 class _Facts:
     """The numbers a verdict rests on, and the sentences built from them."""
 
-    def __init__(self, history, evals, best, best_loss, onset, would_stop, baseline, patience) -> None:
+    def __init__(self, history, evals, best, best_loss, onset, would_stop, baseline, patience, min_delta) -> None:
         self.history, self.evals = history, evals
         self.best, self.best_loss, self.onset, self.would_stop = best, best_loss, onset, would_stop
-        self.baseline, self.patience = baseline, patience
+        self.baseline, self.patience, self.min_delta = baseline, patience, min_delta
         self.train = _train_curve(history)
         lrs = [r["lr"] for r in history if _finite(r.get("lr"))]
         self.lr = lrs[0] if lrs else None
@@ -267,6 +284,12 @@ class _Facts:
             return self._diverged(kept_epoch)
         if (unstable := self._unstable()) is not None:
             return unstable
+        if not self.evals and status == "stopped":
+            return {
+                "verdict": "unknown",
+                "explanation": "The run was stopped before its first validation measurement: there is nothing to judge yet.",
+                "advice": "Let it run for a few epochs.",
+            }
         if not self.evals:
             return {
                 "verdict": "unknown",
@@ -335,7 +358,7 @@ class _Facts:
                 "overshoots, so the model ends worse than guessing.",
                 "advice": advice,
             }
-        if peak > EXPLODED_FACTOR * first:
+        if first > 0 and peak > EXPLODED_FACTOR * first:
             return {
                 "verdict": "learning rate too high",
                 "explanation": f"Training loss climbed from {_num(first)} after epoch {first_epoch} to {_num(peak)} "
@@ -363,12 +386,13 @@ class _Facts:
         start, end = falling
         more = f"training.epochs = {2 * epochs}" if epochs else "more epochs"
         lr = f" or raise optimizer.lr (now {self.lr:g})" if self.lr else " or raise the learning rate"
+        train = _nums(start["train_loss"], end["train_loss"])
+        val = _nums(start["val_loss"], end["val_loss"])
         return {
             "verdict": "still improving",
-            "explanation": f"Both losses were still falling at the last epoch: training loss from {_num(start['train_loss'])} "
-            f"to {_num(end['train_loss'])} and validation loss from {_num(start['val_loss'])} to "
-            f"{_num(end['val_loss'])} between epochs {start['epoch']} and {end['epoch']}. The model has not "
-            "finished learning.",
+            "explanation": f"Both losses were still falling at the last epoch: training loss from {train[0]} "
+            f"to {train[1]} and validation loss from {val[0]} to {val[1]} between epochs {start['epoch']} and "
+            f"{end['epoch']}. The model has not finished learning.",
             "advice": f"Train longer ({more}){lr}.",
         }
 
@@ -381,9 +405,22 @@ class _Facts:
                 f"{_num(self.baseline)} of a model that learned nothing."
             )
             return result
+        share = percent(last["train_loss"] / self.baseline)
+        window = self.evals[-1 - _window(len(self.evals)) :]
+        if len(window) > 1 and last["train_loss"] < (1 - STILL_FALLING) * window[0]["train_loss"]:
+            start = _nums(window[0]["train_loss"], last["train_loss"])
+            return {
+                "verdict": "underfitting",
+                "explanation": f"Training loss is still falling (from {start[0]} at epoch {window[0]['epoch']} to "
+                f"{start[1]}) but is {share} of the {_num(self.baseline)} of a model that learned nothing, and "
+                f"validation loss did not follow ({_num(last['val_loss'])}): what the model learns does not carry "
+                "over to new data.",
+                "advice": "Train longer to see whether validation follows; if it does not, use a bigger model "
+                "(more or wider layers, a non-linear activation) or lower the regularization.",
+            }
         return {
             "verdict": "underfitting",
-            "explanation": f"Training loss levelled off at {_num(last['train_loss'])}, {percent(last['train_loss'] / self.baseline)} "
+            "explanation": f"Training loss levelled off at {_num(last['train_loss'])}, {share} "
             f"of the {_num(self.baseline)} of a model that learned nothing, with validation loss at "
             f"{_num(last['val_loss'])}: the model is not fitting even the data it trains on.",
             "advice": "Use a bigger model (more or wider layers, a non-linear activation), or lower the regularization.",
@@ -418,8 +455,8 @@ class _Facts:
             "verdict": "overfitting caught",
             "explanation": f"Early stopping caught overfitting: validation loss bottomed out at {_num(self.best_loss)} "
             f"at epoch {self.best} and rose to {_num(last['val_loss'])} by epoch {last['epoch']} while training "
-            f"loss fell to {_num(last['train_loss'])}; after {self.patience} epochs without improvement it stopped "
-            f"at epoch {last['epoch']} and {self._kept_words(kept_epoch)}.",
+            f"loss fell to {_num(last['train_loss'])}; after {last['epoch'] - self.best} epochs without improvement "
+            f"(patience {self.patience}) it stopped at epoch {last['epoch']} and {self._kept_words(kept_epoch)}.",
             "advice": (
                 "The kept model is the one from before overfitting began. To overfit less in the first place, "
                 "add dropout or an L2 penalty, or get more data."
@@ -428,11 +465,26 @@ class _Facts:
 
     def _stopped_on_plateau(self, kept_epoch) -> dict:
         last = self.evals[-1]
+        since = [r for r in self.evals if r["epoch"] > self.best]
+        tail = since[-max(3, self.patience // 2) :] or [last]
+        val_now = statistics.median(r["val_loss"] for r in tail)
+        waited = f"early stopping waited {last['epoch'] - self.best} epochs (patience {self.patience}), stopped at "
+        waited += f"epoch {last['epoch']} and {self._kept_words(kept_epoch)}"
+        if rise_matters(self.best_loss, val_now, self.baseline, self.min_delta):
+            at_best = next(r for r in self.evals if r["epoch"] == self.best)
+            text = (
+                f"Validation loss rose from {_num(self.best_loss)} at epoch {self.best} to {_num(last['val_loss'])}, "
+                f"but training loss did not keep falling ({_num(at_best['train_loss'])} then, "
+                f"{_num(last['train_loss'])} at the end), so this is not memorizing; {waited}."
+            )
+        else:
+            text = (
+                f"Validation loss stopped improving after epoch {self.best} ({_num(self.best_loss)}) without "
+                f"turning clearly upward; {waited}. Training loss reached {_num(last['train_loss'])}."
+            )
         return {
             "verdict": "good fit",
-            "explanation": f"Validation loss stopped improving after epoch {self.best} ({_num(self.best_loss)}) without "
-            f"turning clearly upward; early stopping waited {self.patience} epochs, stopped at epoch {last['epoch']} "
-            f"and {self._kept_words(kept_epoch)}. Training loss reached {_num(last['train_loss'])}.",
+            "explanation": text,
             "advice": "Try a harder dataset, fewer samples, or more noise to see where it breaks.",
         }
 
@@ -444,17 +496,22 @@ class _Facts:
         best = f"its lowest ({_num(self.best_loss)} at epoch {self.best})"
         advice = "Try a harder dataset, fewer samples, or more noise to see where it breaks."
         since = [r for r in self.evals if r["epoch"] > self.best]
-        if rise <= 0.02:
-            where = f"at {best}" if self.best == last["epoch"] else f"{percent(max(rise, 0))} above {best}"
-            text = f"Validation loss ended at {_num(val)}, {where}, {tail}"
-        elif rise <= OVERFIT_RISE:
+        if val < self.best_loss:  # lower, by less than min_delta: not counted as an improvement
             text = (
-                f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}: less than the "
-                f"{percent(OVERFIT_RISE)} rise counted as overfitting, {tail}"
+                f"Validation loss ended at {_num(val)}, below {best} by less than regularization.min_delta "
+                f"({self.min_delta:g}), which does not count as an improvement, {tail}"
             )
-        elif self.baseline and not rise_matters(self.best_loss, val, self.baseline):
+        elif rise <= 0.02:
+            where = f"at {best}" if self.best == last["epoch"] else f"{percent(rise)} above {best}"
+            text = f"Validation loss ended at {_num(val)}, {where}, {tail}"
+        elif not rise_matters(self.best_loss, val, None, self.min_delta):
             text = (
-                f"Validation loss ended at {_num(val)}, up from {best} by {val - self.best_loss:.2g}: under "
+                f"Validation loss ended at {_num(val)}, {percent_against(rise, OVERFIT_RISE)} above {best}: less than "
+                f"the {percent(OVERFIT_RISE)} rise counted as overfitting, {tail}"
+            )
+        elif self.baseline and not rise_matters(self.best_loss, val, self.baseline, self.min_delta):
+            text = (
+                f"Validation loss ended at {_num(val)}, up from {best} by {val - self.best_loss:.3g}: under "
                 f"{percent(OVERFIT_FLOOR)} of the {_num(self.baseline)} of a model that learned nothing, too small "
                 f"to count as overfitting, {tail}"
             )
@@ -466,15 +523,17 @@ class _Facts:
             head = f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}"
             if len(since) < self.patience:
                 text = (
-                    f"{head}, which came only {len(since)} epoch(s) before the end: fewer than the {self.patience} "
-                    "epochs (regularization.patience) a rise must last to count as overfitting."
+                    f"{head}, which came only {last['epoch'] - self.best} epoch(s) before the end: a rise must last "
+                    f"{self.patience} measurements (regularization.patience) to count as overfitting."
                 )
-            elif not rise_matters(self.best_loss, val_now, self.baseline):
-                text = f"{head}, but the median of its last {len(window)} epochs, {_num(val_now)}, is not: no lasting rise."
+            elif not rise_matters(self.best_loss, val_now, self.baseline, self.min_delta):
+                text = f"{head}, but the median of its last {len(window)} measurements, {_num(val_now)}, is not: no lasting rise."
             else:
+                then, now = _nums(at_best["train_loss"], train_now)
+                how = "rose" if train_now > at_best["train_loss"] else f"fell by less than {percent(TRAIN_FELL)}"
                 text = (
-                    f"{head}, but training loss did not keep falling meanwhile ({_num(at_best['train_loss'])} then, "
-                    f"{_num(train_now)} now): both moved together, which is not memorizing."
+                    f"{head}, but training loss {how} meanwhile ({then} then, {now} now): memorizing would have "
+                    "driven it down."
                 )
             recent = [r["val_loss"] for r in self.evals[-20:]]
             lo, hi = min(recent), max(recent)

@@ -170,7 +170,7 @@ def test_one_lucky_dip_in_a_bouncing_plateau_is_not_overfitting():
     val[-1] = 0.394
     d = diagnose(history(train, val), 10, 0.0, LN2)
     assert d["verdict"] != "overfitting" and d["overfitting_epoch"] is None
-    assert "training loss did not keep falling meanwhile" in d["explanation"]
+    assert "training loss fell by less than 5% meanwhile (0.346 then, 0.34 now)" in d["explanation"]
 
 
 def test_a_small_rise_is_reported_exactly_not_rounded_under_a_threshold():
@@ -213,6 +213,45 @@ def test_a_first_layer_gradient_of_exactly_zero_is_a_note_not_a_crash():
     d = diagnose(history(train, train, grad_norm_first=[0.0] * 10, grad_norm_last=[0.3] * 10), 10, 0.0, LN2)
     (note,) = d["notes"]
     assert "first layer's gradient is zero" in note
+
+
+def test_an_improvement_smaller_than_min_delta_is_named_as_such():
+    d = diagnose(history([1, 0.8, 0.7, 0.6, 0.5, 0.4], [1, 0.8, 0.81, 0.79, 0.795, 0.78]), 10, 0.05, LN2)
+    assert "below its lowest (0.8 at epoch 2) by less than regularization.min_delta (0.05)" in d["explanation"]
+
+
+def test_a_rise_just_under_the_threshold_is_not_printed_as_the_threshold():
+    d = diagnose(history([0.5, 0.3, 0.2, 0.1], [0.5, 0.3, 0.35, 0.3 * 1.19996]), 10, 0.0, LN2)
+    assert "20% above" not in d["explanation"] and "19.99" in d["explanation"]
+
+
+def test_an_early_stop_after_both_losses_rose_does_not_say_validation_stayed_flat():
+    val = [1, 0.7, 0.5, 0.8, 0.9, 0.85, 0.9, 0.95]
+    train = [1, 0.6, 0.4, 0.42, 0.44, 0.45, 0.46, 0.47]
+    d = diagnose(history(train, val), 5, 0.0, math.log(3), status="early_stopped", early_stopping=True, kept_epoch=3)
+    assert "without turning" not in d["explanation"]
+    assert "rose from 0.5 at epoch 3 to 0.95, but training loss did not keep falling" in d["explanation"]
+
+
+def test_underfitting_does_not_say_levelled_off_while_training_loss_falls():
+    train = [0.99 - 0.029 * i for i in range(11)]
+    d = diagnose(history(train, [0.9] * 11), 10, 0.0, 1.0)
+    assert d["verdict"] == "underfitting" and "levelled off" not in d["explanation"]
+    assert "still falling" in d["explanation"]
+
+
+def test_a_first_loss_of_zero_and_a_stop_before_any_measurement_do_not_break_the_diagnosis():
+    assert diagnose([{"epoch": 1, "train_loss_running": 0.0}, {"epoch": 2, "train_loss_running": 1e-6}])
+    stopped = diagnose([{"epoch": 1, "train_loss_running": 0.5}], status="stopped")
+    assert "stopped before its first validation measurement" in stopped["explanation"]
+    assert "data.val" not in stopped["advice"]
+
+
+def test_still_improving_prints_numbers_that_differ():
+    train = [1.1 - 0.0006 * i for i in range(20)]  # 0.24% over the last four epochs: 1.09 and 1.09 at 3 digits
+    d = diagnose(history(train, [t + 0.1 for t in train]), 10, 0.0, 1.0, epochs=20)
+    assert d["verdict"] == "still improving"
+    assert "training loss from 1.091 to 1.089" in d["explanation"]
 
 
 def test_every_verdict_is_one_of_the_documented_ones():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -87,6 +88,45 @@ def test_init_from_a_run_name_takes_the_latest_run_of_that_name(source_run):
     root, source = source_run
     plan = planning.plan(validate(target(init_from="source")), root=root)
     assert plan["transfer"]["init_from"] == source["run_dir"]
+    assert plan["transfer"]["scaling"] == "the source run's"  # the copied layers expect its input scaling
+
+
+def test_init_from_matches_the_runs_own_name_not_a_part_of_its_directory(tmp_path):
+    # "source-2" lives in a directory named <stamp>-source-2, which a name parser would read as "source".
+    summary, _ = run({**SOURCE, "name": "source-2"}, tmp_path)
+    plan = planning.plan(validate(target(init_from="source-2")), root=tmp_path)
+    assert plan["transfer"]["init_from"] == summary["run_dir"]
+    with pytest.raises(ConfigError, match="'source' is neither"):
+        planning.plan(validate(target(init_from="source")), root=tmp_path)
+
+
+def test_the_target_is_scaled_as_the_source_was(source_run):
+    root, source = source_run
+    summary, _ = run(target(init_from=source["run_dir"], freeze=["features"]), root)
+    assert summary["normalizer"] == source["normalizer"]
+
+
+def test_a_frozen_batch_norm_keeps_its_running_statistics(tmp_path):
+    data = {**SOURCE, "name": "bn-source", "regularization": {"batch_norm": True}}
+    source, _ = run(data, tmp_path)
+    frozen = {**target(init_from=source["run_dir"], freeze=["features"]), "regularization": {"batch_norm": True}}
+    summary, _ = run(frozen, tmp_path)
+    before = torch.load(f"{source['run_dir']}/model.pt", weights_only=True)
+    after = torch.load(f"{summary['run_dir']}/model.pt", weights_only=True)
+    stats = [k for k in after if k.startswith("features.") and "running_" in k]
+    assert stats and all(torch.equal(before[k], after[k]) for k in stats)
+
+
+def test_a_sweep_of_a_frozen_model_is_refused():
+    with pytest.raises(ConfigError, match=r"sweep with model.freeze = \['features'\]"):
+        validate({**target(freeze=["features"]), "sweep": {"seeds": 2}})
+
+
+def test_kept_classes_that_the_sample_happens_to_miss_still_number_in_order():
+    from engine.data.load import _relabel
+
+    labels, names = _relabel(np.array([5, 6, 5]), [str(k) for k in range(10)], [5, 6, 9])
+    assert labels.tolist() == [0, 1, 0] and names == ["5", "6", "9"]
 
 
 def test_init_from_that_names_nothing_is_refused_before_any_run_directory(tmp_path):

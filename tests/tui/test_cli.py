@@ -110,6 +110,11 @@ def test_lesson_that_is_not_in_the_course_is_a_usage_error():
     )
 
 
+def test_user_text_in_an_error_is_shown_as_text_not_markup():
+    code, _, err = cli("lesson", "[/red]")
+    assert code == 2 and "'[/red]' is not a lesson of the course" in err
+
+
 def test_a_bad_override_fails_the_lesson_before_any_run(tmp_path):
     code, _, err = cli("lesson", "drop-last", "--set", "training.epochs=0", "--runs", str(tmp_path / "runs"))
     assert code == 2 and "training.epochs = 0 is out of range" in normalized(err)
