@@ -61,8 +61,8 @@ def plan_panel(plan: dict) -> Panel:
         table.add_row(
             "measure",
             Text(
-                f"train metrics each epoch on a fixed {plan['n_train_eval']} of the {plan['n_train']} training "
-                "samples (as many as validation); the final table uses all of them",
+                f"train metrics each epoch on a fixed random {plan['n_train_eval']} of the {plan['n_train']} "
+                "training samples; the final table uses all of them",
                 style="dim",
             ),
         )
