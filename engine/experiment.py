@@ -25,7 +25,7 @@ from engine.runs import RunWriter, runs_root
 from engine.runtime import configure
 from engine.training.diagnosis import diagnose, diagnose_folds
 from engine.training.hooks import BestWeights, EventStream, LastGoodWeights, LiveDiagnosis, Snapshots
-from engine.training.loop import Control, Split, Trainer, TrainSettings
+from engine.training.loop import Control, Split, Trainer, TrainSettings, as_numbers
 from engine.training.losses import Criterion
 from engine.training.optim import make_optimizer, make_scheduler
 from engine.training.snapshots import SnapshotContext, views_for
@@ -36,7 +36,10 @@ class RunFailed(Exception):
     """The run broke after its directory was made; the error event and the run record say why."""
 
 
-DIVERGED_HINT = "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."  # for sweeps, whose members may diverge one by one
+# A sweep's hint when some of its members diverged (a single run's comes from its diagnosis).
+DIVERGED_HINT = (
+    "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."
+)
 
 
 @dataclass
@@ -215,8 +218,7 @@ def measure_kept(trainer: Trainer, data: FoldData, epoch: int | None, weights: s
         return kept
     for name, split in (("train", data.train), ("val", data.val), ("test", data.test)):
         if len(split):
-            values = trainer.evaluate(split)
-            kept[name] = dict(zip(values, torch.stack([v.float() for v in values.values()]).tolist(), strict=True))
+            kept[name] = as_numbers(trainer.evaluate(split))
     return kept
 
 
@@ -312,6 +314,8 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
     else:
         diagnosis, kept, test, extra = main["diagnosis"], main["kept"], main["test"], {}
     emitter.emit("diagnosis", final=True, **diagnosis)
+    # After a divergence, the diverged training's own advice (in k-fold mode, not the folds' majority's).
+    hint = main["diagnosis"]["advice"] if status == "diverged" else None
     if main["weights_epoch"] is not None:
         torch.save(main["model"].state_dict(), writer.path / "model.pt")
     summary = summary_of_run(config, writer, status, started, history, diagnosis, the_plan)
@@ -320,9 +324,7 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
         kept=kept,
         test=test,
         normalizer=main["normalizer"],
-        hint=main["diagnosis"]["advice"]
-        if status == "diverged"
-        else None,  # the diverged training's, not the folds' majority
+        hint=hint,
         **extra,
     )
     return conclude(writer, emitter, summary, kept=kept, **extra)

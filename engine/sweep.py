@@ -249,6 +249,7 @@ def run_batched(
     from engine.models import build_model
     from engine.planning import fold_indices, n_outputs
     from engine.training.batched import BatchedTrainer
+    from engine.training.loop import as_numbers
     from engine.training.losses import Criterion
     from engine.training.optim import make_optimizer, make_scheduler
     from engine.training.snapshots import views_for
@@ -315,7 +316,7 @@ def run_batched(
     for k, metrics in enumerate(tests):
         test = None
         if metrics is not None and status[k] != "diverged":
-            test = dict(zip(metrics, torch.stack([v.float() for v in metrics.values()]).tolist(), strict=True))
+            test = as_numbers(metrics)
         results.append({"status": status[k], "test": test, "label": members[k][0]})
     weights = {name: p.detach().cpu() for name, p in trainer.params.items()}
     return results, weights

@@ -8,12 +8,35 @@ import time
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from engine.events import STEP_FLUSH_INTERVAL_S, Emitter
 from engine.runtime import memory_in_use_mb
 from engine.training.diagnosis import BestTracker, diagnose
 from engine.training.loop import Hook, Trainer
+
+
+class WeightCopy:
+    """A copy of a model's state (parameters and buffers) on its device, taken and put back in place
+    with one foreach kernel each: the state dict's tensors are the model's own for the whole run."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self._live = [v.detach() for v in model.state_dict().values()]
+        self._copy: list[Tensor] | None = None
+
+    def take(self) -> None:
+        if self._copy is None:
+            self._copy = [v.clone() for v in self._live]
+        elif self._live:  # a model without parameters or buffers has nothing to copy
+            torch._foreach_copy_(self._copy, self._live)
+
+    def put_back(self) -> bool:
+        """Load the copy into the model; False when none was taken."""
+        if self._copy is None:
+            return False
+        if self._live:
+            torch._foreach_copy_(self._live, self._copy)
+        return True
 
 
 class BestWeights(Hook):
@@ -23,7 +46,7 @@ class BestWeights(Hook):
     def __init__(self, patience: int, min_delta: float, early_stopping: bool) -> None:
         self.tracker = BestTracker(patience, min_delta)
         self.early_stopping = early_stopping
-        self.best_state: dict[str, Tensor] | None = None
+        self.weights: WeightCopy | None = None
 
     @property
     def best_epoch(self) -> int | None:
@@ -35,17 +58,14 @@ class BestWeights(Hook):
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         if self.tracker.update(record["epoch"], record.get("val_loss")):
-            # A copy on the device: cheap for these models, and no host transfer.
-            self.best_state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+            self.weights = self.weights or WeightCopy(trainer.model)
+            self.weights.take()
         elif self.early_stopping and self.tracker.stop_epoch is not None:
             trainer.should_stop = True
 
     def restore(self, trainer: Trainer) -> bool:
         """Load the best weights back into the model; False when there are none."""
-        if self.best_state is None:
-            return False
-        trainer.model.load_state_dict(self.best_state)
-        return True
+        return self.weights is not None and self.weights.put_back()
 
 
 class LastGoodWeights(Hook):
@@ -56,16 +76,10 @@ class LastGoodWeights(Hook):
 
     def __init__(self) -> None:
         self.epoch: int | None = None
-        self._live: list[Tensor] = []
-        self._copy: list[Tensor] = []
-        self._names: list[str] = []
+        self.weights: WeightCopy | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        # The state dict's tensors are the model's own, updated in place for the whole run.
-        state = trainer.model.state_dict(keep_vars=False)
-        self._names = list(state)
-        self._live = [v.detach() for v in state.values()]
-        self._copy = [v.clone() for v in self._live]
+        self.weights = WeightCopy(trainer.model)
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         finite = all(
@@ -73,15 +87,12 @@ class LastGoodWeights(Hook):
             for k in ("train_loss_running", "weight_norm")
         )
         if finite:
-            torch._foreach_copy_(self._copy, self._live)  # one kernel, on the device
+            self.weights.take()
             self.epoch = record["epoch"]
 
     def restore(self, trainer: Trainer) -> bool:
         """Put the last good weights back; False when no epoch finished with finite weights."""
-        if self.epoch is None:
-            return False
-        torch._foreach_copy_(self._live, self._copy)
-        return True
+        return self.epoch is not None and self.weights.put_back()
 
 
 class EventStream(Hook):

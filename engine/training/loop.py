@@ -335,6 +335,11 @@ def gradient_norm(params: list[Tensor]) -> Tensor | None:
     return global_norm(grads) if grads else None
 
 
+def as_numbers(metrics: dict[str, Tensor]) -> dict[str, float]:
+    """Metrics as plain Python numbers, brought from the device in one host sync."""
+    return dict(zip(metrics, torch.stack([v.float() for v in metrics.values()]).tolist(), strict=True))
+
+
 def weight_sparsity(weights: list[Tensor]) -> Tensor:
     """How many of the weights lie within SPARSE_BELOW of zero (a device tensor, a count)."""
     return torch.stack([(w.detach().abs() < SPARSE_BELOW).sum() for w in weights]).sum()
