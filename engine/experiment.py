@@ -175,7 +175,6 @@ def _train_fold(
         r.min_delta,
         criterion_baseline,
         status=status,
-        early_stopping=r.early_stopping,
         kept_epoch=kept_epoch,
         epochs=config.training.epochs,
     )

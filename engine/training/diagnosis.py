@@ -45,6 +45,8 @@ STEADY_SHARE = 0.75
 # First-layer gradient norm this many times smaller than the last layer's: gradients vanish.
 VANISHING_RATIO = 1e-3
 
+GOOD_FIT_ADVICE = "Try a harder dataset, fewer samples, or more noise to see where it breaks."
+
 VERDICTS = (
     "good fit",
     "overfitting",
@@ -62,8 +64,8 @@ def _finite(x) -> bool:
 
 
 def percent(share: float) -> str:
-    """A share as a percentage that never rounds a number across a threshold the text names:
-    0.105 -> '10.5%', 0.47 -> '47%', 1.5 -> '150%'."""
+    """A share as a percentage to three digits: 0.105 -> '10.5%', 0.47 -> '47%', 1.5 -> '150%'
+    (`percent_against` adds digits where it would read the same as a threshold it is compared with)."""
     value = share * 100
     return f"{value:.0f}%" if abs(value) >= 100 else f"{value:.3g}%"
 
@@ -146,6 +148,11 @@ def rise_matters(best_loss: float, final_loss: float, baseline: float | None, mi
     return relative and (baseline is None or final_loss - best_loss > OVERFIT_FLOOR * baseline)
 
 
+def lasting(after_best: list[dict], patience: int) -> list[dict]:
+    """The measurements a rise of validation loss is judged on: the last max(3, patience / 2) after the best."""
+    return after_best[-max(3, patience // 2) :]
+
+
 def overfitting_onset(
     history: list[dict], patience: int, min_delta: float = 0.0, baseline: float | None = None
 ) -> int | None:
@@ -161,7 +168,7 @@ def overfitting_onset(
     after = evals[at_best + 1 :]
     if len(after) < patience:
         return None
-    tail = after[-max(3, patience // 2) :]
+    tail = lasting(after, patience)
     val_now = statistics.median(r["val_loss"] for r in tail)
     train_now = statistics.median(r["train_loss"] for r in tail)
     train_fell = train_now < (1 - TRAIN_FELL) * evals[at_best]["train_loss"]
@@ -229,14 +236,13 @@ def diagnose(
     baseline: float | None = None,
     *,
     status: str | None = None,
-    early_stopping: bool = False,
     kept_epoch: int | None = None,
     epochs: int | None = None,
 ) -> dict:
     """The whole diagnosis as plain JSON.
 
-    `status` is how the run ended (a diverged or early-stopped run is judged as such), `early_stopping`
-    whether it was on, `kept_epoch` whose weights the run keeps, `epochs` the epochs it was set to run.
+    `status` is how the run ended (a diverged or early-stopped run is judged as such), `kept_epoch`
+    whose weights the run keeps, `epochs` the epochs it was set to run.
     """
     evals = _evals(history)
     gaps = [[r["epoch"], r["val_loss"] - r["train_loss"]] for r in evals]
@@ -259,7 +265,7 @@ def diagnose(
         "kept_epoch": kept_epoch,
     }
     facts = _Facts(history, evals, best, best_loss, onset, would_stop, baseline, patience, min_delta)
-    result.update(facts.verdict(status, early_stopping, kept_epoch, epochs))
+    result.update(facts.verdict(status, kept_epoch, epochs))
     notes = [note] if (note := vanishing_note(history)) else []
     result["notes"] = notes
     return result
@@ -272,11 +278,13 @@ class _Facts:
         self.history, self.evals = history, evals
         self.best, self.best_loss, self.onset, self.would_stop = best, best_loss, onset, would_stop
         self.baseline, self.patience, self.min_delta = baseline, patience, min_delta
+        self.at_best = next((r for r in evals if r["epoch"] == best), None)  # its measurement, None if unmeasured
+        self.since = [r for r in evals if best is not None and r["epoch"] > best]  # measurements after it
         self.train = _train_curve(history)
         lrs = [r["lr"] for r in history if _finite(r.get("lr"))]
         self.lr = lrs[0] if lrs else None
 
-    def verdict(self, status, early_stopping, kept_epoch, epochs) -> dict:
+    def verdict(self, status, kept_epoch, epochs) -> dict:
         diverged = status == "diverged" or any(
             not _finite(r.get("train_loss_running")) and "train_loss_running" in r for r in self.history
         )
@@ -465,16 +473,14 @@ class _Facts:
 
     def _stopped_on_plateau(self, kept_epoch) -> dict:
         last = self.evals[-1]
-        since = [r for r in self.evals if r["epoch"] > self.best]
-        tail = since[-max(3, self.patience // 2) :] or [last]
+        tail = lasting(self.since, self.patience) or [last]
         val_now = statistics.median(r["val_loss"] for r in tail)
         waited = f"early stopping waited {last['epoch'] - self.best} epochs (patience {self.patience}), stopped at "
         waited += f"epoch {last['epoch']} and {self._kept_words(kept_epoch)}"
         if rise_matters(self.best_loss, val_now, self.baseline, self.min_delta):
-            at_best = next(r for r in self.evals if r["epoch"] == self.best)
             text = (
                 f"Validation loss rose from {_num(self.best_loss)} at epoch {self.best} to {_num(last['val_loss'])}, "
-                f"but training loss did not keep falling ({_num(at_best['train_loss'])} then, "
+                f"but training loss did not keep falling ({_num(self.at_best['train_loss'])} then, "
                 f"{_num(last['train_loss'])} at the end), so this is not memorizing; {waited}."
             )
         else:
@@ -485,7 +491,7 @@ class _Facts:
         return {
             "verdict": "good fit",
             "explanation": text,
-            "advice": "Try a harder dataset, fewer samples, or more noise to see where it breaks.",
+            "advice": GOOD_FIT_ADVICE,
         }
 
     def _good_fit(self, rise: float) -> dict:
@@ -494,8 +500,8 @@ class _Facts:
         val, train = last["val_loss"], last["train_loss"]
         tail = f"while training loss reached {_num(train)} (gap {val - train:+.3g}): the model generalizes."
         best = f"its lowest ({_num(self.best_loss)} at epoch {self.best})"
-        advice = "Try a harder dataset, fewer samples, or more noise to see where it breaks."
-        since = [r for r in self.evals if r["epoch"] > self.best]
+        advice = GOOD_FIT_ADVICE
+        since = self.since
         if val < self.best_loss:  # lower, by less than min_delta: not counted as an improvement
             text = (
                 f"Validation loss ended at {_num(val)}, below {best} by less than regularization.min_delta "
@@ -516,8 +522,8 @@ class _Facts:
                 f"to count as overfitting, {tail}"
             )
         else:
-            window = since[-max(3, self.patience // 2) :]
-            at_best = next(r for r in self.evals if r["epoch"] == self.best)
+            window = lasting(since, self.patience)
+            at_best = self.at_best
             train_now = statistics.median(r["train_loss"] for r in window)
             val_now = statistics.median(r["val_loss"] for r in window)
             head = f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}"

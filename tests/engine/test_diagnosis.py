@@ -130,7 +130,7 @@ def test_an_early_stopped_run_that_caught_overfitting_is_not_told_to_use_early_s
     """early-stopping --set training.seed=1: stopped, restored epoch 35, verdict 'overfitting' and the
     advice 'use early stopping'."""
     records = overfit_history(n=31, turn=20)  # stopped 10 epochs after the best epoch, 21
-    d = diagnose(records, 10, 0.0, LN2, status="early_stopped", early_stopping=True, kept_epoch=21)
+    d = diagnose(records, 10, 0.0, LN2, status="early_stopped", kept_epoch=21)
     assert d["verdict"] == "overfitting caught"
     assert "stopped at epoch 31" in d["explanation"] and "kept the weights of epoch 21" in d["explanation"]
     assert "early stopping" not in d["advice"].lower()
@@ -139,7 +139,7 @@ def test_an_early_stopped_run_that_caught_overfitting_is_not_told_to_use_early_s
 def test_an_early_stop_on_a_plateau_is_a_good_fit_that_says_what_was_kept():
     train = falling(0.6, 0.2, 30)
     val = [max(0.3, 0.6 - 0.03 * i) + 0.001 * (i % 2) for i in range(30)]
-    d = diagnose(history(train, val), 10, 0.0, LN2, status="early_stopped", early_stopping=True, kept_epoch=11)
+    d = diagnose(history(train, val), 10, 0.0, LN2, status="early_stopped", kept_epoch=11)
     assert d["verdict"] == "good fit"
     assert "kept the weights of epoch 11" in d["explanation"] and "use early stopping" not in d["advice"]
 
@@ -228,7 +228,7 @@ def test_a_rise_just_under_the_threshold_is_not_printed_as_the_threshold():
 def test_an_early_stop_after_both_losses_rose_does_not_say_validation_stayed_flat():
     val = [1, 0.7, 0.5, 0.8, 0.9, 0.85, 0.9, 0.95]
     train = [1, 0.6, 0.4, 0.42, 0.44, 0.45, 0.46, 0.47]
-    d = diagnose(history(train, val), 5, 0.0, math.log(3), status="early_stopped", early_stopping=True, kept_epoch=3)
+    d = diagnose(history(train, val), 5, 0.0, math.log(3), status="early_stopped", kept_epoch=3)
     assert "without turning" not in d["explanation"]
     assert "rose from 0.5 at epoch 3 to 0.95, but training loss did not keep falling" in d["explanation"]
 
