@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, ExperimentConfig, Section, validate
+from presets import LESSON_TABLE
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:
@@ -51,12 +52,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not a UTF-8 text file") from None
 
 
-# A preset's [lesson] table describes the lesson (claim, what to watch, its variation), not the experiment.
-LESSON_TABLE = "lesson"  # as presets.LESSON_TABLE, which the app reads without this module
-
-
 def read_experiment(path: Path) -> dict[str, Any]:
-    """A TOML experiment's settings: the file without its [lesson] table."""
+    """A TOML experiment's settings: the file without its [lesson] table (the lesson's words, not settings)."""
     data = read_toml(path)
     data.pop(LESSON_TABLE, None)
     return data

@@ -24,6 +24,11 @@ class Run:
     summary: dict
     epochs: list[dict]
 
+    @classmethod
+    def of(cls, record) -> Run:
+        """A run as recorded in the run store (an engine.runs.RunRecord)."""
+        return cls(record.summary or {}, record.epochs)
+
     def kept(self, split: str, metric: str) -> float | None:
         """A metric of the kept weights on train, val or test; a cross-validation gives the folds' mean."""
         if self.summary.get("cv"):

@@ -15,6 +15,7 @@ from pathlib import Path
 PRESETS_DIR = Path(__file__).resolve().parent
 COURSE_FILE = PRESETS_DIR / "course.toml"
 LESSON_TABLE = "lesson"  # the lesson's words in a preset, left out when it runs
+VARIATION_SUFFIX = "-try-next"  # a lesson's variation runs under the lesson's name with this suffix
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Lesson:
     @property
     def variation_overrides(self) -> list[str]:
         """The variation's overrides, naming its runs apart from the lesson's ("xor-perceptron-try-next")."""
-        return [*self.variation, f'name="{self.name}-try-next"']
+        return [*self.variation, f'name="{self.name}{VARIATION_SUFFIX}"']
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,13 @@ def course() -> list[Section]:
 def find_lesson(name: str) -> Lesson | None:
     """A lesson of the course by its preset's name."""
     return next((lesson for section in course() for lesson in section.lessons if lesson.name == name), None)
+
+
+def lesson_of_run(run_name: str) -> tuple[Lesson | None, bool]:
+    """The lesson a run belongs to, by the run's name, and whether the run is that lesson's variation."""
+    if run_name.endswith(VARIATION_SUFFIX):
+        return find_lesson(run_name.removesuffix(VARIATION_SUFFIX)), True
+    return find_lesson(run_name), False
 
 
 def course_markdown() -> str:

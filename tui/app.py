@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from engine.runs import load_run, runs_root
-from presets import find_lesson, list_presets
+from presets import find_lesson, lesson_of_run, list_presets
 from tui.engine_client import EngineClient
 from tui.screens.setup import SetupScreen
 from tui.state import RunState
@@ -170,12 +170,11 @@ class NNPlayApp(App):
         if self.engine.running:
             self.notify("A run is in progress: stop it (s) or let it finish first.", severity="warning")
             return
-        lesson = find_lesson(state.name)
-        if lesson is None:
-            variation_of = find_lesson(state.name.removesuffix("-try-next"))
+        lesson, is_variation = lesson_of_run(state.name)
+        if lesson is None or is_variation:
             why = (
-                f"This run is already the variation of lesson {variation_of.number} ({variation_of.name})."
-                if variation_of
+                f"This run is already the variation of lesson {lesson.number} ({lesson.name})."
+                if lesson
                 else "This run is not a lesson of the course: n runs a lesson's variation."
             )
             self.notify(why, severity="warning")
@@ -195,17 +194,17 @@ class NNPlayApp(App):
         """After a lesson's variation, whether the lesson's claim held, from both runs' records."""
         from engine.course import Run, judge
 
-        lesson = find_lesson(self.live.name.removesuffix("-try-next"))
-        first = next((g for g in self.ghosts if g.name == lesson.name), None) if lesson else None
-        if lesson is None or first is None or not self.live.name.endswith("-try-next"):
+        lesson, is_variation = lesson_of_run(self.live.name)
+        if lesson is None or not is_variation:
+            return
+        first = next((g for g in self.ghosts if g.name == lesson.name and g.run_dir), None)
+        if first is None or not self.live.run_dir:
             return
         try:
-            runs = [load_run(Path(s.run_dir)) for s in (first, self.live) if s.run_dir]
+            runs = [Run.of(load_run(Path(s.run_dir))) for s in (first, self.live)]
         except FileNotFoundError:
             return
-        if len(runs) != 2:
-            return
-        outcome = judge(lesson.name, *(Run(r.summary or {}, r.epochs) for r in runs))
+        outcome = judge(lesson.name, *runs)
         mark = "✓ the claim held" if outcome.held else "✗ the claim did not hold on this run"
         self.live.note(f"lesson {lesson.number}: {mark}. {outcome.comparison}")
 

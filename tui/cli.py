@@ -131,11 +131,11 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
     from engine.config_files import load
     from engine.course import Run, judge
     from engine.runs import load_run
-    from presets import find_lesson
+    from presets import course, find_lesson
 
     lesson = find_lesson(args.lesson)
     if lesson is None:
-        names = ", ".join(one.name for section in course_sections() for one in section.lessons)
+        names = ", ".join(one.name for section in course() for one in section.lessons)
         raise UsageError(f"{args.lesson!r} is not a lesson of the course; lessons: {names}")
     overrides = list(args.set)
     # Both runs are checked before either starts: a bad --set fails at once, not after the first run.
@@ -170,20 +170,10 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
             console.print("[yellow]stopped: the lesson's runs so far are kept; its claim is not judged[/yellow]")
             return EXIT_OK
         run_dirs.append(run_dir)
-    runs = []
-    for run_dir in run_dirs[-2:]:
-        record = load_run(Path(run_dir))
-        runs.append(Run(record.summary or {}, record.epochs))
-    outcome = judge(lesson.name, *runs)
+    outcome = judge(lesson.name, *(Run.of(load_run(Path(run_dir))) for run_dir in run_dirs[-2:]))
     mark = "[green]✓ the claim held[/green]" if outcome.held else "[red]✗ the claim did not hold on this run[/red]"
     console.print(Panel(f"{escape(outcome.comparison)}", title=mark, title_align="left"))
     return EXIT_OK
-
-
-def course_sections():
-    from presets import course
-
-    return course()
 
 
 def cmd_presets(args: argparse.Namespace, console: Console) -> int:
@@ -191,29 +181,25 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from presets import list_presets
+    from presets import course, list_presets
 
-    in_course = set()
-    for section in course_sections():
-        console.print(f"[bold]{escape(section.title)}[/bold]")
+    def print_group(title: str, rows: list[tuple[str, str, str]]) -> None:
+        console.print(f"[bold]{escape(title)}[/bold]")
         table = Table(box=None, padding=(0, 1), show_header=False)
-        table.add_column(justify="right", style="dim", no_wrap=True, width=4)  # fixed widths: sections align
+        table.add_column(justify="right", style="dim", no_wrap=True, width=4)  # fixed widths: groups align
         table.add_column(style="cyan", no_wrap=True, width=21)
         table.add_column(overflow="fold")
-        for lesson in section.lessons:
-            table.add_row(str(lesson.number), lesson.name, escape(lesson.title))
-            in_course.add(lesson.name)
+        for number, name, words in rows:
+            table.add_row(number, name, escape(words))
         console.print(table)
+
+    sections = course()
+    for section in sections:
+        print_group(section.title, [(str(one.number), one.name, one.title) for one in section.lessons])
+    in_course = {one.name for section in sections for one in section.lessons}
     others = [p for p in list_presets() if p.name not in in_course]
     if others:
-        console.print("[bold]Other presets[/bold]")
-        table = Table(box=None, padding=(0, 1), show_header=False)
-        table.add_column(width=4)
-        table.add_column(style="cyan", no_wrap=True, width=21)
-        table.add_column(overflow="fold")
-        for preset in others:
-            table.add_row("", preset.name, escape(preset.description.split(". ")[0].rstrip(".") + "."))
-        console.print(table)
+        print_group("Other presets", [("", p.name, p.description.split(". ")[0].rstrip(".") + ".") for p in others])
     console.print("[dim]`nnplay lesson NAME` runs a lesson and its variation and checks its claim.[/dim]")
     return EXIT_OK
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets.option_list import Option
 
-from presets import course, list_presets
+from presets import VARIATION_SUFFIX, course, list_presets
 
 RUN_NAME = re.compile(r"^\d{8}-\d{6}-(?P<name>.+?)(-\d+)?$")
 DONE = "✓"
@@ -26,7 +26,7 @@ def names_run(runs_root: Path) -> set[str]:
     for path in runs_root.iterdir():
         match = RUN_NAME.match(path.name)
         if match:
-            found.add(match.group("name").removesuffix("-try-next"))
+            found.add(match.group("name").removesuffix(VARIATION_SUFFIX))
     return found
 
 

@@ -74,6 +74,24 @@ def plan_panel(plan: dict) -> Panel:
     return Panel(table, title=Text(f"plan: {plan['name']}"), title_align="left", border_style="blue")
 
 
+def table_of(columns: list[str], rows: list[list[str]], title: str | None = None, compact: bool = False) -> Table:
+    """A borderless table of report rows: the first column and verdicts to the left, numbers to the right;
+    `compact` (for a panel) pads less and never wraps a cell."""
+    table = Table(
+        box=None,
+        padding=(0, 1 if compact else 2),
+        pad_edge=not compact,
+        header_style="bold",
+        title=title,
+        title_justify="left",
+    )
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 or column == "verdict" else "right", no_wrap=compact)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def final_metrics(summary: dict) -> Table:
     """The final table: every number of the same weights, named in its title; or, after a
     cross-validation, one row per fold and their mean ± std."""
@@ -82,12 +100,7 @@ def final_metrics(summary: dict) -> Table:
         title = "cross-validation: each fold's kept weights, scored on the part it did not train on"
     else:
         title, columns, rows = final_table(summary)
-    table = Table(box=None, padding=(0, 2), header_style="bold", title=title, title_justify="left")
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 or column == "verdict" else "right")
-    for row in rows:
-        table.add_row(*row)
-    return table
+    return table_of(columns, rows, title)
 
 
 def members_table(members: list[dict]) -> Table:

@@ -11,9 +11,10 @@ import tomllib
 from pathlib import Path
 
 from engine.runs import RunRecord
-from engine.training.diagnosis import diagnose, format_value
+from engine.training.diagnosis import HEADLINE_METRICS, diagnose, format_value
 
 EXPORT_FORMATS = ("json", "csv", "md")
+HEADLINE_ORDER = tuple(key for key, _ in HEADLINE_METRICS)  # the metric a learner looks at first, by task
 METRIC_NAMES = {
     "loss": "loss",
     "accuracy": "accuracy",
@@ -131,7 +132,7 @@ def final_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
 def headline_key(metrics: dict | None) -> str | None:
     """The metric a learner looks at first among those measured: accuracy, R², reconstruction error, loss."""
     metrics = metrics or {}
-    return next((k for k in ("accuracy", "r2", "recon_error", "loss") if metrics.get(k) is not None), None)
+    return next((k for k in HEADLINE_ORDER if metrics.get(k) is not None), None)
 
 
 def folds_table(summary: dict) -> tuple[list[str], list[list[str]]]:
@@ -220,7 +221,7 @@ def flatten(data: dict, prefix: str = "") -> dict:
 def headline_metric(summary: dict) -> tuple[str, float | None]:
     """The test metric a learner looks at first for this task."""
     test = summary.get("test") or {}
-    for key in ("accuracy", "r2", "recon_error", "loss"):
+    for key in HEADLINE_ORDER:
         if key in test:
             return key, test[key]
     return "loss", None

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from tui.live import table_of
 from tui.report import folds_table
 from tui.state import RunState, is_number
 from tui.widgets.loss_chart import VAL_COLOR, Curve, drawable
@@ -133,12 +134,7 @@ class OverfitPanel(Widget):
     def _folds(state: RunState) -> Table:
         """The finished folds of a cross-validation: each fold's kept weights, scored on its own held-out part."""
         columns, rows = folds_table({"folds": state.folds, "cv": (state.done or {}).get("cv")})
-        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
-        for i, column in enumerate(columns):
-            table.add_column(column, justify="left" if i == 0 or column == "verdict" else "right", no_wrap=True)
-        for row in rows:
-            table.add_row(*row)
-        return table
+        return table_of(columns, rows, compact=True)
 
     @staticmethod
     def _early_stopping(diagnosis: dict, final: bool) -> str:
