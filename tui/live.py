@@ -53,7 +53,8 @@ def plan_panel(plan: dict) -> Panel:
     table.add_row("split", split)
     table.add_row(
         "batches",
-        f"⌈{plan['n_train']} / {plan['batch_size']}⌉ = {plan['iterations_per_epoch']} iterations per epoch × "
+        f"⌈{plan['n_train']} / {plan['batch_size']}⌉ = {plan['iterations_per_epoch']} "
+        f"iteration{'s' * (plan['iterations_per_epoch'] != 1)} per epoch × "
         f"{plan['epochs']} epochs = {plan['total_updates']} updates",
     )
     table.add_row("", Text(plan["last_batch"], style="dim"))
@@ -92,15 +93,16 @@ def table_of(columns: list[str], rows: list[list[str]], title: str | None = None
     return table
 
 
-def final_metrics(summary: dict) -> Table:
-    """The final table: every number of the same weights, named in its title; or, after a
-    cross-validation, one row per fold and their mean ± std."""
+def final_metrics(summary: dict) -> Group:
+    """The final table: every number of the same weights, named in the line above it; or, after a
+    cross-validation, one row per fold and their mean ± std. (The line is not the table's title,
+    which Rich would wrap to the table's narrow width.)"""
     if summary.get("folds"):
         columns, rows = folds_table(summary)
         title = "cross-validation: each fold's kept weights, scored on the part it did not train on"
     else:
         title, columns, rows = final_table(summary)
-    return table_of(columns, rows, title)
+    return Group(Text(title, style="italic"), table_of(columns, rows))
 
 
 def members_table(members: list[dict]) -> Table:
