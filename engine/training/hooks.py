@@ -90,6 +90,11 @@ class LastGoodWeights(Hook):
             self.weights.take()
             self.epoch = record["epoch"]
 
+    def on_fit_end(self, trainer: Trainer) -> None:
+        # A stop cut an epoch short: its half-updated weights go before the final views are drawn.
+        if trainer.status == "stopped":
+            self.restore(trainer)
+
     def restore(self, trainer: Trainer) -> bool:
         """Put the last good weights back; False when no epoch finished with finite weights."""
         return self.epoch is not None and self.weights.put_back()

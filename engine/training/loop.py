@@ -147,6 +147,7 @@ class Trainer:
             sums = self._train_one_epoch()
             if self.control.stop_requested:
                 self.status = "stopped"
+                self.epoch = epoch - 1  # the epoch the stop cut short is not one: views name the last finished
                 break
             record = self._sync(sums, time.perf_counter() - started)
             self.history.append(record)

@@ -174,6 +174,10 @@ def test_stop_command_ends_the_run_as_stopped_and_keeps_it(start_engine, tiny_da
     kept = done["kept"]
     assert kept["epoch"] == streamed_epochs[-1]["epoch"] and kept["weights"] == "last"
     assert kept["val"]["loss"] == pytest.approx(streamed_epochs[-1]["val_loss"], rel=1e-5)
+    # Every view names that same finished epoch, never the one the stop cut short.
+    snapshots = engine.of_type("snapshot")
+    assert snapshots and all(s["epoch"] <= kept["epoch"] for s in snapshots)
+    assert snapshots[-1]["epoch"] == kept["epoch"]
 
 
 def test_pause_freezes_training_and_resume_finishes_it(start_engine, tiny_data):
