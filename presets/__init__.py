@@ -1,5 +1,6 @@
 """Preset experiments ("lessons"): TOML files beside this module, each holding only the keys it changes,
-and the course that puts them in teaching order (course.toml).
+and the course that puts them in teaching order (course.toml). The user's own presets (saved with
+ctrl+s on the set-up screen) live apart, in user_presets_dir(), and never shadow a shipped one.
 
 A lesson's preset carries a `[lesson]` table beside its settings: the claim it makes, what to watch,
 and its variation ("try next": `--set` overrides of the same experiment that show the point). The
@@ -8,6 +9,7 @@ table is the lesson's, not the experiment's: it is left out when the preset is r
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,8 @@ PRESETS_DIR = Path(__file__).resolve().parent
 COURSE_FILE = PRESETS_DIR / "course.toml"
 LESSON_TABLE = "lesson"  # the lesson's words in a preset, left out when it runs
 VARIATION_SUFFIX = "-try-next"  # a lesson's variation runs under the lesson's name with this suffix
+USER_PRESETS_VARIABLE = "NNPLAY_PRESETS"  # a directory that replaces the user's presets directory
+INVALID_DESCRIPTION = "(this preset is not valid TOML)"
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class Preset:
     name: str
     description: str
     path: Path
+    user: bool = False  # one of the user's own presets, not shipped with nnplay
 
 
 @dataclass(frozen=True)
@@ -60,26 +65,68 @@ def _read(path: Path) -> dict:
         return {}
 
 
-def list_presets() -> list[Preset]:
-    """Every preset: the course's lessons in teaching order, then any others by name."""
-    order = {lesson.name: lesson.number for section in course() for lesson in section.lessons}
+def user_presets_dir() -> Path:
+    """Where the user's own presets live: $NNPLAY_PRESETS, else the user's config directory's nnplay/presets."""
+    override = os.environ.get(USER_PRESETS_VARIABLE, "").strip()
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_dir  # only when asked: a few imports the app's first frame skips
+
+    return Path(user_config_dir("nnplay")) / "presets"
+
+
+def user_preset_path(name: str) -> Path:
+    """The file a user preset of this name is saved in."""
+    return user_presets_dir() / f"{name}.toml"
+
+
+def _shipped_path(name: str) -> Path | None:
+    path = PRESETS_DIR / f"{name}.toml"
+    return path if path.is_file() and path.name != COURSE_FILE.name else None
+
+
+def _presets_in(directory: Path, user: bool) -> list[Preset]:
+    if not directory.is_dir():  # no user preset saved yet
+        return []
     found = []
-    for path in PRESETS_DIR.glob("*.toml"):
-        if path.name == COURSE_FILE.name:
+    for path in directory.glob("*.toml"):
+        if not user and path.name == COURSE_FILE.name:
             continue
         data = _read(path)
-        description = str(data.get("description", "")) if data else "(this preset is not valid TOML)"
-        found.append(Preset(path.stem, " ".join(description.split()), path))
-    return sorted(found, key=lambda p: (order.get(p.name, len(order) + 1), p.name))
+        description = str(data.get("description", "")) if data else INVALID_DESCRIPTION
+        found.append(Preset(path.stem, " ".join(description.split()), path, user))
+    return found
+
+
+def list_presets() -> list[Preset]:
+    """Every preset: the course's lessons in teaching order, then other shipped presets by name, then the
+    user's own by name. A user file named like a shipped preset is left out: the shipped one wins."""
+    order = {lesson.name: lesson.number for section in course() for lesson in section.lessons}
+    shipped = sorted(_presets_in(PRESETS_DIR, user=False), key=lambda p: (order.get(p.name, len(order) + 1), p.name))
+    names = {p.name for p in shipped}
+    users = sorted((p for p in _presets_in(user_presets_dir(), user=True) if p.name not in names), key=lambda p: p.name)
+    return shipped + users
 
 
 def find_preset(name_or_path: str) -> Path | None:
-    """A preset by name, or a TOML file by path; None when neither exists."""
+    """A TOML file by path, or a preset by name (shipped first, then the user's own); None when none exists."""
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.is_file():
         return path
-    candidate = PRESETS_DIR / f"{name_or_path}.toml"
-    return candidate if candidate.is_file() and candidate.name != COURSE_FILE.name else None
+    shipped = _shipped_path(name_or_path)
+    if shipped is not None:
+        return shipped
+    candidate = user_preset_path(name_or_path)
+    return candidate if candidate.is_file() else None
+
+
+def reserved_name_reason(name: str) -> str | None:
+    """Why a user preset may not be saved as `name` (a shipped preset has it), in one sentence; None if it may."""
+    if find_lesson(name) is not None:
+        return f"name = {name!r} is a lesson of the course; choose another name"
+    if _shipped_path(name) is not None:
+        return f"name = {name!r} is a preset shipped with nnplay; choose another name"
+    return None
 
 
 def course() -> list[Section]:

@@ -1,5 +1,8 @@
 """Shared fixtures: tiny valid configs, a runs directory, and the engine as a subprocess.
 
+No test reads or writes the user's own presets: NNPLAY_PRESETS points at a temporary directory from
+the start of the session (collection lists presets too), and at an empty one of its own in each test.
+
 Engine processes are started the way the app and the CLI start them (`python -m engine`,
 cwd = repo root), with NNPLAY_RUNS pointing into the test's tmp directory. Every wait on a
 subprocess is bounded by a deadline, so a hang fails the test instead of blocking the suite.
@@ -11,8 +14,10 @@ import copy
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -34,12 +39,31 @@ TINY = {
     "training": {"epochs": 3, "batch_size": 32, "snapshot_every": 1, "device": "cpu"},
 }
 
+SESSION_USER_PRESETS: str | None = None  # NNPLAY_PRESETS outside any test (collection, module fixtures)
+
 # Startup includes importing torch (several seconds on a busy 2-core machine).
 ENGINE_TIMEOUT_S = 90.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than 15 s (still runs by default)")
+    # Before collection, which lists presets, and before module fixtures, which may run the CLI.
+    global SESSION_USER_PRESETS
+    SESSION_USER_PRESETS = tempfile.mkdtemp(prefix="nnplay-user-presets-")
+    os.environ["NNPLAY_PRESETS"] = SESSION_USER_PRESETS
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SESSION_USER_PRESETS is not None:
+        shutil.rmtree(SESSION_USER_PRESETS, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def user_presets(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own, empty directory of user presets (NNPLAY_PRESETS), never the real one."""
+    directory = tmp_path_factory.mktemp("user-presets")
+    monkeypatch.setenv("NNPLAY_PRESETS", str(directory))
+    return directory
 
 
 def strict_json(line: str) -> dict:

@@ -1,4 +1,5 @@
-"""The lessons list of the set-up screen: the course by section, lessons already run marked.
+"""The lessons list of the set-up screen: the course by section, lessons already run marked, then
+other shipped presets and the user's own.
 
 Torch-free and fast: the course is read from the presets' TOML files, the runs from the names of
 the run store's directories.
@@ -12,7 +13,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets.option_list import Option
 
-from presets import VARIATION_SUFFIX, course, list_presets
+from presets import VARIATION_SUFFIX, Preset, course, list_presets
 
 RUN_NAME = re.compile(r"^\d{8}-\d{6}-(?P<name>.+?)(-\d+)?$")
 DONE = "✓"
@@ -31,14 +32,15 @@ def names_run(runs_root: Path) -> set[str]:
 
 
 def lesson_options(runs_root: Path) -> list[Option]:
-    """Section headings (disabled) and their lessons in teaching order, then presets outside the course.
+    """Section headings (disabled) and their lessons in teaching order; then shipped presets outside the
+    course under MORE PRESETS, then the user's own under YOUR PRESETS (each heading only when it has any).
 
     Every text is a Text, never markup: a saved preset's description is the user's own words."""
     done = names_run(runs_root)
     options: list[Option] = []
     in_course: set[str] = set()
     for section in course():
-        options.append(Option(Text(section.title.upper(), style="bold"), id=f"section:{section.id}", disabled=True))
+        options.append(_heading(section.title.upper(), f"section:{section.id}"))
         for lesson in section.lessons:
             in_course.add(lesson.name)
             line = Text()
@@ -48,15 +50,26 @@ def lesson_options(runs_root: Path) -> list[Option]:
             line.append(f"  {lesson.title}")
             options.append(Option(line, id=lesson.name))
     others = [p for p in list_presets() if p.name not in in_course]
-    if others:
-        options.append(Option(Text("YOUR PRESETS", style="bold"), id="section:other", disabled=True))
-        for preset in others:
-            line = Text()
-            line.append(f"{DONE} " if preset.name in done else "  ", style="green")
-            line.append(preset.name, style="bold")
-            line.append("\n   " + preset.description, style="dim")
-            options.append(Option(line, id=preset.name))
+    for heading, section_id, group in (
+        ("MORE PRESETS", "section:more", [p for p in others if not p.user]),
+        ("YOUR PRESETS", "section:user", [p for p in others if p.user]),
+    ):
+        if group:
+            options.append(_heading(heading, section_id))
+            options.extend(_preset_option(preset, done) for preset in group)
     return options
+
+
+def _heading(title: str, section_id: str) -> Option:
+    return Option(Text(title, style="bold"), id=section_id, disabled=True)
+
+
+def _preset_option(preset: Preset, done: set[str]) -> Option:
+    line = Text()
+    line.append(f"{DONE} " if preset.name in done else "  ", style="green")
+    line.append(preset.name, style="bold")
+    line.append("\n   " + preset.description, style="dim")
+    return Option(line, id=preset.name)
 
 
 def lesson_help(name: str) -> Text:
@@ -66,7 +79,12 @@ def lesson_help(name: str) -> Text:
     lesson = find_lesson(name)
     if lesson is None:
         preset = next((p for p in list_presets() if p.name == name), None)
-        return Text(preset.description if preset else "")
+        if preset is None:
+            return Text("")
+        text = Text(preset.description)
+        if preset.user:
+            text.append(f"\nYour preset, saved in {preset.path}", style="dim")
+        return text
     text = Text()
     text.append(f"Lesson {lesson.number}: {lesson.title}\n", style="bold")
     text.append(lesson.claim + "\n")
