@@ -3,22 +3,16 @@ actual vs predicted values over validation samples (`forecast`)."""
 
 from __future__ import annotations
 
-from textual_plotext import PlotextPlot
-
 from tui.state import RunState, is_number
-from tui.widgets.loss_chart import TRAIN_COLOR, VAL_COLOR, Curve, drawable
+from tui.widgets.keyed_plot import KeyedPlot
+from tui.widgets.loss_chart import drawable
+from tui.widgets.run_chart import TRAIN_COLOR, VAL_COLOR, Curve
 
 POINT_COLOR = (235, 235, 240)
 
 
-class CurveView(PlotextPlot):
+class CurveView(KeyedPlot):
     """A `curve` or `forecast` snapshot; `drawn` holds what is on screen (label -> (x, y))."""
-
-    DEFAULT_CSS = """
-    CurveView {
-        min-height: 6;
-    }
-    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -39,16 +33,13 @@ class CurveView(PlotextPlot):
 
     def replot(self) -> None:
         """Clear, plot the current snapshot, refresh."""
-        plt = self.plt
-        plt.clear_figure()
+        self.begin("waiting for the first snapshot")
         self.drawn = {}
         snapshot = self.snapshot or {}
         if snapshot.get("view") == "forecast":
             self._forecast(snapshot)
         elif snapshot.get("view") == "curve":
             self._curve(snapshot)
-        else:
-            plt.title("waiting for the first snapshot")
         self.refresh()
 
     def _curve(self, snapshot: dict) -> None:
@@ -56,13 +47,14 @@ class CurveView(PlotextPlot):
         data = drawable(points.get("x") or [], points.get("y") or [])
         model = drawable(snapshot.get("x") or [], snapshot.get("prediction") or [])
         # The model first, so the training points sit on top of a curve that passes through them.
+        self.set_title(f"model vs training data{self._epoch(snapshot)}")
         if model[0]:
-            self.plt.plot(*model, label="model", color=VAL_COLOR)
+            self.line(*model, label="model", color=VAL_COLOR)
             self.drawn["model"] = model
         if data[0]:
-            self.plt.scatter(*data, label="training data", color=POINT_COLOR, marker="●")
+            self.plt.scatter(*data, color=POINT_COLOR, marker="●")
+            self.key_entry("training data", POINT_COLOR, "●")
             self.drawn["training data"] = data
-        self.plt.title(f"model vs training data{self._epoch(snapshot)}")
         self.plt.xlabel("x")
 
     def _forecast(self, snapshot: dict) -> None:
@@ -70,9 +62,9 @@ class CurveView(PlotextPlot):
             values = snapshot.get(key) or []
             curve = drawable(range(len(values)), values)
             if curve[0]:
-                self.plt.plot(*curve, label=label, color=color)
+                self.line(*curve, label=label, color=color)
                 self.drawn[label] = curve
-        self.plt.title(f"actual vs predicted (validation samples){self._epoch(snapshot)}")
+        self.set_title(f"actual vs predicted, validation samples{self._epoch(snapshot)}")
         self.plt.xlabel("sample")
 
     @staticmethod

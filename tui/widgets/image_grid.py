@@ -176,7 +176,8 @@ class ImageGrid(Static):
         width = self._tile_width(originals)
         columns = []
         for i, original in enumerate(originals):
-            column = [Tile(original, None, width)]
+            # A caption row between the two, so that a pair does not read as one tall image.
+            column = [Tile(original, Text("↓ rebuilt", style="dim") if i < len(recons) else None, width)]
             if i < len(recons):
                 column.append(Tile(recons[i], Text(f"err {self._error(original, recons[i]):.3f}", style="dim"), width))
             columns.append(column)

@@ -5,20 +5,27 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.reactive import reactive
 
 from tui.charts import finite_pairs
 from tui.report import train_label
 from tui.state import RunState, Series
-from tui.widgets.run_chart import Curve, RunChart
+from tui.widgets.keyed_plot import BLOCK, rich_color, segments
+from tui.widgets.run_chart import (
+    BEST_COLOR,
+    GHOST_TRAIN_COLOR,
+    GHOST_VAL_COLOR,
+    LABELS,
+    TRAIN_COLOR,
+    VAL_COLOR,
+    Curve,
+    RunChart,
+    ghost_key,
+)
 
-# Live curves are saturated; ghosts (earlier runs) are the same hues, darker, so they read as background.
-TRAIN_COLOR = (90, 160, 255)
-VAL_COLOR = (255, 150, 60)
-GHOST_TRAIN_COLOR = (60, 80, 115)
-GHOST_VAL_COLOR = (120, 85, 55)
-BEST_COLOR = (110, 200, 120)
 EMA_ALPHA = 0.3
+Y_MARGIN = 0.1  # ghosts may reach this far (a share of the live run's span) beyond the live curves
 
 
 def ema(ys: Sequence[float], alpha: float = EMA_ALPHA) -> list[float]:
@@ -51,18 +58,19 @@ def log_ticks(ys: Sequence[float]) -> tuple[list[float], list[str]]:
     return [math.log10(v) for v in values], [f"{v:.3g}" for v in values]
 
 
-def legend(label: str) -> str | None:
-    """The legend's entry for a curve: a band's two bounds share one entry ("train min–max")."""
-    if label.endswith(" min"):
-        return None
-    if label.endswith(" max"):
-        return label.removesuffix(" max") + " min–max"
-    return label
-
-
 def ghost_label(name: str, index: int, n_ghosts: int) -> str:
     """'val (prev)' for the one earlier run, 'val (prev 2)' and so on when several are kept."""
     return f"{name} (prev)" if n_ghosts == 1 else f"{name} (prev {index + 1})"
+
+
+def value_range(curves: Sequence[Curve], margin: float = Y_MARGIN) -> tuple[float, float] | None:
+    """The y range of some curves, widened by a margin of its span on each side."""
+    ys = [y for _, c in curves for y in c]
+    if not ys:
+        return None
+    lo, hi = min(ys), max(ys)
+    pad = (hi - lo) * margin or abs(hi) * margin or 1.0
+    return lo - pad, hi + pad
 
 
 def train_series(state: RunState) -> Series:
@@ -93,6 +101,7 @@ class LossChart(RunChart):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.best_marker: float | None = None
+        self.mean_of: int | None = None  # a sweep: how many runs the curves are the mean of
         self.replot()  # the empty chart says what it waits for
 
     def watch_log_scale(self) -> None:
@@ -101,58 +110,76 @@ class LossChart(RunChart):
     def watch_smoothing(self) -> None:
         self.replot()
 
-    def curves(self) -> dict[str, tuple[Curve, tuple[int, int, int]]]:
-        """Every curve to draw, ghosts first so live curves paint over them."""
-        curves: dict[str, tuple[Curve, tuple[int, int, int]]] = {}
+    def replot(self) -> None:
+        """Clear; draw the ghosts (clipped to the live run's y range), a sweep's min–max bands, the live
+        curves and the best epoch; refresh. `drawn` records every curve by label."""
+        self.begin()
+        self.drawn = {}
+        to_y = (lambda ys: [math.log10(y) for y in ys]) if self.log_scale else list
+        live: dict[str, Curve] = {}
+        if self._state is not None:
+            for name in ("train", "val"):
+                for bound in ("min", "max"):
+                    series = self._state.series[f"{name}_loss_{bound}"]
+                    if len(series) or series.last:
+                        live[f"{name} {bound}"] = self._prepare(series)
+            live["train"] = self._prepare(train_series(self._state))
+            live["val"] = self._prepare(self._state.series["val_loss"])
+        live = {label: curve for label, curve in live.items() if curve[0]}
+        y_range = value_range([(xs, to_y(ys)) for xs, ys in live.values()])
+        self._ghost_curves(to_y, y_range)
+        members = (self._state.last_epoch or {}).get("members") if self._state is not None else None
+        band_key = Text()
+        for name, color in (("train", GHOST_TRAIN_COLOR), ("val", GHOST_VAL_COLOR)):
+            if f"{name} min" in live and f"{name} max" in live:
+                (xs, lows), (_, highs) = live[f"{name} min"], live[f"{name} max"]
+                self.band(xs, to_y(lows), to_y(highs), color=color)
+                self.drawn[f"{name} min"], self.drawn[f"{name} max"] = (xs, lows), (xs, highs)
+                band_key.append(BLOCK, style=rich_color(color))
+        for name, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
+            if name in live:
+                label = train_label(self._state.plan) if name == "train" else LABELS[name]
+                self.line(live[name][0], to_y(live[name][1]), label=label, color=color)
+                self.drawn[name] = live[name]
+        if band_key:  # one entry for both bands: the spread of the runs around their mean
+            self.key_text(band_key.append(" lowest to highest run"))
+        self.mean_of = members if band_key else None
+        self.best_marker = None
+        best = best_epoch(self._state) if self._state is not None else None
+        live_xs = [x for name in ("train", "val") for x in live.get(name, ([], []))[0]]
+        if best is not None and live_xs and min(live_xs) <= best <= max(live_xs):
+            self.plt.vline(best, color=BEST_COLOR)
+            self.best_marker = best
+            self.key_entry(f"best epoch {best:g}", BEST_COLOR, "│")
+        if y_range is not None and self._ghosts:
+            self.plt.ylim(*y_range)
+        if self.log_scale and self.drawn:
+            ys = [y for _, ys in live.values() for y in ys] or [y for _, ys in self.drawn.values() for y in ys]
+            self.plt.yticks(*log_ticks(ys))
+        self.finish_plot(self._title(), f", mean of {self.mean_of} runs" if self.mean_of else "")
+
+    def _ghost_curves(self, to_y, y_range: tuple[float, float] | None) -> None:
+        """Earlier runs, dim, under the live curves; inside the live run's range when there is one."""
         for index, ghost in enumerate(self._ghosts):
             for name, series, color in (
                 ("train", train_series(ghost), GHOST_TRAIN_COLOR),
                 ("val", ghost.series["val_loss"], GHOST_VAL_COLOR),
             ):
-                curves[ghost_label(name, index, len(self._ghosts))] = (self._prepare(series), color)
-        if self._state is not None:
-            # A sweep: its min–max band as dim bounds under the members' mean.
-            for name, color in (("val", GHOST_VAL_COLOR), ("train", GHOST_TRAIN_COLOR)):
-                for bound in ("min", "max"):
-                    series = self._state.series[f"{name}_loss_{bound}"]
-                    if len(series) or series.last:
-                        curves[f"{name} {bound}"] = (self._prepare(series), color)
-            curves["train"] = (self._prepare(train_series(self._state)), TRAIN_COLOR)
-            curves["val"] = (self._prepare(self._state.series["val_loss"]), VAL_COLOR)
-        return curves
+                xs, ys = self._prepare(series)
+                if not xs:
+                    continue
+                label = ghost_label(name, index, len(self._ghosts))
+                self.drawn[label] = (xs, ys)
+                shown = to_y(ys)
+                parts = segments(xs, shown, *y_range) if y_range else [(xs, shown)]
+                for part_xs, part_ys in parts:
+                    self.line(part_xs, part_ys, color=color)
+            self.key_text(ghost_key(ghost, index, len(self._ghosts)))
 
     def _prepare(self, series: Series) -> Curve:
         return drawable(*series.points(), log_scale=self.log_scale, smoothing=self.smoothing)
 
-    def replot(self) -> None:
-        """Clear, plot the current data, refresh."""
-        plt = self.plt
-        plt.clear_figure()
-        self.drawn = {}
-        for label, ((xs, ys), color) in self.curves().items():
-            if xs:
-                # plotext's own log axis re-applies log10 on every build (each render), so the chart
-                # plots log10(loss) itself and labels the ticks in loss units.
-                shown = legend(label)
-                if shown == "train" and self._state is not None:
-                    shown = train_label(self._state.plan)  # says so when measured on a subset
-                plt.plot(xs, [math.log10(y) for y in ys] if self.log_scale else ys, label=shown, color=color)
-                self.drawn[label] = (xs, ys)
-        self.best_marker = None
-        best = best_epoch(self._state) if self._state is not None else None
-        live_xs = [x for label in ("train", "val") for x in self.drawn.get(label, ([], []))[0]]
-        if best is not None and live_xs and min(live_xs) <= best <= max(live_xs):
-            plt.vline(best, color=BEST_COLOR)
-            self.best_marker = best
-        if self.log_scale and self.drawn:
-            plt.yticks(*log_ticks([y for _, ys in self.drawn.values() for y in ys]))
-        self.finish_plot(self._title())
-
     def _title(self) -> str:
         modes = [m for m, on in (("log", self.log_scale), ("smoothed", self.smoothing)) if on]
         title = f"loss ({', '.join(modes)})" if modes else "loss"
-        if not self.drawn:
-            return f"{title}: waiting for the first epoch"
-        if self.best_marker is not None:
-            title += f"  | best epoch {self.best_marker:g}"
-        return title
+        return title if self.drawn else f"{title}: waiting for the first epoch"

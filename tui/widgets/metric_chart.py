@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from tui.report import train_label
 from tui.state import METRIC_LABELS, RunState
-from tui.widgets.loss_chart import (
+from tui.widgets.keyed_plot import segments
+from tui.widgets.loss_chart import drawable, ghost_label, value_range
+from tui.widgets.run_chart import (
     GHOST_TRAIN_COLOR,
     GHOST_VAL_COLOR,
+    LABELS,
     TRAIN_COLOR,
     VAL_COLOR,
-    drawable,
-    ghost_label,
+    Curve,
+    RunChart,
+    ghost_key,
 )
-from tui.widgets.run_chart import Curve, RunChart
 
 # R² is unbounded below (a fresh network easily scores -50); clipping keeps the useful range readable.
 R2_FLOOR = -1.0
@@ -40,24 +43,34 @@ class MetricChart(RunChart):
         return xs, ys
 
     def replot(self) -> None:
-        """Clear, plot the current data, refresh."""
-        plt = self.plt
-        plt.clear_figure()
+        """Clear; draw same-task ghosts inside the live run's range, then the live curves; refresh."""
+        self.begin()
         self.drawn, self.clipped = {}, False
-        curves: list[tuple[str, RunState, str, tuple[int, int, int]]] = []
+        live: dict[str, Curve] = {}
+        if self._state is not None:
+            for split in ("train", "val"):
+                curve = self._curve(self._state, split)
+                if curve[0]:
+                    live[split] = curve
+        y_range = value_range(list(live.values()))
         for index, ghost in enumerate(self._ghosts):
             # Only ghosts of the same task share the metric; labels match the loss chart's numbering.
-            if ghost.metric == self.metric:
-                label_train, label_val = (ghost_label(s, index, len(self._ghosts)) for s in ("train", "val"))
-                curves += [(label_train, ghost, "train", GHOST_TRAIN_COLOR), (label_val, ghost, "val", GHOST_VAL_COLOR)]
-        if self._state is not None:
-            curves += [("train", self._state, "train", TRAIN_COLOR), ("val", self._state, "val", VAL_COLOR)]
-        for label, state, split, color in curves:
-            xs, ys = self._curve(state, split)
-            if xs:
-                shown = train_label(state.plan) if label == "train" else label  # says so when measured on a subset
-                plt.plot(xs, ys, label=shown, color=color)
-                self.drawn[label] = (xs, ys)
+            if ghost.metric != self.metric:
+                continue
+            for split, color in (("train", GHOST_TRAIN_COLOR), ("val", GHOST_VAL_COLOR)):
+                xs, ys = self._curve(ghost, split)
+                if xs:
+                    self.drawn[ghost_label(split, index, len(self._ghosts))] = (xs, ys)
+                    for part in segments(xs, ys, *y_range) if y_range else [(xs, ys)]:
+                        self.line(*part, color=color)
+                    self.key_text(ghost_key(ghost, index, len(self._ghosts)))
+        for split, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
+            if split in live:
+                label = train_label(self._state.plan) if split == "train" else LABELS[split]
+                self.line(*live[split], label=label, color=color)
+                self.drawn[split] = live[split]
+        if y_range is not None and len(self.drawn) > len(live):
+            self.plt.ylim(*y_range)
         self.finish_plot(self._title())
 
     def _title(self) -> str:

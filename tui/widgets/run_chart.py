@@ -5,11 +5,35 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from textual_plotext import PlotextPlot
+from rich.text import Text
 
 from tui.state import RunState
+from tui.widgets.keyed_plot import DOTTED, KeyedPlot, rich_color
 
 Curve = tuple[list[float], list[float]]
+# Live curves are saturated; ghosts (earlier runs) and a sweep's band are the same hues, darker, so
+# they read as background.
+TRAIN_COLOR = (90, 160, 255)
+VAL_COLOR = (255, 150, 60)
+GHOST_TRAIN_COLOR = (60, 80, 115)
+GHOST_VAL_COLOR = (120, 85, 55)
+BEST_COLOR = (110, 200, 120)
+LABELS = {"train": "train", "val": "validation"}
+
+
+def ghost_name(ghost: RunState, index: int, n_ghosts: int) -> str:
+    """'prev', or 'prev 2' when several are kept; with what changed since it, when the app knows."""
+    which = "prev" if n_ghosts == 1 else f"prev {index + 1}"
+    return f"{which}: {ghost.change}" if ghost.change else which
+
+
+def ghost_key(ghost: RunState, index: int, n_ghosts: int) -> Text:
+    """One key entry for an earlier run's two curves: both dim swatches, then its name."""
+    return Text.assemble(
+        (DOTTED, rich_color(GHOST_TRAIN_COLOR)),
+        (DOTTED + " ", rich_color(GHOST_VAL_COLOR)),
+        ghost_name(ghost, index, n_ghosts),
+    )
 
 
 def epoch_ticks(xs: Sequence[float], count: int = 6) -> list[int]:
@@ -24,16 +48,10 @@ def epoch_ticks(xs: Sequence[float], count: int = 6) -> list[int]:
     return ticks if len(ticks) >= 2 else sorted({lo, hi})
 
 
-class RunChart(PlotextPlot):
+class RunChart(KeyedPlot):
     """Keeps the run and its ghosts; `update_from` calls `replot()` only when one of them changed.
 
     Subclasses define `replot()` (clear, plot, refresh) and record what is on screen in `drawn` (label -> (xs, ys)).
-    """
-
-    DEFAULT_CSS = """
-    RunChart {
-        min-height: 6;
-    }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -52,11 +70,10 @@ class RunChart(PlotextPlot):
         self._state, self._ghosts = state, list(ghosts)
         self.replot()
 
-    def finish_plot(self, title: str) -> None:
-        """The end of every `replot()`: whole-epoch ticks under all that is drawn, the title and the
-        axis label, then a refresh."""
+    def finish_plot(self, title: str, note: str = "") -> None:
+        """The end of every `replot()`: whole-epoch ticks under all that is drawn, the title (the
+        x axis is the epoch: the title says so, which leaves one more row to the curves), a refresh."""
         if ticks := epoch_ticks([x for xs, _ in self.drawn.values() for x in xs]):
             self.plt.xticks(ticks)
-        self.plt.title(title)
-        self.plt.xlabel("epoch")
+        self.set_title(f"{title} by epoch{note}" if self.drawn else title)
         self.refresh()
