@@ -177,11 +177,12 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_presets(args: argparse.Namespace, console: Console) -> int:
-    """The course in teaching order, by section; then presets outside the course."""
+    """The course in teaching order, by section; then other shipped presets; then the user's own, with
+    the directory they live in."""
     from rich.markup import escape
     from rich.table import Table
 
-    from presets import course, list_presets
+    from presets import course, list_presets, user_presets_dir
 
     def print_group(title: str, rows: list[tuple[str, str, str]]) -> None:
         console.print(f"[bold]{escape(title)}[/bold]")
@@ -198,13 +199,20 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
         print_group(section.title, [(str(one.number), one.name, one.title) for one in section.lessons])
     in_course = {one.name for section in sections for one in section.lessons}
     others = [p for p in list_presets() if p.name not in in_course]
-    if others:
-        print_group("Other presets", [("", p.name, p.description.split(". ")[0].rstrip(".") + ".") for p in others])
+    shipped, mine = [p for p in others if not p.user], [p for p in others if p.user]
+    if shipped:
+        print_group("More presets", [("", p.name, p.description.split(". ")[0].rstrip(".") + ".") for p in shipped])
+    if mine:
+        print_group(f"Your presets (in {user_presets_dir()})", [("", p.name, p.description) for p in mine])
+    else:
+        where = escape(str(user_presets_dir()))
+        console.print(f"[dim]Your presets: none yet; ctrl+s on the set-up screen saves the form into {where}.[/dim]")
     console.print("[dim]`nnplay lesson NAME` runs a lesson and its variation and checks its claim.[/dim]")
     return EXIT_OK
 
 
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
+    """Past runs: a table on a terminal; into a pipe, every column tab-separated, for grep and cut."""
     from rich.table import Table
     from rich.text import Text
 
@@ -216,24 +224,34 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     if not paths:
         console.print(Text(f"No runs under {root}/ yet: `nnplay run batch-math` makes one."))
         return EXIT_OK
-    table = Table(header_style="bold", box=None, padding=(0, 2))
-    for column in ("run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict"):
-        table.add_column(column, no_wrap=column in ("run", "date"))
+    columns = ("run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict")
+    rows = []
     for path in paths:
         s = summary_of(load_run(path))
         metric, value = headline_metric(s)
         started = datetime.fromtimestamp(s["started"]).strftime("%Y-%m-%d %H:%M") if s.get("started") else "—"
-        table.add_row(
-            path.name,
-            started,
-            s.get("task") or "—",
-            f"{s.get('dataset')} / {s.get('architecture')}",
-            s["status"],
-            str(s.get("epochs_run", 0)),
-            format_metric("loss", s.get("best_val_loss")),
-            f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
-            s.get("verdict") or "—",
+        rows.append(
+            (
+                path.name,
+                started,
+                s.get("task") or "—",
+                f"{s.get('dataset')} / {s.get('architecture')}",
+                s["status"],
+                str(s.get("epochs_run", 0)),
+                format_metric("loss", s.get("best_val_loss")),
+                f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
+                s.get("verdict") or "—",
+            )
         )
+    if not console.is_terminal:  # Rich would fit the table to 80 columns and drop all but two
+        for row in (columns, *rows):  # whitespace inside a cell (a tab in a name) becomes one space
+            console.file.write("\t".join(" ".join(cell.split()) for cell in row) + "\n")
+        return EXIT_OK
+    table = Table(header_style="bold", box=None, padding=(0, 2))
+    for column in columns:
+        table.add_column(column, no_wrap=column in ("run", "date"))
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     return EXIT_OK
 
@@ -247,7 +265,7 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     from engine.runs import find_run, load_run, runs_root
     from tui.charts import loss_chart
     from tui.live import final_metrics, verdict_panel
-    from tui.report import summary_of, train_label
+    from tui.report import counted, summary_of, train_label
 
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
@@ -263,7 +281,7 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     if plan:
         console.print(
             f"{plan.get('dataset')}: {plan.get('n_train')} train / {plan.get('n_val')} val / {plan.get('n_test')} test · "
-            f"batch {plan.get('batch_size')} → {plan.get('iterations_per_epoch')} iterations per epoch · "
+            f"batch {plan.get('batch_size')} → {counted(plan.get('iterations_per_epoch'), 'iteration')} per epoch · "
             f"{plan.get('architecture')} with {plan.get('params'):,} parameters"
         )
     if record.epochs:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.charts import loss_chart
-from tui.report import METRIC_NAMES, final_table, fold_line, folds_table, format_metric, train_label
+from tui.report import METRIC_NAMES, batch_arithmetic, final_table, fold_line, folds_table, format_metric, train_label
 from tui.state import is_number
 
 VERDICT_STYLES = {
@@ -51,12 +51,7 @@ def plan_panel(plan: dict) -> Panel:
     if plan.get("k_folds"):
         split += f", {plan['k_folds']}-fold cross-validation"
     table.add_row("split", split)
-    table.add_row(
-        "batches",
-        f"⌈{plan['n_train']} / {plan['batch_size']}⌉ = {plan['iterations_per_epoch']} "
-        f"iteration{'s' * (plan['iterations_per_epoch'] != 1)} per epoch × "
-        f"{plan['epochs']} epochs = {plan['total_updates']} updates",
-    )
+    table.add_row("batches", batch_arithmetic(plan))
     table.add_row("", Text(plan["last_batch"], style="dim"))
     if train_label(plan) != "train":
         table.add_row(

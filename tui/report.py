@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import shlex
 import tomllib
 from pathlib import Path
@@ -40,12 +41,10 @@ def summary_of(record: RunRecord) -> dict:
         return summary
     config = config_of(record)
     epochs = record.epochs
-    reg = config.get("regularization", {})
     plan = record.last("plan") or {}
-    baseline = plan.get("baseline_loss")  # the loss of a model that learned nothing, to recognize underfitting
     diagnosis = record.last("diagnosis")
     if not diagnosis or not diagnosis.get("final"):  # a run that never finished: judge the epochs it left
-        diagnosis = diagnose(epochs, reg.get("patience", 10), reg.get("min_delta", 0.0), baseline)
+        diagnosis = judge(record, epochs)
     done = record.last("done") or {}
     error = record.last("error")
     return {
@@ -67,6 +66,45 @@ def summary_of(record: RunRecord) -> dict:
         "plan": {k: v for k, v in plan.items() if k not in ("model", "type", "time")},
         "error": error.get("message") if error else (record.summary or {}).get("error"),
     }
+
+
+def judge(record: RunRecord, epochs: list[dict], status: str | None = None) -> dict:
+    """The diagnosis of these epochs of the run, with the run's patience and min_delta (as the engine judges)."""
+    reg = config_of(record).get("regularization", {})
+    baseline = (record.last("plan") or {}).get("baseline_loss")  # the loss of a model that learned nothing
+    return diagnose(epochs, reg.get("patience", 10), reg.get("min_delta", 0.0), baseline, status=status)
+
+
+def count(value) -> str:
+    """A whole count with thousands separators; '?' when unknown."""
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return f"{value:,}" if number else "?"
+
+
+def counted(value, word: str) -> str:
+    """'1 iteration', '50 iterations', '1,000 updates': the count and its noun, in the right number."""
+    return f"{count(value)} {word}{'' if value == 1 else 's'}"
+
+
+def batch_arithmetic(plan: dict) -> str:
+    """'⌈1000 / 20⌉ = 50 iterations per epoch × 10 epochs = 500 updates', with the engine's numbers."""
+    n_train, batch = plan.get("n_train"), plan.get("batch_size")
+    iterations, epochs, updates = plan.get("iterations_per_epoch"), plan.get("epochs"), plan.get("total_updates")
+    division = ""
+    if isinstance(n_train, int) and isinstance(batch, int) and batch > 0:
+        # The engine decides whether a partial last batch counts; show the rounding that matches it.
+        if iterations == math.ceil(n_train / batch):
+            division = f"⌈{n_train:,} / {batch:,}⌉ = "
+        elif iterations == n_train // batch:
+            division = f"⌊{n_train:,} / {batch:,}⌋ = "
+        else:
+            division = f"{n_train:,} / {batch:,} → "
+    k_folds = plan.get("k_folds")
+    folds = f" × {k_folds} folds" if isinstance(k_folds, int) and k_folds > 1 else ""
+    return (
+        f"{division}{counted(iterations, 'iteration')} per epoch × {counted(epochs, 'epoch')}{folds}"
+        f" = {counted(updates, 'update')}"
+    )
 
 
 def format_metric(name: str, value) -> str:
@@ -135,6 +173,15 @@ def headline_key(metrics: dict | None) -> str | None:
     return next((k for k in HEADLINE_ORDER if metrics.get(k) is not None), None)
 
 
+def mean_pm_std(part: dict | None, key: str) -> str:
+    """'93.3% ± 2.1%' from {key: mean, key_std: std}; the mean alone when the spread is unknown."""
+    part = part or {}
+    if part.get(key) is None:
+        return "—"
+    std = part.get(f"{key}_std")
+    return format_metric(key, part[key]) + (f" ± {format_metric(key, std)}" if std is not None else "")
+
+
 def folds_table(summary: dict) -> tuple[list[str], list[list[str]]]:
     """Cross-validation, one row per fold and a mean ± std row: the validation loss and headline metric
     of each fold's kept weights, scored on the part of the data that fold did not train on, and the
@@ -152,13 +199,6 @@ def folds_table(summary: dict) -> tuple[list[str], list[list[str]]]:
         row += [format_metric(k, (f.get("val") or {}).get(k)) for k in keys]
         row += [format_metric(keys[-1], (f.get("test") or {}).get(keys[-1]))] if has_test else []
         rows.append([*row, f.get("verdict") or "—"])
-
-    def mean_pm_std(part: dict | None, key: str) -> str:
-        part = part or {}
-        if part.get(key) is None:
-            return "—"
-        std = part.get(f"{key}_std")
-        return format_metric(key, part[key]) + (f" ± {format_metric(key, std)}" if std is not None else "")
 
     if folds:
         row = ["mean ± std", ""] + [mean_pm_std(cv.get("val"), k) for k in keys]
@@ -179,6 +219,30 @@ def fold_line(e: dict) -> str:
     weights = f" (weights of epoch {e['weights_epoch']})" if e.get("weights_epoch") else ""
     verdict = e.get("verdict") or e.get("status")
     return f"fold {e.get('fold', 0) + 1}/{e.get('k')}: {' · '.join(scores) or e.get('status')}{weights} · {verdict}"
+
+
+def members_table(record: RunRecord, summary: dict) -> tuple[list[str], list[list[str]]]:
+    """A sweep, one row per member: its seed or strength, status, best validation loss and verdict (judged
+    from the member's own epochs in the record), its test score; then the test's mean ± std row."""
+    members = summary.get("members") or []
+    epochs: dict[int, list[dict]] = {}
+    for event in record.of_type("member"):
+        epochs.setdefault(event.get("member"), []).append(event)
+    key = headline_key(next((m.get("test") for m in members if m.get("test")), None))
+    columns = ["member", "status", "best val loss", "at epoch"]
+    columns += [f"test {METRIC_NAMES[key]}"] if key else []
+    columns.append("verdict")
+    rows = []
+    for m in members:
+        own = epochs.get(m.get("member"), [])
+        diag = judge(record, own, status=m.get("status")) if own else {}
+        row = [str(m.get("label")), str(m.get("status")), format_metric("loss", diag.get("best_val_loss"))]
+        row.append(str(diag.get("best_epoch") or "—"))
+        row += [format_metric(key, (m.get("test") or {}).get(key))] if key else []
+        rows.append([*row, diag.get("verdict") or "—"])
+    if key:
+        rows.append(["mean ± std", "", "", "", mean_pm_std(summary.get("test"), key), ""])
+    return columns, rows
 
 
 def diagnosis_facts(diag: dict) -> list[str]:
@@ -270,19 +334,44 @@ def to_markdown(record: RunRecord) -> str:
             "## Plan",
             "",
             f"- split: {plan.get('n_train')} train / {plan.get('n_val')} validation / {plan.get('n_test')} test samples",
-            f"- batch {plan.get('batch_size')}: {plan.get('iterations_per_epoch')} iterations per epoch, "
-            f"{plan.get('total_updates')} updates in all ({plan.get('last_batch')})",
+            f"- batch {plan.get('batch_size')}: {batch_arithmetic(plan)} ({plan.get('last_batch')})",
             f"- {plan.get('params')} parameters; loss: {plan.get('loss_description', plan.get('loss'))}; device: {plan.get('device')}",
             "",
         ]
+    members = s.get("members") or []
     if s.get("folds"):
         columns, rows = folds_table(s)
         lines += ["## Cross-validation", ""] + _markdown_table(columns, rows) + [""]
+    elif members:
+        title, columns, rows = final_table(s)
+        keys = {label: key for key, label in METRIC_NAMES.items()}
+        for row in rows:  # the test's spread across the members is recorded; train and validation's is not
+            row[-1] = mean_pm_std(s.get("test"), keys[row[0]])
+        epoch = (s.get("final") or {}).get("epoch")
+        lines += [
+            "## Metrics",
+            "",
+            f"This run is a sweep of {len(members)} members, listed under Members. Every number below is "
+            f"the mean over the {len(members)} members: train and validation at epoch {epoch}, and test at the "
+            "end, ± its standard deviation across the members.",
+            "",
+            *_markdown_table(columns[:-1] + ["test (mean ± std)"], rows),
+            "",
+            "## Members",
+            "",
+            "Each member's best validation loss and verdict are judged from its own epochs, as a single "
+            "run's are; its test score is of its weights at the end.",
+            "",
+            *_markdown_table(*members_table(record, s)),
+        ]
     else:
         title, columns, rows = final_table(s)
         lines += ["## Metrics", "", f"Every number below is of {title}.", ""] + _markdown_table(columns, rows)
     diag = s.get("diagnosis") or {}
-    lines += ["", "## Verdict", "", f"**{s.get('verdict') or 'unknown'}** — {diag.get('explanation', '')}", ""]
+    lines += ["", "## Verdict", ""]
+    if members:
+        lines += [f"Judged on the mean over the {len(members)} members, epoch by epoch.", ""]
+    lines += [f"**{s.get('verdict') or 'unknown'}** — {diag.get('explanation', '')}", ""]
     if diag.get("advice"):
         lines += [f"What to try: {diag['advice']}", ""]
     for note in diag.get("notes") or []:
@@ -310,3 +399,13 @@ def export(record: RunRecord, fmt: str) -> str:
 
 def default_export_path(record: RunRecord, fmt: str) -> Path:
     return record.path / f"report.{fmt}"
+
+
+def exported_message(written: list[Path]) -> str:
+    """What an export wrote, in one line: 'exported report.json, report.md to runs/a', or for
+    several runs 'exported report.json, report.md for 2 runs: runs/a, runs/b'."""
+    names = list(dict.fromkeys(path.name for path in written))
+    dirs = list(dict.fromkeys(str(path.parent) for path in written))
+    if len(dirs) == 1:
+        return f"exported {', '.join(names)} to {dirs[0]}"
+    return f"exported {', '.join(names)} for {len(dirs)} runs: {', '.join(dirs)}"

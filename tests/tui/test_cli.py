@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import io
 import json
 import os
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +21,9 @@ from rich.console import Console
 
 from engine.events import EVENT_TYPES, decode
 from engine.runs import list_runs, load_run
+from engine.training.diagnosis import VERDICTS, format_value
 from presets import course, find_lesson, list_presets
-from tui.cli import main
+from tui.cli import cmd_runs, main
 from tui.live import RunRenderer
 
 EPOCHS = 3
@@ -86,6 +90,31 @@ def test_presets_lists_the_course_in_teaching_order_by_section():
     assert at == sorted(at)  # lessons in order, not alphabetically
     first = lessons[0]
     assert f"{first.number} {first.name} {first.title}" in normalized(out)
+
+
+def test_presets_lists_the_users_presets_apart_with_their_directory(user_presets):
+    code, out, _ = cli("presets")
+    assert code == 0
+    assert f"Your presets: none yet; ctrl+s on the set-up screen saves the form into {user_presets}." in normalized(out)
+    (user_presets / "my-moons.toml").write_text('description = "My moons."\n', encoding="utf-8")
+    (user_presets / "broken.toml").write_text("x = [", encoding="utf-8")
+    code, out, _ = cli("presets")
+    text = normalized(out)
+    assert code == 0 and f"Your presets (in {user_presets})" in text
+    assert "broken (this preset is not valid TOML)" in text and "my-moons My moons." in text
+    assert text.index("Your presets") > text.index(course()[-1].lessons[-1].name)
+
+
+def test_run_runs_a_users_preset_by_name(tmp_path, tiny_data, user_presets):
+    data = tiny_data()
+    del data["name"]  # named after the file, as presets are
+    (user_presets / "my-tiny.toml").write_text(tomli_w.dumps(data), encoding="utf-8")
+    runs = tmp_path / "runs"
+    code, _, err = cli("run", "my-tiny", "--set", "training.epochs=1", "--json", "--runs", str(runs))
+    assert code == 0, err
+    [run_dir] = list_runs(runs)
+    record = load_run(run_dir)
+    assert record.summary["name"] == "my-tiny" and len(record.epochs) == 1
 
 
 def test_lesson_runs_the_lesson_and_its_variation_and_says_whether_the_claim_held(tmp_path):
@@ -182,6 +211,41 @@ def test_runs_lists_the_run(finished):
     assert "completed" in out and "moons / mlp" in out
 
 
+RUN_STORE = Path(__file__).with_name("data") / "run-store"  # four fixed runs, one of them crashed
+RUNS_COLUMNS = ["run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict"]
+
+
+def test_runs_into_a_pipe_prints_every_column_tab_separated():
+    """`nnplay runs | grep crashed`: a pipe gets every column in full, one line per run, no styles."""
+    command = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")} | {"TZ": "UTC"}
+    done = subprocess.run(
+        [sys.executable, "-c", command, "runs", "--runs", str(RUN_STORE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split("\t") == RUNS_COLUMNS
+    assert len(lines) == 1 + 4 and all(line.count("\t") == len(RUNS_COLUMNS) - 1 for line in lines)
+    crashed = [line for line in lines if "crashed" in line]
+    assert crashed == [
+        "20250101-094500-xor-perceptron\t2025-01-01 09:45\tclassification\txor / perceptron\tcrashed\t12\t0.7093\t—\tgood fit"
+    ]
+    assert lines[3].split("\t")[-2:] == ["acc 91.7%", "overfitting"]
+    assert "\x1b" not in done.stdout
+
+
+def test_runs_on_a_terminal_is_a_table():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, highlight=False)
+    assert cmd_runs(argparse.Namespace(runs=str(RUN_STORE)), console) == 0
+    text = out.getvalue()
+    assert "\t" not in text and "xor / perceptron" in text and "crashed" in text
+
+
 def test_runs_on_an_empty_directory_says_so(tmp_path):
     code, out, _ = cli("runs", "--runs", str(tmp_path / "none"))
     assert code == 0
@@ -224,6 +288,33 @@ def test_export_markdown(finished):
     assert '| data.dataset | `"moons"` |' in text
     assert f"nnplay run {finished.run_dir / 'config.toml'}" in text
     assert "4 iterations per epoch" in text
+
+
+def test_export_markdown_of_a_sweep_lists_its_members_and_says_its_numbers_are_means(tmp_path, tiny_data):
+    toml = tmp_path / "seeds.toml"
+    toml.write_text(tomli_w.dumps(tiny_data(sweep={"seeds": 2})), encoding="utf-8")
+    runs = tmp_path / "runs"
+    code, _, err = cli("run", str(toml), "--runs", str(runs))
+    assert code == 0, err
+    code, text, err = cli("export", "last", "--format", "md", "-o", "-", "--runs", str(runs))
+    assert code == 0, err
+    record = load_run(list_runs(runs)[0])
+    summary = record.summary
+    assert "Every number below is the mean over the 2 members" in normalized(text)
+    test = summary["test"]
+    spread = f"{format_value('accuracy', test['accuracy'])} ± {format_value('accuracy', test['accuracy_std'])}"
+    assert f"| accuracy | {format_value('accuracy', summary['final']['train_accuracy'])} |" in text
+    assert text.count(spread) == 2  # the metrics table, and the members table's mean row
+    table = text.split("## Members", 1)[1].split("## Verdict", 1)[0]
+    assert "| member | status | best val loss | at epoch | test accuracy | verdict |" in table
+    for member in summary["members"]:
+        cells = next(line for line in table.splitlines() if line.startswith(f"| {member['label']} |")).split(" | ")
+        own = [e for e in record.of_type("member") if e["member"] == member["member"]]
+        best = min(own, key=lambda e: e["val_loss"])  # its own epochs, not the mean's
+        assert cells[1:4] == [member["status"], format_value("loss", best["val_loss"]), str(best["epoch"])]
+        assert cells[4] == format_value("accuracy", member["test"]["accuracy"])
+        assert cells[5].removesuffix(" |") in VERDICTS
+    assert [m["label"] for m in summary["members"]] == ["seed 0", "seed 1"]
 
 
 def test_export_csv(finished):

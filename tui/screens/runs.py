@@ -1,11 +1,15 @@
-"""Past runs from the run store: a sortable table; mark several to compare; open one as recorded."""
+"""Past runs from the run store: a table sorted by any column (o, O or a header click); mark several
+to compare or export; open one as recorded."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from textual import on
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -14,46 +18,98 @@ from textual.widgets import DataTable, Footer, Static
 from engine.runs import list_runs, load_run
 from tui.report import format_metric, headline_metric, summary_of
 
-COLUMNS = ("", "run", "date", "task", "model", "status", "best val", "test", "verdict")
+COLUMNS = ("run", "date", "task", "model", "status", "best val", "test", "verdict")
+# Dropped in this order when the terminal is too narrow; the run, its status and verdict always show.
+DROP_ORDER = ("task", "date", "model", "best val", "test")
 SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": "loss"}
+PADDING = 2  # the table's cell padding, one column each side
+MARK_WIDTH = 1 + PADDING
+SCROLLBAR = 2  # kept free for the vertical scrollbar of a long table
+MIN_RUN_WIDTH = 12
+ARROWS = {False: "↑", True: "↓"}
 
 
-def run_row(path: Path) -> tuple[dict, tuple]:
-    """A run's summary and the table cells that show it."""
+@dataclass
+class Row:
+    """One run as the table shows it (cells) and as it sorts (order: None when not measured)."""
+
+    key: str
+    cells: dict[str, str]
+    order: dict[str, object]
+
+
+def run_row(path: Path) -> Row:
+    """A run's table cells and sort values."""
     summary = summary_of(load_run(path))
     metric, value = headline_metric(summary)
-    started = datetime.fromtimestamp(summary["started"]).strftime("%m-%d %H:%M") if summary.get("started") else "—"
-    cells = (
-        summary.get("name") or path.name,
-        started,
-        summary.get("task") or "—",
-        f"{summary.get('dataset')}/{summary.get('architecture')}",
-        summary["status"],
-        format_metric("loss", summary.get("best_val_loss")),
-        f"{SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
-        summary.get("verdict") or "—",
-    )
-    return summary, cells
+    started = summary.get("started")
+    best = summary.get("best_val_loss")
+
+    def text(key: str) -> str:
+        return str(summary.get(key) or "—")
+
+    cells = {
+        "run": summary.get("name") or path.name,
+        "date": datetime.fromtimestamp(started).strftime("%m-%d %H:%M") if started else "—",
+        "task": text("task"),
+        "model": f"{summary.get('dataset')}/{summary.get('architecture')}",
+        "status": summary["status"],
+        "best val": format_metric("loss", best),
+        "test": f"{SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
+        "verdict": text("verdict"),
+    }
+    order: dict[str, object] = {name: None if cell == "—" else cell.casefold() for name, cell in cells.items()}
+    order["date"] = started  # not the cell: "12-31" of one year sorts after "01-02" of the next
+    order["best val"] = best
+    order["test"] = (metric, value) if value is not None else None  # grouped by metric, then by value
+    return Row(path.name, cells, order)
+
+
+def fit_columns(widths: dict[str, int], available: int) -> dict[str, int]:
+    """The columns that fit in `available` cells, with their widths: the least important go first
+    (DROP_ORDER), then the run's name is shortened; the verdict is never cut."""
+    shown = dict(widths)
+
+    def total() -> int:
+        return MARK_WIDTH + sum(w + PADDING for w in shown.values())
+
+    for name in DROP_ORDER:
+        if total() <= available:
+            break
+        shown.pop(name, None)
+    if total() > available and "run" in shown:
+        shown["run"] = max(MIN_RUN_WIDTH, shown["run"] - (total() - available))
+    return shown
+
+
+def shortened(text: str, width: int) -> str:
+    return text if cell_len(text) <= width else text[: width - 1] + "…"
 
 
 class RunsScreen(Screen):
-    """Every run under the runs directory, newest first."""
+    """Every run under the runs directory, newest first until sorted otherwise."""
 
     BINDINGS = [
         Binding("space", "mark", "Mark"),
-        Binding("c", "compare", "Compare marked"),
+        Binding("c", "compare", "Compare"),
         Binding("enter", "open", "Open"),
         Binding("e", "export", "Export"),
-        Binding("r", "reload", "Reload"),
+        Binding("o", "sort_next", "Sort"),
+        Binding("O,shift+o", "sort_reverse", "Reverse"),
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("q", "app.quit", "Quit"),
+        # Not in the footer, which then fits in 80 columns.
+        Binding("r", "reload", "Reload", show=False),
+        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.paths: dict[str, Path] = {}
+        self.rows: list[Row] = []  # newest first, as read
         self.marked: set[str] = set()
-        self.sort_reverse = False
+        self.sort_column = "date"
+        self.sort_reverse = True
+        self.fitted_width = 0  # the screen width the columns were fitted to
 
     def compose(self) -> ComposeResult:
         yield Static("", id="runs-title")
@@ -61,35 +117,87 @@ class RunsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column or "mark")
         self.action_reload()
 
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self.fitted_width:
+            self._fill()
+
     def action_reload(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        self.paths = {}
+        self.paths, self.rows = {}, []
         for path in list_runs(self.app.runs_root):
             try:
-                _, cells = run_row(path)
+                row = run_row(path)
             except (OSError, ValueError) as exc:
-                self.notify(f"{path.name} cannot be read: {exc}", severity="warning")
+                self.notify(f"{path.name} cannot be read: {exc}", severity="warning", markup=False)
                 continue
             self.paths[path.name] = path
-            table.add_row("●" if path.name in self.marked else " ", *cells, key=path.name)
-        count = len(self.paths)
+            self.rows.append(row)
+        self._fill()
+        self.query_one(DataTable).focus()
+
+    def _sorted(self) -> list[Row]:
+        """The rows by the sort column; runs without that number or text come last either way."""
+        column = self.sort_column
+        present = [row for row in self.rows if row.order[column] is not None]
+        missing = [row for row in self.rows if row.order[column] is None]
+        return sorted(present, key=lambda row: row.order[column], reverse=self.sort_reverse) + missing
+
+    def _fill(self) -> None:
+        """(Re)build the table: the columns that fit the screen, the rows in sort order, the cursor kept."""
+        table = self.query_one(DataTable)
+        current = self._current()
+        self.fitted_width = self.app.size.width
+        arrow = ARROWS[self.sort_reverse]
+        labels = {name: f"{name} {arrow}" if name == self.sort_column else name for name in COLUMNS}
+        widths = {
+            name: max([cell_len(labels[name])] + [cell_len(row.cells[name]) for row in self.rows]) for name in COLUMNS
+        }
+        shown = fit_columns(widths, self.fitted_width - SCROLLBAR)
+        table.clear(columns=True)
+        table.add_column("", key="mark", width=1)
+        for name, width in shown.items():
+            table.add_column(labels[name], key=name, width=width)
+        for row in self._sorted():
+            mark = "●" if row.key in self.marked else " "
+            table.add_row(mark, *(shortened(row.cells[name], shown[name]) for name in shown), key=row.key)
+        if current in self.paths:
+            table.move_cursor(row=table.get_row_index(current))
+        count = len(self.rows)
         self.query_one("#runs-title", Static).update(
-            f"[b]{count} run{'s' * (count != 1)}[/b] in {self.app.runs_root}/ · space marks, c compares the marked runs, "
-            "enter opens one, click a column to sort"
+            Text.assemble(
+                (f"{count} run{'s' * (count != 1)}", "bold"),
+                f" in {self.app.runs_root}/ · ",
+                (f"sorted by {self.sort_column} {arrow}", "bold"),
+                " · o sorts by the next column, O reverses · space marks runs to compare or export",
+            )
         )
-        table.focus()
 
     def _current(self) -> str | None:
         table = self.query_one(DataTable)
-        if not self.paths or table.cursor_row is None:
+        if not self.paths or table.row_count == 0 or table.cursor_row is None:
             return None
         return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        self.sort_column, self.sort_reverse = column, reverse
+        self._fill()
+
+    def action_sort_next(self) -> None:
+        """Sort by the next column shown, ascending."""
+        shown = [str(c.key.value) for c in self.query_one(DataTable).ordered_columns if c.key.value in COLUMNS]
+        at = shown.index(self.sort_column) if self.sort_column in shown else -1
+        self.sort_by(shown[(at + 1) % len(shown)])
+
+    def action_sort_reverse(self) -> None:
+        self.sort_by(self.sort_column, not self.sort_reverse)
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a header sorts by it ascending; a second click on the same header reverses."""
+        column = str(event.column_key.value)
+        if column in COLUMNS:
+            self.sort_by(column, reverse=column == self.sort_column and not self.sort_reverse)
 
     def action_mark(self) -> None:
         key = self._current()
@@ -118,19 +226,5 @@ class RunsScreen(Screen):
 
     def action_export(self) -> None:
         keys = [k for k in self.paths if k in self.marked] or [k for k in [self._current()] if k]
-        for key in keys:
-            self.app.export_files(self.paths[key])
-
-    @on(DataTable.HeaderSelected)
-    def _sort(self, event: DataTable.HeaderSelected) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self.query_one(DataTable).sort(event.column_key, reverse=self.sort_reverse, key=_sort_key)
-
-
-def _sort_key(value):
-    """Numbers sort as numbers ("acc 97.5%" by 97.5), the rest as text."""
-    text = str(value).rstrip("%").split(" ")[-1]
-    try:
-        return (0, float(text), "")
-    except ValueError:
-        return (1, 0.0, str(value))
+        if keys:
+            self.app.export_files(*(self.paths[k] for k in keys))

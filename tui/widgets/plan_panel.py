@@ -3,36 +3,13 @@ to the last partial batch, the model's size and layers, the loss and the device.
 
 from __future__ import annotations
 
-import math
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.report import batch_arithmetic, count
 from tui.state import RunState, is_number
-
-
-def _count(value) -> str:
-    return f"{value:,}" if is_number(value) else "?"
-
-
-def batch_arithmetic(plan: dict) -> str:
-    """'⌈1000 / 20⌉ = 50 iterations per epoch × 10 epochs = 500 updates', with the engine's numbers."""
-    n_train, batch = plan.get("n_train"), plan.get("batch_size")
-    iterations, epochs, updates = plan.get("iterations_per_epoch"), plan.get("epochs"), plan.get("total_updates")
-    if is_number(n_train) and is_number(batch) and batch > 0:
-        # The engine decides whether a partial last batch counts; show the rounding that matches it.
-        if iterations == math.ceil(n_train / batch):
-            division = f"⌈{n_train:,} / {batch:,}⌉ = "
-        elif iterations == n_train // batch:
-            division = f"⌊{n_train:,} / {batch:,}⌋ = "
-        else:
-            division = f"{n_train:,} / {batch:,} → "
-    else:
-        division = ""
-    folds = f" × {plan['k_folds']} folds" if is_number(plan.get("k_folds")) and plan["k_folds"] > 1 else ""
-    return f"{division}{_count(iterations)} iterations per epoch × {_count(epochs)} epochs{folds} = {_count(updates)} updates"
 
 
 def sentence(text: str) -> str:
@@ -62,7 +39,7 @@ def layers_table(model: dict) -> Table:
     for layer in model.get("layers") or []:
         shape = layer.get("output_shape")
         shown = "×".join(str(d) for d in shape) if isinstance(shape, list) else str(shape or "")
-        table.add_row(str(layer.get("name", "")), str(layer.get("type", "")), shown, _count(layer.get("params")))
+        table.add_row(str(layer.get("name", "")), str(layer.get("type", "")), shown, count(layer.get("params")))
     return table
 
 
@@ -120,7 +97,7 @@ class PlanPanel(Static):
         lines.append(f"{plan.get('name') or 'experiment'}", style="bold")
         lines.append(f"  {plan.get('task', '?')} on {plan.get('dataset', '?')} with {plan.get('architecture', '?')}\n")
         lines.append(
-            f"data: {_count(plan.get('n_train'))} train · {_count(plan.get('n_val'))} val · {_count(plan.get('n_test'))} test"
+            f"data: {count(plan.get('n_train'))} train · {count(plan.get('n_val'))} val · {count(plan.get('n_test'))} test"
         )
         if is_number(plan.get("k_folds")) and plan["k_folds"] > 1:
             lines.append(f" · {plan['k_folds']}-fold cross-validation")
@@ -129,9 +106,9 @@ class PlanPanel(Static):
         if plan.get("last_batch"):
             lines.append(f"\n{sentence(str(plan['last_batch']))}", style="italic")
         model = plan.get("model") or {}
-        lines.append(f"\nmodel: {_count(plan.get('params', model.get('total_params')))} parameters")
+        lines.append(f"\nmodel: {count(plan.get('params', model.get('total_params')))} parameters")
         if is_number(model.get("trainable_params")) and model["trainable_params"] != plan.get("params"):
-            lines.append(f" ({_count(model['trainable_params'])} trainable)")
+            lines.append(f" ({count(model['trainable_params'])} trainable)")
         loss = plan.get("loss") or "?"
         lines.append(f"\nloss: {loss}" + (f" — {plan['loss_description']}" if plan.get("loss_description") else ""))
         optimizer = plan.get("optimizer")
