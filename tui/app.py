@@ -134,6 +134,7 @@ class NNPlayApp(App):
         if self.engine.running:
             self.notify("A run is in progress: stop it (s) before starting another.", severity="warning")
             return
+        self._label_ghosts(config)
         self.live = RunState(name=config.get("name", ""), status="starting", hello=self.hello)
         self.live_config = config
         self.live.note(
@@ -148,6 +149,45 @@ class NNPlayApp(App):
         self.engine.start_run(config)
         if not self._on_dashboard(live_only=True):
             self.push_screen(DashboardScreen())
+
+    def _label_ghosts(self, config: dict) -> None:
+        """Each ghost says what the new run changed since it ("dropout 0 → 0.5")."""
+        from engine.config import ConfigError, validate
+        from tui.changes import config_changes, describe
+
+        for ghost in self.ghosts:
+            before = self._config_of(ghost)
+            try:
+                changes = config_changes(validate(before).model_dump(), validate(dict(config)).model_dump())
+                ghost.change = describe(changes) if before else ""
+            except ConfigError:
+                ghost.change = ""
+            ghost.version += 1
+
+    def _config_of(self, state: RunState) -> dict:
+        """The config a run was started with: the live one's, else its run directory's config.toml."""
+        from engine.config import ConfigError
+        from engine.config_files import read_experiment
+
+        if state is self.live and self.live_config is not None:
+            return dict(self.live_config)
+        recorded = Path(state.run_dir) / "config.toml" if state.run_dir else None
+        try:
+            return read_experiment(recorded) if recorded and recorded.is_file() else {}
+        except ConfigError:
+            return {}
+
+    def forget_ghosts(self) -> None:
+        """Another experiment was loaded: earlier runs no longer compare with what comes next."""
+        self.ghosts = []
+
+    def pin_ghost(self, state: RunState) -> None:
+        """Keep this run on the charts of the next run, to compare."""
+        if not (state.series["val_loss"] or state.series["train_loss"]):
+            self.notify("This run has no epochs to compare against yet.", severity="warning")
+            return
+        self.ghosts = [state]
+        self.notify(f"{state.name} is pinned: the next run draws it as a dim ghost.", markup=False)
 
     def toggle_pause(self) -> None:
         if self.paused:
@@ -165,7 +205,6 @@ class NNPlayApp(App):
     def try_next(self, state: RunState) -> None:
         """Run the lesson's variation ("try next") with this run as the ghost to compare against."""
         from engine.config import ConfigError
-        from engine.config_files import read_experiment
 
         if self.engine.running:
             self.notify("A run is in progress: stop it (s) or let it finish first.", severity="warning")
@@ -179,9 +218,8 @@ class NNPlayApp(App):
             )
             self.notify(why, severity="warning")
             return
-        recorded = Path(state.run_dir) / "config.toml" if state.run_dir else None
         try:
-            base = read_experiment(recorded) if recorded and recorded.is_file() else dict(self.live_config or {})
+            base = self._config_of(state)
             config = variation_config(base, lesson.variation_overrides)
         except ConfigError as exc:
             self.notify(str(exc), severity="error", markup=False)
@@ -209,10 +247,14 @@ class NNPlayApp(App):
         self.live.note(f"lesson {lesson.number}: {mark}. {outcome.comparison}")
 
     def tweak_and_rerun(self, state: RunState) -> None:
-        """Back to the form with the same values; this run stays on the charts as a ghost."""
+        """Back to the form with the same values, on the setting to change (the one the lesson varies, else
+        the one changed last); this run stays on the charts as a ghost."""
         if state.series["val_loss"] or state.series["train_loss"]:
             self.ghosts = [state, *self.ghosts][:MAX_GHOSTS]
         self.action_setup()
+        lesson, _ = lesson_of_run(state.name)
+        varied = lesson.variation[0].split("=", 1)[0].strip() if lesson and lesson.variation else None
+        self.setup_screen.focus_setting(varied or self.setup_screen.last_changed or "model.architecture")
         self.notify("Change one setting and press ctrl+r: this run stays on the charts as a ghost.")
 
     def choose_preset(self, name: str) -> None:
@@ -226,26 +268,36 @@ class NNPlayApp(App):
         state, _ = replay(path)
         self.push_screen(DashboardScreen(state=state))
 
-    def export_files(self, run_dir: Path) -> list[Path]:
-        """JSON, CSV and Markdown reports into the run directory, as `nnplay export` writes them."""
-        from tui.report import EXPORT_FORMATS, default_export_path, export
+    def export_files(self, *run_dirs: Path, notify: bool = True) -> list[Path]:
+        """JSON, CSV and Markdown reports into each run directory, as `nnplay export` writes them;
+        one notification names every file and directory written."""
+        from tui.report import EXPORT_FORMATS, default_export_path, export, exported_message
 
-        record = load_run(run_dir)
         written = []
-        for fmt in EXPORT_FORMATS:
-            path = default_export_path(record, fmt)
-            path.write_text(export(record, fmt), encoding="utf-8")
-            written.append(path)
-        self.notify(f"exported {', '.join(p.name for p in written)} to {run_dir}")
+        for run_dir in run_dirs:
+            try:
+                record = load_run(run_dir)
+                for fmt in EXPORT_FORMATS:
+                    path = default_export_path(record, fmt)
+                    path.write_text(export(record, fmt), encoding="utf-8")
+                    written.append(path)
+            except (OSError, ValueError) as exc:
+                self.notify(f"{run_dir} cannot be exported: {exc}", severity="warning", markup=False)
+        if notify and written:
+            self.notify(exported_message(written), markup=False)
         return written
 
     def export_run(self, state: RunState) -> None:
+        """The reports and a screenshot of the dashboard (dashboard.svg) into the run directory."""
+        from tui.report import exported_message
+
         if not state.run_dir or not Path(state.run_dir).is_dir():
             self.notify("This run has no run directory yet.", severity="warning")
             return
         run_dir = Path(state.run_dir)
-        self.export_files(run_dir)
-        self.save_screenshot(filename="dashboard.svg", path=str(run_dir))
+        written = self.export_files(run_dir, notify=False)
+        written.append(Path(self.save_screenshot(filename="dashboard.svg", path=str(run_dir))))
+        self.notify(exported_message(written), markup=False)
 
     # Actions
 
@@ -257,6 +309,23 @@ class NNPlayApp(App):
     def action_setup(self) -> None:
         while self.screen is not self.setup_screen and len(self.screen_stack) > 2:
             self.pop_screen()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's Screenshot: an SVG into the shown run's directory, else the runs directory; not
+        into a Downloads directory, which a server reached over SSH usually lacks (the save then fails)."""
+        if path is None:
+            state = self.screen.state if self._on_dashboard() else None
+            shown = Path(state.run_dir) if state is not None and state.run_dir else None
+            target = shown if shown is not None and shown.is_dir() else self.runs_root
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                self.notify(
+                    f"No screenshot: {target} cannot be created ({exc.strerror}).", severity="error", markup=False
+                )
+                return
+            path = str(target)
+        self.deliver_screenshot(filename, path)
 
     def action_export(self) -> None:
         self.export_run(self.screen.state if self._on_dashboard() else self.live)

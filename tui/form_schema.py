@@ -19,6 +19,7 @@ GROUPS: list[tuple[str, list[str]]] = [
     (
         "Task & data",
         [
+            "name",
             "task",
             "data.dataset",
             "data.n_samples",
@@ -211,6 +212,27 @@ def set_value(data: dict, path: str, value: Any) -> None:
         node.pop(parts[-1], None)
     else:
         node[parts[-1]] = value
+
+
+# When a select's value no longer fits the rest of the form, the nearest choice that does, in order.
+CLOSEST_ARCHITECTURE = {
+    "cnn": ("mlp",),
+    "perceptron": ("mlp",),
+    "rnn": ("lstm", "gru", "mlp"),
+    "lstm": ("gru", "rnn", "mlp"),
+    "gru": ("lstm", "rnn", "mlp"),
+    "autoencoder": ("vae", "mlp"),
+    "vae": ("autoencoder", "mlp"),
+    "mlp": ("cnn", "lstm", "autoencoder"),
+}
+
+
+def closest_option(path: str, value: Any, options: tuple[str, ...]) -> Any:
+    """The value itself if it is offered, else the closest choice that is (an MLP for a CNN on points)."""
+    if value in options or not options:
+        return value
+    preferred = CLOSEST_ARCHITECTURE.get(value, ()) if path == "model.architecture" else ()
+    return next((o for o in preferred if o in options), options[0])
 
 
 def options_for(path: str, data: dict) -> tuple[str, ...]:

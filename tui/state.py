@@ -12,7 +12,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from tui.report import fold_line
+from tui.report import counted, fold_line
 
 SERIES_CAPACITY = 1000
 LOG_LINES = 300
@@ -102,6 +102,7 @@ class RunState:
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     folds: list[dict] = field(default_factory=list)
     members_seen: int = 0
+    change: str = ""  # shown as a ghost: what the next run changed ("dropout 0 → 0.5")
     version: int = 0
 
     @property
@@ -157,11 +158,10 @@ class RunState:
         self.name = e.get("name", self.name)
         self.run_dir = e.get("run_dir")
         self.status = "running"
-        iterations = e.get("iterations_per_epoch")
         self.log.append(
             f"plan: {e.get('n_train')} train / {e.get('n_val')} val / {e.get('n_test')} test · "
-            f"{iterations} iteration{'s' * (iterations != 1)} per epoch · {e.get('total_updates', 0):,} updates · "
-            f"{e.get('params', 0):,} parameters on {e.get('device')}"
+            f"{counted(e.get('iterations_per_epoch'), 'iteration')} per epoch · {counted(e.get('total_updates'), 'update')}"
+            f" · {counted(e.get('params'), 'parameter')} on {e.get('device')}"
         )
 
     def _on_epoch(self, e: dict) -> None:

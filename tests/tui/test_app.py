@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import shutil
 import sys
 import time
 import tomllib
@@ -18,13 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import tomli_w
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList, Select, TabbedContent
+from waiting import POLL_S, WAIT_S, until
 
 import presets
-import tui.screens.save_preset as save_preset_module
 from engine.config import validate
 from engine.data.catalog import architectures_for
 from engine.runs import list_runs, load_run
@@ -39,10 +39,6 @@ from tui.widgets.loss_chart import ghost_label
 
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
 SIZES = [(120, 36), (80, 24)]
-WAIT_S = 10.0
-# pause() without a delay waits for the process to look idle, up to a second while charts redraw;
-# a short fixed step keeps polling prompt and still lets every pending message be handled.
-POLL_S = 0.02
 REAL_ENGINE_WAIT_S = 90.0  # importing torch on a busy 2-core machine, then training
 
 
@@ -51,31 +47,8 @@ def fake(scenario: str = "normal") -> list[str]:
     return [sys.executable, str(FAKE_ENGINE), scenario]
 
 
-@pytest.fixture
-def fake_run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Set how many epochs the fake engine runs and how long each takes."""
-
-    def configure(epochs: int = 8, delay: float = 0.01, **extra: str) -> None:
-        monkeypatch.setenv("FAKE_EPOCHS", str(epochs))
-        monkeypatch.setenv("FAKE_DELAY", str(delay))
-        for key, value in extra.items():
-            monkeypatch.setenv(key, value)
-
-    configure()
-    return configure
-
-
 def make_app(tmp_path: Path, scenario: str = "normal") -> NNPlayApp:
     return NNPlayApp(tmp_path / "runs", engine_command=fake(scenario))
-
-
-async def until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = WAIT_S, what: str = "") -> None:
-    """Let the app run until predicate() holds; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what or 'a condition'}")
-        await pilot.pause(POLL_S)
 
 
 async def during(pilot: Pilot, seconds: float, measure: Callable[[], object]) -> set:
@@ -147,7 +120,7 @@ async def form_built(pilot: Pilot) -> None:
 
 async def wait_for_plan(pilot: Pilot, timeout: float = WAIT_S) -> PlanPanel:
     panel = pilot.app.setup_screen.query_one("#plan", PlanPanel)
-    await until(pilot, lambda: panel.plan is not None, timeout, "the engine's plan in the plan panel")
+    await until(pilot, lambda: panel.plan is not None, "the engine's plan in the plan panel", timeout)
     return panel
 
 
@@ -572,7 +545,7 @@ async def test_real_engine_runs_batch_math_end_to_end(tmp_path) -> None:
         await until(pilot, lambda: panel.plan is not None and panel.plan["epochs"] == 3, what="the 3-epoch plan")
         assert "150 updates" in text_of(panel)
         screen = await start_run(pilot)
-        await until(pilot, lambda: app.live.finished, REAL_ENGINE_WAIT_S, "the real run to end")
+        await until(pilot, lambda: app.live.finished, "the real run to end", REAL_ENGINE_WAIT_S)
         assert app.live.status == "completed" and app.live.done["status"] == "completed"
         chart = screen.query_one(LossChart)
         await until(pilot, lambda: len(chart.drawn.get("val", ([], []))[0]) == 3, what="three epochs drawn")
@@ -588,7 +561,7 @@ async def test_quitting_mid_run_leaves_a_stopped_run_with_its_summary(tmp_path) 
             pilot, lambda: app.setup_screen.config is not None and app.setup_screen.config.training.epochs == 3000
         )
         await start_run(pilot)
-        await until(pilot, lambda: epochs_seen(app) >= 1, REAL_ENGINE_WAIT_S, "the first real epoch")
+        await until(pilot, lambda: epochs_seen(app) >= 1, "the first real epoch", REAL_ENGINE_WAIT_S)
         run_dir = Path(app.live.run_dir)
         await pilot.press("q")
     assert not app.is_running
@@ -601,22 +574,27 @@ async def test_quitting_mid_run_leaves_a_stopped_run_with_its_summary(tmp_path) 
 # 15. Save as preset
 
 
-async def test_save_preset_writes_only_the_keys_set(tmp_path, fake_run, monkeypatch) -> None:
-    presets_dir = tmp_path / "presets"
-    presets_dir.mkdir()
-    for path in presets.PRESETS_DIR.glob("*.toml"):
-        shutil.copy(path, presets_dir)
-    monkeypatch.setattr(presets, "PRESETS_DIR", presets_dir)
-    monkeypatch.setattr(save_preset_module, "PRESETS_DIR", presets_dir)
+async def open_save_dialog(pilot: Pilot) -> SavePresetScreen:
+    await until(pilot, lambda: pilot.app.setup_screen.config is not None, what="a valid form to save")
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SavePresetScreen), what="the save dialog")
+    dialog = pilot.app.screen
+    dialog.query_one("#preset-name", Input).focus()
+    return dialog
+
+
+def option_ids(option_list: OptionList) -> list[str]:
+    return [option_list.get_option_at_index(i).id for i in range(option_list.option_count)]
+
+
+async def test_save_preset_writes_only_the_keys_set_into_the_users_presets(tmp_path, fake_run, user_presets) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         setup = app.setup_screen
         await type_into(pilot, "f-training-epochs", "12")
         await until(pilot, lambda: setup.config is not None and setup.data["training"]["epochs"] == 12)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, SavePresetScreen), what="the save dialog")
-        dialog = app.screen
-        dialog.query_one("#preset-name", Input).focus()
+        dialog = await open_save_dialog(pilot)
+        assert f"saved in {user_presets}" in text_of(dialog.query_one("#dialog-where"))
         await pilot.press(*"A b", "enter")
         assert isinstance(app.screen, SavePresetScreen)
         assert "is not valid; allowed: lower-case letters, digits and dashes" in text_of(
@@ -626,19 +604,67 @@ async def test_save_preset_writes_only_the_keys_set(tmp_path, fake_run, monkeypa
         await pilot.press(*"mine", "tab", *"Mine.", "enter")
         await until(pilot, lambda: app.screen is setup, what="the dialog to close")
 
-        saved_path = presets_dir / "mine.toml"
+        saved_path = user_presets / "mine.toml"
         assert saved_path.is_file()
         saved = tomllib.loads(saved_path.read_text(encoding="utf-8"))
-        original = tomllib.loads((presets_dir / "batch-math.toml").read_text(encoding="utf-8"))
+        original = tomllib.loads((presets.PRESETS_DIR / "batch-math.toml").read_text(encoding="utf-8"))
         expected = {
             k: v for k, v in original.items() if k not in ("description", "lesson")
         }  # a new experiment, not the lesson
         expected["training"] = {**expected["training"], "epochs": 12}
         assert saved == {"description": "Mine.", **expected}
         validate(saved)
+        assert f"saved your preset in {saved_path}" in [n.message for n in app._notifications]
+        assert option_ids(setup.query_one("#presets", OptionList))[-2:] == ["section:user", "mine"]
+    assert not list(presets.PRESETS_DIR.glob("mine*"))
+
+
+async def test_saving_refuses_a_lessons_name_and_replaces_a_users_preset_on_a_second_enter(
+    tmp_path, fake_run, user_presets
+) -> None:
+    lesson = presets.PRESETS_DIR / "xor-perceptron.toml"
+    shipped = lesson.read_text(encoding="utf-8")
+    (user_presets / "mine.toml").write_text('description = "The old one."\n', encoding="utf-8")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        dialog = await open_save_dialog(pilot)
+        await pilot.press(*"xor-perceptron", "enter")
+        assert isinstance(app.screen, SavePresetScreen)
+        assert text_of(dialog.query_one("#dialog-error")) == (
+            "name = 'xor-perceptron' is a lesson of the course; choose another name"
+        )
+        assert lesson.read_text(encoding="utf-8") == shipped
+        assert not (user_presets / "xor-perceptron.toml").exists()
+
+        dialog.query_one("#preset-name", Input).action_select_all()
+        await pilot.press(*"mine", "tab", *"The new one.", "enter")
+        assert isinstance(app.screen, SavePresetScreen)
+        assert text_of(dialog.query_one("#dialog-error")) == (
+            "name = 'mine' is already one of your presets; press enter again to replace it"
+        )
+        assert "The old one." in (user_presets / "mine.toml").read_text(encoding="utf-8")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is app.setup_screen, what="the dialog to close")
+    assert tomllib.loads((user_presets / "mine.toml").read_text(encoding="utf-8"))["description"] == "The new one."
+
+
+async def test_a_users_preset_is_listed_apart_and_fills_the_form(tmp_path, fake_run, user_presets, tiny_data) -> None:
+    data = tiny_data(training={"epochs": 7})
+    del data["name"]
+    (user_presets / "my-moons.toml").write_text(tomli_w.dumps({"description": "My moons.", **data}), encoding="utf-8")
+    (user_presets / "broken.toml").write_text("x = [", encoding="utf-8")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
         lessons = setup.query_one("#presets", OptionList)
-        assert "mine" in [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
-    assert not list(Path(presets.__file__).parent.glob("mine*"))
+        assert option_ids(lessons)[-3:] == ["section:user", "broken", "my-moons"]
+        assert "(this preset is not valid TOML)" in str(lessons.get_option("broken").prompt)
+        await form_built(pilot)
+        lessons.focus()
+        lessons.highlighted = lessons.get_option_index("my-moons")
+        await pilot.press("enter")
+        await until(pilot, lambda: setup.preset_name == "my-moons", what="the user's preset in the form")
+        await until(pilot, lambda: setup.config is not None and setup.config.training.epochs == 7)
 
 
 # 16. Resizing

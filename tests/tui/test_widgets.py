@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from events import (
@@ -112,7 +113,7 @@ async def test_loss_chart_draws_a_sweeps_band_under_the_mean_with_one_legend_ent
         bounds = dict(
             train_loss_min=0.8 * train, train_loss_max=1.3 * train, val_loss_min=0.9 * val, val_loss_max=1.5 * val
         )
-        return epoch(n, **bounds)
+        return epoch(n, members=4, **bounds)
 
     state = run_state(plan(), *(sweep_epoch(n) for n in range(1, 9)))
     chart = LossChart()
@@ -123,9 +124,10 @@ async def test_loss_chart_draws_a_sweeps_band_under_the_mean_with_one_legend_ent
         for name in ("train", "val"):
             low, high, middle = chart.drawn[f"{name} min"][1], chart.drawn[f"{name} max"][1], chart.drawn[name][1]
             assert all(lo < m < hi for lo, m, hi in zip(low, middle, high, strict=True))
-        shown = chart.render().plain
-        assert shown.count("train min–max") == 1 and shown.count("val min–max") == 1, shown
-        assert "train min " not in shown.replace("train min–max", "") and "val max" not in shown
+        heading, *plot = chart.render().plain.splitlines()
+        for entry in ("mean of 4 runs", "lowest to highest run", "train", "validation"):
+            assert heading.count(entry) == 1, heading  # one key entry for both bands, one per mean, above the plot
+        assert not any(word in row for row in plot for word in ("train", "validation", "lowest")), "key over curves"
 
 
 async def test_loss_chart_log_scale_drops_non_positive_values() -> None:
@@ -455,8 +457,12 @@ def test_image_grid_wraps_and_shows_reconstructions_under_originals() -> None:
     grid.set_snapshot(reconstructions_snapshot(size=8))
     lines = console.render_lines(grid.mosaic, console.options.update_width(40), pad=False)
     rows = ["".join(s.text for s in line).rstrip() for line in lines]
-    # Three images per band: originals (4 rows), reconstructions (4 rows), then their errors.
-    assert [("▀" in row, "err" in row) for row in rows[1:10]] == [(True, False)] * 8 + [(False, True)]
+    # Three images per band: originals (4 rows), a row that says the reconstructions follow (so each
+    # pair does not read as one tall image), reconstructions (4 rows), then their errors.
+    shape = [("▀" in row, "rebuilt" in row, "err" in row) for row in rows[1:11]]
+    assert shape == [(True, False, False)] * 4 + [(False, True, False)] + [(True, False, False)] * 4 + [
+        (False, False, True)
+    ]
     grid.set_snapshot(generated_snapshot(size=8))
     assert grid.mosaic is not None and len(grid.mosaic.columns) == 8
 
@@ -684,3 +690,15 @@ class ChartAndBoundaryApp(App):
 
 def test_loss_chart_and_boundary_snapshot(snap_compare) -> None:
     assert snap_compare(ChartAndBoundaryApp(), terminal_size=(100, 30))
+
+
+def test_counts_of_one_read_in_the_singular_in_the_plan_panel_the_log_and_report_md() -> None:
+    from tui.report import batch_arithmetic, export
+
+    plan = {"n_train": 60, "batch_size": 60, "iterations_per_epoch": 1, "epochs": 1, "total_updates": 1}
+    assert batch_arithmetic(plan) == "⌈60 / 60⌉ = 1 iteration per epoch × 1 epoch = 1 update"
+    from engine.runs import load_run
+
+    record = load_run(Path(__file__).with_name("data") / "run-store" / "20250101-091500-overfit-small-data")
+    report = export(record, "md")
+    assert "1 iteration per epoch" in report and "1 iterations" not in report

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from engine.runs import load_run
+from tui.changes import IDENTITY
 from tui.report import config_of, flatten
 from tui.state import RunState
 from tui.widgets.compare_chart import CompareChart
@@ -29,14 +30,15 @@ def replay(path: Path) -> tuple[RunState, dict]:
 
 
 def config_rows(configs: list[dict]) -> list[tuple[str, list, bool]]:
-    """(setting, values per run, differs) for every setting any run has."""
+    """(setting, values per run, differs) for every setting any run has. A run's name and description
+    say what it is, not how it trained: they never count as a difference (the columns name the runs)."""
     keys: list[str] = []
     for config in configs:
         keys += [k for k in config if k not in keys]
     rows = []
     for key in keys:
         values = [config.get(key) for config in configs]
-        rows.append((key, values, any(v != values[0] for v in values)))
+        rows.append((key, values, key not in IDENTITY and any(v != values[0] for v in values)))
     return rows
 
 

@@ -3,17 +3,19 @@ and the log, redrawn from the run's state about four times a second."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
-from tui.state import RunState
+from tui.state import METRIC_LABELS, RunState
 from tui.widgets import LogPanel, LossChart, MetricChart, ModelView, OverfitPanel, RunHeader
 
 REDRAW_INTERVAL_S = 0.25
 PANELS = ("loss", "metric", "overfit", "model", "log")
+PANEL_TITLES = ("loss", "metric", "overfitting", "model", "log")
 COMPACT_WIDTH, COMPACT_HEIGHT = 110, 32
 
 
@@ -21,17 +23,20 @@ class DashboardScreen(Screen):
     """A live run (state taken from the app) or a recorded one (state given)."""
 
     BINDINGS = [
-        Binding("space", "toggle_pause", "Pause"),
+        Binding("space", "pause", "Pause"),
+        Binding("space", "resume", "Resume"),
         Binding("s", "stop", "Stop"),
         Binding("t", "tweak", "Tweak"),
         Binding("n", "try_next", "Try next"),
+        Binding("p", "pin", "Pin"),
         Binding("e", "export", "Export"),
         Binding("l", "log_scale", "Log"),
         Binding("m", "smoothing", "Smooth"),
         Binding("v", "next_view", "View"),
         Binding("tab", "next_panel", "Next panel", show=False),
+        *(Binding(str(n), f"show_panel({n - 1})", PANEL_TITLES[n - 1], show=False) for n in range(1, 6)),
         Binding("escape", "back", "Back"),
-        Binding("f2", "app.runs", "Runs"),
+        Binding("f2", "app.runs", "Runs", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -42,9 +47,15 @@ class DashboardScreen(Screen):
         self.panel = 0  # the panel shown in compact layout
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """A recorded run cannot be paused or stopped: those keys leave the footer."""
-        if action in ("toggle_pause", "stop") and self.recorded is not None:
-            return False
+        """Pause, Resume and Stop are offered only while the live run trains (or is paused): a recorded or
+        finished run (completed, stopped, crashed...) has nothing to pause or stop."""
+        if action in ("pause", "resume", "stop"):
+            if self.recorded is not None or self.state.finished or self.state.status == "idle":
+                return False
+            if action != "stop":
+                return self.app.paused == (action == "resume")
+        if action in ("try_next", "pin"):  # for a run that has ended
+            return self.recorded is not None or self.state.finished
         return True
 
     @property
@@ -57,13 +68,14 @@ class DashboardScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="header")
+        yield Static("", id="panel-tabs")  # the compact layout's one panel at a time: which, and how to switch
         with Grid(id="panels"):
             yield LossChart(id="loss")
             yield MetricChart(id="metric")
             yield OverfitPanel(id="overfit")
             yield ModelView(id="model")
             yield LogPanel(id="log")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.on_resize()
@@ -78,17 +90,27 @@ class DashboardScreen(Screen):
     def _show_panel(self) -> None:
         for i, name in enumerate(PANELS):
             self.query_one(f"#{name}").set_class(i == self.panel, "-shown")
-        self.sub_title = (
-            f"panel {self.panel + 1}/{len(PANELS)}: {PANELS[self.panel]} (tab for next)"
-            if self.has_class("-compact")
-            else ""
-        )
+        tabs = Text()
+        metric = METRIC_LABELS.get(self.state.metric, self.state.metric)
+        for i, title in enumerate(PANEL_TITLES):
+            title = metric if PANELS[i] == "metric" else title
+            if i == self.panel:
+                tabs.append(f" {i + 1} {title} ", style="bold reverse")
+            else:
+                tabs.append(f" {i + 1} {title} ", style="dim")
+        tabs.append("  tab: next", style="dim")
+        self.query_one("#panel-tabs", Static).update(tabs)
 
     def redraw(self) -> None:
         """Bring every panel up to the state; each widget skips work when nothing changed."""
         state = self.state
         ghosts = self.ghosts if self.recorded else self.app.ghosts
-        self.query_one(RunHeader).update_from(state, paused=self.live and self.app.paused)
+        header = self.query_one(RunHeader)
+        shown = header.status
+        header.update_from(state, paused=self.live and self.app.paused)
+        if header.status != shown:
+            self.refresh_bindings()  # the footer follows the state: no Pause once a run has ended
+            self._show_panel()  # the metric's name arrives with the plan
         self.query_one(LossChart).update_from(state, ghosts)
         self.query_one(MetricChart).update_from(state, ghosts)
         self.query_one(OverfitPanel).update_from(state)
@@ -97,10 +119,13 @@ class DashboardScreen(Screen):
 
     # Actions
 
-    def action_toggle_pause(self) -> None:
-        if self.live and not self.state.finished:
-            self.app.toggle_pause()
-            self.redraw()
+    def action_pause(self) -> None:
+        self.app.toggle_pause()
+        self.redraw()
+
+    def action_resume(self) -> None:
+        self.app.toggle_pause()
+        self.redraw()
 
     def action_stop(self) -> None:
         if self.live and not self.state.finished:
@@ -108,6 +133,9 @@ class DashboardScreen(Screen):
 
     def action_tweak(self) -> None:
         self.app.tweak_and_rerun(self.state)
+
+    def action_pin(self) -> None:
+        self.app.pin_ghost(self.state)
 
     def action_export(self) -> None:
         self.app.export_run(self.state)
@@ -130,7 +158,10 @@ class DashboardScreen(Screen):
         self.query_one(ModelView).action_next_view()
 
     def action_next_panel(self) -> None:
-        self.panel = (self.panel + 1) % len(PANELS)
+        self.action_show_panel((self.panel + 1) % len(PANELS))
+
+    def action_show_panel(self, index: int) -> None:
+        self.panel = index
         self._show_panel()
 
     def action_back(self) -> None:

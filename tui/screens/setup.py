@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, Switch, TabbedContent, TabPane
+from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static, TabbedContent, TabPane
 
 from presets import LESSON_TABLE, list_presets
 from tui.lessons import lesson_help, lesson_options
 from tui.widgets.plan_panel import PlanPanel
+from tui.widgets.toggle import Toggle
 
 if TYPE_CHECKING:
     from tui.form_schema import FieldSpec
@@ -52,9 +53,11 @@ class SetupScreen(Screen):
         self.data: dict[str, Any] = {}
         self.config = None  # the validated ExperimentConfig, or None while the form has an error
         self.preset_name: str | None = None
+        self.preset_data: dict[str, Any] = {}  # the loaded preset's settings, to tell what the user changed
         self._options: dict[str, tuple[str, ...]] = {}  # what each select offers now
         self.unparsed: dict[str, str] = {}  # fields whose text is not a value: path -> the sentence why
         self.form_ready = False  # the form's tabs are built after the first frame
+        self.last_changed: str | None = None  # the setting the user changed last, where a tweak starts
         self.defaults: dict[str, Any] = {}  # the config's defaults, read with the schema when the form is built
         presets = list_presets()
         first = next((p for p in presets if p.name == FIRST_PRESET), presets[0] if presets else None)
@@ -63,6 +66,7 @@ class SetupScreen(Screen):
             data.pop(LESSON_TABLE, None)  # the lesson's words, not the experiment's settings
             self.data = {"name": first.name, **data}
             self.preset_name = first.name
+        self.preset_data = copy.deepcopy(self.data)  # as loaded: a run that differs is no longer the preset
 
     # Layout
 
@@ -87,9 +91,9 @@ class SetupScreen(Screen):
         tabs = self.query_one("#form-tabs", TabbedContent)
         for group, paths in GROUPS:
             rows = [self._field_row(FIELDS[path]) for path in paths]
-            await tabs.add_pane(
-                TabPane(TAB_TITLES[group], VerticalScroll(*rows), id=f"tab-{TAB_TITLES[group].lower()}")
-            )
+            # The scroll container is no focus stop of its own: tab from the tab bar lands on the first field.
+            fields = VerticalScroll(*rows, can_focus=False)
+            await tabs.add_pane(TabPane(TAB_TITLES[group], fields, id=f"tab-{TAB_TITLES[group].lower()}"))
         self.form_ready = True
         self.refresh_form()
 
@@ -104,7 +108,7 @@ class SetupScreen(Screen):
             initial = value if value in options else options[0]
             control = Select([(o, o) for o in options], value=initial, id=spec.widget_id, allow_blank=False)
         elif spec.kind == "switch":
-            control = Switch(bool(value), id=spec.widget_id)
+            control = Toggle(bool(value), id=spec.widget_id)
         else:
             control = Input(show(value), placeholder="default" if spec.optional else "", id=spec.widget_id)
         line = Horizontal(Label(spec.label, classes="field-label"), control, classes="field-line")
@@ -144,7 +148,22 @@ class SetupScreen(Screen):
             return
         self.data.setdefault("name", name)
         self.preset_name = name
+        self.preset_data = copy.deepcopy(self.data)
+        self.app.forget_ghosts()  # another experiment: earlier runs no longer compare
         self.fill()
+
+    def focus_setting(self, path: str) -> None:
+        """Bring forward the tab that holds a setting and focus its control (the tab alone if the
+        setting does not apply to this experiment)."""
+        from tui.form_schema import FIELDS
+
+        if not self.form_ready or path not in FIELDS:
+            return
+        control = self.query_one(f"#{FIELDS[path].widget_id}")
+        pane = next(a for a in control.ancestors if isinstance(a, TabPane))
+        self.query_one("#form-tabs", TabbedContent).active = pane.id
+        if self.query_one(f"#row-{FIELDS[path].widget_id}").display:
+            self.call_after_refresh(control.focus)
 
     def fill(self) -> None:
         """Show self.data in every control (defaults where data says nothing)."""
@@ -154,30 +173,37 @@ class SetupScreen(Screen):
             return
         self.unparsed.clear()
         # Programmatic changes must not come back as the user's: their Changed messages are not sent.
-        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for path, spec in FIELDS.items():
                 value = self._shown_value(path)
                 widget = self.query_one(f"#{spec.widget_id}")
                 if isinstance(widget, Select):
                     self._set_select(widget, path, value)
-                elif isinstance(widget, Switch):
+                elif isinstance(widget, Toggle):
                     widget.value = bool(value)
                 else:
                     widget.value = show(value)
         self.refresh_form()
 
     def _set_select(self, widget: Select, path: str, value: Any) -> None:
-        """Offer only the options that fit the rest of the form; keep the value if it still fits."""
-        from tui.form_schema import FIELDS, get_value, options_for, set_value
+        """Offer only the options that fit the rest of the form; keep the value if it still fits, else
+        take the closest that does (an MLP for a CNN on points) and say so."""
+        from tui.form_schema import FIELDS, closest_option, get_value, options_for, set_value
 
         options = options_for(path, self.data) or FIELDS[path].options
         if self._options.get(path) != options:
             widget.set_options([(o, o) for o in options])
             self._options[path] = options
         if value not in options and options:
-            value = options[0]
-            if get_value(self.data, path) is not None:  # the old choice no longer fits: take the first that does
+            old, value = value, closest_option(path, value, options)
+            if get_value(self.data, path) is not None:  # the old choice no longer fits: the closest that does
                 set_value(self.data, path, value)
+                dataset, task = get_value(self.data, "data.dataset"), get_value(self.data, "task")
+                self.notify(
+                    f"{path} = {old} does not fit {dataset} for {task or 'classification'}: it is now {value}.",
+                    title="setting changed",
+                    markup=False,
+                )
         if widget.value != value:
             widget.value = value
 
@@ -256,6 +282,7 @@ class SetupScreen(Screen):
         if value == (current if current is not None else get_value(self.defaults, spec.path)):
             return  # the control echoes what the form already holds: keep the preset's keys as they are
         set_value(self.data, spec.path, value)
+        self.last_changed = spec.path
         self.refresh_form()
 
     @on(Input.Changed)
@@ -267,9 +294,9 @@ class SetupScreen(Screen):
         if event.value is not Select.BLANK:
             self._changed(event.select.id, event.value)
 
-    @on(Switch.Changed)
-    def _switch_changed(self, event: Switch.Changed) -> None:
-        self._changed(event.switch.id, event.value)
+    @on(Checkbox.Changed)
+    def _toggle_changed(self, event: Checkbox.Changed) -> None:
+        self._changed(event.checkbox.id, event.value)
 
     @on(OptionList.OptionSelected, "#presets")
     def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -309,7 +336,26 @@ class SetupScreen(Screen):
         if self.config is None:
             self.notify("Fix the setting shown in red first.", severity="error")
             return
-        self.app.start_run(self.config.model_dump(exclude_none=True))
+        self.app.start_run(self.run_config())
+
+    def run_config(self) -> dict:
+        """The form's config as it will run. Once a setting differs from the loaded preset the run is no
+        longer that preset: it is named `<preset>-modified` (unless the user named it) and described
+        by what changed, not by the preset's description."""
+        from engine.config import ConfigError, validate
+        from tui.changes import MODIFIED_SUFFIX, config_changes, describe
+
+        config = self.config.model_dump(exclude_none=True)
+        try:
+            preset = validate(copy.deepcopy(self.preset_data)).model_dump(exclude_none=True)
+        except ConfigError:
+            return config
+        changes = config_changes(preset, config)
+        if changes and self.preset_name:
+            if config.get("name") == self.preset_name:
+                config["name"] = self.preset_name + MODIFIED_SUFFIX
+            config["description"] = f"{self.preset_name} with changes: {describe(changes, limit=None)}."
+        return config
 
     def action_explain(self) -> None:
         from tui.form_schema import FIELDS
@@ -327,11 +373,11 @@ class SetupScreen(Screen):
             return
         self.app.push_screen(SavePresetScreen(self.data), self._saved)
 
-    def _saved(self, name: str | None) -> None:
-        if not name:
+    def _saved(self, path: str | None) -> None:
+        if not path:
             return
         self.refresh_lessons()
-        self.notify(f"saved as preset {name}")
+        self.notify(f"saved your preset in {path}", markup=False)
 
     def refresh_lessons(self) -> None:
         """Rebuild the lessons list (a new preset, a lesson just run), keeping the highlighted one."""

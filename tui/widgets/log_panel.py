@@ -51,12 +51,22 @@ class LogPanel(RichLog):
         self._tail: list[str] = []  # the last lines shown, as the very objects in state.log
         self._length = 0  # len(state.log) at the last call
         self.shown = 0  # lines written since the state was first seen
+        self._state: RunState | None = None
+        self._wrapped_at = 0  # the width the lines were wrapped to
+
+    def on_resize(self) -> None:
+        """Lines are wrapped when written: a new width (a resize, the compact layout showing the log) writes
+        them all again, wrapped to it, instead of leaving them cut."""
+        if self._state is not None and self.scrollable_content_region.width != self._wrapped_at:
+            state, self._state_id = self._state, None
+            self.update_from(state)
 
     def update_from(self, state: RunState) -> None:
         """Write the log lines that arrived since the last call."""
-        if id(state) != self._state_id:  # another run: start over
+        if id(state) != self._state_id:  # another run (or a new width): start over
             self.clear()
             self._state_id, self._version, self._tail, self._length, self.shown = id(state), None, [], 0, 0
+        self._state, self._wrapped_at = state, self.scrollable_content_region.width
         if state.version == self._version:
             return
         self._version = state.version

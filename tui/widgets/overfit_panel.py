@@ -10,13 +10,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from tui.live import table_of
 from tui.report import folds_table
 from tui.state import RunState, is_number
-from tui.widgets.loss_chart import VAL_COLOR, Curve, drawable
-from tui.widgets.run_chart import epoch_ticks
+from tui.widgets.keyed_plot import KeyedPlot
+from tui.widgets.loss_chart import drawable
+from tui.widgets.run_chart import VAL_COLOR, Curve, epoch_ticks
 
 ZERO_COLOR = (120, 120, 120)
 VERDICT_CLASSES = {
@@ -35,7 +35,8 @@ def _epoch(value) -> str:
 
 
 class OverfitPanel(Widget):
-    """Gap chart on top, the diagnosis underneath; the verdict line carries a -<verdict> class."""
+    """The verdict and its advice first (the point of the lesson, never scrolled away), the facts behind
+    it, then the gap chart in whatever height is left; the verdict line carries a -<verdict> class."""
 
     DEFAULT_CSS = """
     OverfitPanel {
@@ -44,12 +45,12 @@ class OverfitPanel(Widget):
     }
     OverfitPanel > #gap-chart {
         height: 1fr;
-        min-height: 6;
+        min-height: 0;
     }
-    /* The words take what they need up to half the panel, and scroll beyond that. */
+    /* The words take what they need, and scroll beyond the panel; the chart gets the rest. */
     OverfitPanel > #diagnosis {
         height: auto;
-        max-height: 50%;
+        max-height: 100%;
     }
     OverfitPanel #facts, OverfitPanel #verdict {
         height: auto;
@@ -68,10 +69,10 @@ class OverfitPanel(Widget):
         self.verdict: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield PlotextPlot(id="gap-chart")
         with VerticalScroll(id="diagnosis"):
-            yield Static("no diagnosis yet: it arrives with the first snapshot", id="facts")
             yield Static("", id="verdict")
+            yield Static("no diagnosis yet: it arrives with the first snapshot", id="facts")
+        yield KeyedPlot(id="gap-chart")
 
     def update_from(self, state: RunState) -> None:
         """Redraw the gap and the diagnosis if the run changed since the last call."""
@@ -89,17 +90,15 @@ class OverfitPanel(Widget):
             pairs = state.diagnosis.get("generalization_gap") or []
             xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
         self.gap = drawable(xs, ys)
-        chart = self.query_one("#gap-chart", PlotextPlot)
-        plt = chart.plt
-        plt.clear_figure()
+        chart = self.query_one("#gap-chart", KeyedPlot)
         if self.gap[0]:
-            plt.plot(*self.gap, color=VAL_COLOR, label="val − train")
-            plt.hline(0, color=ZERO_COLOR)
-            plt.xticks(epoch_ticks(self.gap[0]))
-            plt.title("generalization gap (val − train loss)")
+            chart.begin("generalization gap by epoch")
+            chart.line(*self.gap, label="validation − train loss", color=VAL_COLOR)
+            chart.plt.hline(0, color=ZERO_COLOR)
+            chart.plt.xticks(epoch_ticks(self.gap[0]))
         else:
-            plt.title("generalization gap: waiting for validation loss")
-        chart.refresh()  # no x label: a row of plot is worth more than "epoch" under it
+            chart.begin("generalization gap: waiting for validation loss")
+        chart.refresh()
 
     def _describe(self, state: RunState) -> None:
         diagnosis = state.diagnosis or {}
@@ -123,7 +122,9 @@ class OverfitPanel(Widget):
                 facts.append(f"overfitting began at epoch {_epoch(onset)}", style="bold")
             else:
                 facts.append("no sign of overfitting" + ("" if final else " yet"))
-            facts.append("\n" + self._early_stopping(diagnosis, final))
+            said = final and "early stopping" in str(diagnosis.get("explanation", "")).lower()
+            if early_stopping := self._early_stopping(diagnosis, final, said):
+                facts.append("\n" + early_stopping)
         parts: list = [facts]
         if state.folds:
             parts.append(self._folds(state))
@@ -137,10 +138,13 @@ class OverfitPanel(Widget):
         return table_of(columns, rows, compact=True)
 
     @staticmethod
-    def _early_stopping(diagnosis: dict, final: bool) -> str:
+    def _early_stopping(diagnosis: dict, final: bool, said: bool = False) -> str:
+        """What early stopping would have done; only its note when the verdict's explanation said the rest."""
         patience = diagnosis.get("patience")
         rule = f"early stopping (patience {patience})" if is_number(patience) else "early stopping"
         stop = diagnosis.get("early_stopping")
+        if said:
+            return (stop or {}).get("note") or ""
         if not stop:
             return f"{rule} would not have stopped" + ("" if final else " yet")
         text = (

@@ -68,6 +68,7 @@ class RunHeader(Static):
         super().__init__("", name=name, id=id, classes=classes)
         self._drawn_key: tuple | None = None
         self.status = "idle"
+        self.render_text = ""  # what the header says, as plain text
 
     def update_from(self, state: RunState, paused: bool = False) -> None:
         """Redraw if the run changed since the last call (or pausing changed)."""
@@ -79,30 +80,39 @@ class RunHeader(Static):
         label, cls = STATUS_TEXT.get(self.status, (self.status, "-idle"))
         self.remove_class(*STATUS_CLASSES)
         self.add_class(cls)
-        self.update(self._render_state(state, label))
+        title, progress = self._render_state(state, label)
+        self.render_text = f"{title.plain}\n{progress}"
+        self.update(Group(title, self._progress_row(state, progress)))
 
-    def _render_state(self, state: RunState, label: str) -> Group:
+    def _render_state(self, state: RunState, label: str) -> tuple[Text, str]:
+        """The title line, and the words beside the progress bar: speed and ETA only while it trains."""
         title = Text()
         title.append(state.name or "unnamed run", style="bold")
         title.append(f"  {label}", style=self._status_style())
         title.append(f"  on {device_label(state)}", style="dim")
         epoch = state.last_epoch or {}
         done, total = state.epochs_done, state.epochs_total
-        progress = Table.grid(padding=(0, 1), expand=True)
-        progress.add_column(ratio=1)
-        progress.add_column(no_wrap=True)
         counts = f"epoch {done}/{total or '?'}"
         if int((state.plan or {}).get("k_folds") or 1) > 1:
             counts += f" · fold {len(state.folds) + (0 if state.finished else 1)}/{state.plan['k_folds']}"
-        counts += f" · {rate(epoch.get('samples_per_s'))} samples/s"
-        counts += " · done" if state.finished else f" · ETA {duration(epoch.get('eta_s'))}"
+        if self.status == "running":
+            counts += f" · {rate(epoch.get('samples_per_s'))} samples/s · ETA {duration(epoch.get('eta_s'))}"
+        elif state.finished and is_number(epoch.get("elapsed_s")):
+            counts += f" · trained for {duration(epoch['elapsed_s'])}"
+        return title, counts
+
+    def _progress_row(self, state: RunState, counts: str) -> Table:
+        done, total = state.epochs_done, state.epochs_total
+        progress = Table.grid(padding=(0, 1), expand=True)
+        progress.add_column(ratio=1)
+        progress.add_column(no_wrap=True)
         bar = ProgressBar(
             total=max(total, 1),
             completed=min(done, total) if total else 0,
-            complete_style="green" if state.status != "diverged" else "red",
+            complete_style=self._status_style().removeprefix("bold "),
         )
         progress.add_row(bar, counts)
-        return Group(title, progress)
+        return progress
 
     def _status_style(self) -> str:
         if self.status in ("diverged", "failed", "crashed"):

@@ -1,0 +1,23 @@
+"""Waiting on the app in Pilot tests: on a condition, never on a fixed sleep."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+
+WAIT_S = 10.0
+# pause() without a delay waits for the process to look idle, up to a second while charts redraw;
+# a short fixed step keeps polling prompt and still lets every pending message be handled.
+POLL_S = 0.02
+
+
+async def until(pilot: Pilot, predicate: Callable[[], bool], what: str = "", timeout: float = WAIT_S) -> None:
+    """Let the app run until predicate() holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or 'a condition'}")
+        await pilot.pause(POLL_S)

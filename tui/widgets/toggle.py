@@ -1,0 +1,31 @@
+"""An on/off setting that says which it is in characters, not only in colour: "[✓] on" / "[ ] off"."""
+
+from __future__ import annotations
+
+from textual.widgets import Checkbox
+
+
+class Toggle(Checkbox):
+    """A checkbox whose mark is ✓ or blank and whose label reads "on" or "off" (Textual's own switch and
+    checkbox show their state by colour alone, which a monochrome or low-contrast terminal loses)."""
+
+    DEFAULT_CSS = """
+    Toggle {
+        width: auto;
+    }
+    """
+
+    def __init__(self, value: bool = False, *, id: str | None = None) -> None:
+        super().__init__(self.word(value), value, id=id)
+
+    @staticmethod
+    def word(value: bool) -> str:
+        return "on" if value else "off"
+
+    @property
+    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual reads this class attribute's name
+        return "✓" if self.value else " "
+
+    def watch_value(self) -> None:
+        super().watch_value()  # announces the change
+        self.label = self.word(self.value)
