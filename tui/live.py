@@ -10,7 +10,16 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.charts import loss_chart
-from tui.report import METRIC_NAMES, batch_arithmetic, final_table, fold_line, folds_table, format_metric, train_label
+from tui.report import (
+    METRIC_NAMES,
+    batch_arithmetic,
+    duration,
+    final_table,
+    fold_line,
+    folds_table,
+    format_metric,
+    train_label,
+)
 from tui.state import is_number
 
 VERDICT_STYLES = {
@@ -22,13 +31,6 @@ VERDICT_STYLES = {
     "learning rate too high": "red",
     "diverged": "red",
 }
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def epoch_metrics_text(event: dict) -> str:
@@ -176,7 +178,7 @@ class RunRenderer:
                 completed=len(self.epochs),
                 metrics=epoch_metrics_text(e),
                 speed=speed,
-                eta=_duration(e.get("eta_s")),
+                eta=duration(e.get("eta_s")),
             )
         elif e["epoch"] % self.every == 0 or e["epoch"] == e.get("epochs"):
             self.console.print(f"epoch {e['epoch']}/{e.get('epochs')}  {epoch_metrics_text(e)}  {speed}")

@@ -75,6 +75,16 @@ def judge(record: RunRecord, epochs: list[dict], status: str | None = None) -> d
     return diagnose(epochs, reg.get("patience", 10), reg.get("min_delta", 0.0), baseline, status=status)
 
 
+def duration(seconds) -> str:
+    """'4.2 s' under ten seconds (a quick run is not '0:00'), else m:ss, or XhYYm past an hour; '—' unknown."""
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
 def count(value) -> str:
     """A whole count with thousands separators; '?' when unknown."""
     number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

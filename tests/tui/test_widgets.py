@@ -531,10 +531,11 @@ async def test_run_header_status_classes_progress_and_eta() -> None:
         await pilot.pause()
         text = text_of(header)
         assert "moons-mlp" in text and "NVIDIA H100" in text and "running" in text
-        assert "epoch 3/10" in text and "5.0k samples/s" in text and "ETA 0:01" in text
+        assert "epoch 3/10" in text and "5.0k samples/s" in text and "ETA 1.4 s" in text
         assert header.has_class("-running")
         header.update_from(state, paused=True)
         assert header.has_class("-paused") and not header.has_class("-running")
+        assert "paused" in text_of(header) and "samples/s" not in text_of(header) and "ETA" not in text_of(header)
         for status in ("completed", "diverged", "stopped"):
             state.ingest(done(status=status))
             header.update_from(state)
@@ -542,7 +543,7 @@ async def test_run_header_status_classes_progress_and_eta() -> None:
         state.status = "crashed"  # what the app concludes when the engine process vanished
         state.version += 1
         header.update_from(state)
-        assert header.has_class("-crashed") and "crashed" in text_of(header)
+        assert header.has_class("-crashed") and "crashed" in text_of(header) and "done" not in text_of(header)
         state.ingest(error("the engine crashed"))
         header.update_from(state)
         assert header.has_class("-failed")
@@ -702,3 +703,15 @@ def test_counts_of_one_read_in_the_singular_in_the_plan_panel_the_log_and_report
     record = load_run(Path(__file__).with_name("data") / "run-store" / "20250101-091500-overfit-small-data")
     report = export(record, "md")
     assert "1 iteration per epoch" in report and "1 iterations" not in report
+
+
+async def test_a_small_chart_keeps_its_key_on_the_lines_it_has_and_at_least_four_rows_of_plot() -> None:
+    state = run_state(plan(), *(epoch(n) for n in range(1, 11)))
+    chart = LossChart()
+    async with Harness(chart).run_test(size=(34, 6)) as pilot:
+        chart.update_from(state)
+        await pilot.pause()
+        lines = chart.render().plain.splitlines()
+        assert len(lines) == 6 and sum("┤" in line for line in lines) >= 1  # two lines of heading, four of plot
+        (one_line,) = chart.heading_lines(34, most=1)
+        assert one_line.plain.startswith("loss by epoch  ━━ train") and one_line.plain.endswith("…")  # cut, not dropped

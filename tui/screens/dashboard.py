@@ -17,6 +17,7 @@ REDRAW_INTERVAL_S = 0.25
 PANELS = ("loss", "metric", "overfit", "model", "log")
 PANEL_TITLES = ("loss", "metric", "overfitting", "model", "log")
 COMPACT_WIDTH, COMPACT_HEIGHT = 110, 32
+TINY_HEIGHT = 20
 
 
 class DashboardScreen(Screen):
@@ -85,6 +86,7 @@ class DashboardScreen(Screen):
     def on_resize(self, event=None) -> None:
         compact = self.app.size.width < COMPACT_WIDTH or self.app.size.height < COMPACT_HEIGHT
         self.set_class(compact, "-compact")
+        self.set_class(self.app.size.height < TINY_HEIGHT, "-tiny")  # no panel borders: every row for the data
         self._show_panel()
 
     def _show_panel(self) -> None:

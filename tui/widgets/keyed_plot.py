@@ -109,12 +109,13 @@ class KeyedPlot(PlotextPlot):
         self.plt.scatter(px, py, marker=MARKER, color=color)
         self.key_entry(label, color, BLOCK)
 
-    def heading_lines(self, width: int) -> list[Text]:
-        """The title and the key, wrapped at entry boundaries to the width."""
+    def heading_lines(self, width: int, most: int = 1_000) -> list[Text]:
+        """The title and the key, wrapped at entry boundaries to the width, in at most `most` lines (the
+        last one then carries the rest of the key, cut with an ellipsis, rather than losing it)."""
         entries = ([self.heading] if self.heading.plain else []) + self.key
         lines: list[Text] = []
         for entry in entries:
-            if lines and lines[-1].cell_len + 2 + entry.cell_len <= width:
+            if lines and (lines[-1].cell_len + 2 + entry.cell_len <= width or len(lines) == most):
                 lines[-1].append("  ")
                 lines[-1].append_text(entry)
             else:
@@ -134,8 +135,7 @@ class KeyedPlot(PlotextPlot):
         width, height = self.size.width, self.size.height
         if height < MIN_HEIGHT:  # no room for a readable plot (a panel full of words): nothing, not a smear
             return Text("")
-        lines = self.heading_lines(width)
-        lines = lines[: max(1, height - 4)]  # at least four rows of plot
+        lines = self.heading_lines(width, most=max(1, height - 4))  # at least four rows of plot
         plot_height = max(1, height - len(lines))
         self.plt.plotsize(width, plot_height)
         self.plt._set_size(width, plot_height)

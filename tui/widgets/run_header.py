@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.report import duration
 from tui.state import RunState, is_number
 
 STATUS_TEXT = {
@@ -23,14 +24,6 @@ STATUS_TEXT = {
     "crashed": ("✗ crashed", "-crashed"),
 }
 STATUS_CLASSES = sorted({cls for _, cls in STATUS_TEXT.values()})
-
-
-def duration(seconds) -> str:
-    """m:ss, or XhYYm past an hour."""
-    if not is_number(seconds) or seconds < 0:
-        return "—"
-    s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 def rate(samples_per_s) -> str:
