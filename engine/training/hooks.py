@@ -207,11 +207,21 @@ class LiveDiagnosis(Hook):
     ):
         self.throttle, self.emitter, self.fold = Throttle(every), emitter, fold
         self.patience, self.min_delta, self.baseline = patience, min_delta, baseline
+        self.last_epoch: int | None = None  # the epoch the last diagnosis sent describes
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         if trainer.status != "diverged" and self.throttle.due(record["epoch"]):
-            result = diagnose(trainer.history, self.patience, self.min_delta, self.baseline)
-            gaps = result["generalization_gap"]
-            # Downsampled, or a long run would resend a growing list each time (quadratic bytes).
-            result["generalization_gap"] = gaps[:: math.ceil(len(gaps) / LIVE_GAP_POINTS) or 1]
-            self.emitter.emit("diagnosis", final=False, epoch=record["epoch"], fold=self.fold, **result)
+            self.send(trainer)
+
+    def on_pause(self, trainer: Trainer) -> None:
+        """Paused: the verdict so far, whatever the throttle says, unless it already describes the last epoch."""
+        if trainer.history and trainer.history[-1]["epoch"] != self.last_epoch:
+            self.send(trainer)
+
+    def send(self, trainer: Trainer) -> None:
+        self.last_epoch = trainer.history[-1]["epoch"]
+        result = diagnose(trainer.history, self.patience, self.min_delta, self.baseline)
+        gaps = result["generalization_gap"]
+        # Downsampled, or a long run would resend a growing list each time (quadratic bytes).
+        result["generalization_gap"] = gaps[:: math.ceil(len(gaps) / LIVE_GAP_POINTS) or 1]
+        self.emitter.emit("diagnosis", final=False, epoch=self.last_epoch, fold=self.fold, **result)

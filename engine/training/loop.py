@@ -75,6 +75,8 @@ class Hook:
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None: ...
 
+    def on_pause(self, trainer: Trainer) -> None: ...
+
     def on_fit_end(self, trainer: Trainer) -> None: ...
 
 
@@ -178,6 +180,8 @@ class Trainer:
         precision = autocast(self.device, s.precision)  # one context object, entered once per step
         for i in range(self.iterations_per_epoch):
             if self.control.paused:
+                for hook in self.hooks:  # what a paused run shows describes the epochs finished so far
+                    hook.on_pause(self)
                 self.control.wait_if_paused()
             if self.control.stop_requested:
                 break

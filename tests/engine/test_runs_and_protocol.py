@@ -195,6 +195,8 @@ def test_pause_freezes_training_and_resume_finishes_it(start_engine, tiny_data):
     assert engine.proc.poll() is None
     paused_at = engine.of_type("epoch")[-1]["epoch"]
     assert paused_at < epochs
+    # The verdict a paused run shows is that of the epochs finished so far, whatever the throttle said.
+    assert engine.of_type("diagnosis")[-1]["epoch"] == paused_at
 
     engine.send("resume")
     done = engine.wait_for("done")

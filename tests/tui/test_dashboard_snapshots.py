@@ -13,6 +13,7 @@ from test_snapshots import make_app
 from textual.pilot import Pilot
 from waiting import until
 
+from engine.training.diagnosis import diagnose
 from tui.engine_client import EngineClient
 from tui.screens.dashboard import DashboardScreen
 from tui.state import RunState
@@ -95,19 +96,24 @@ def test_vae_after_autoencoder_has_no_ghost(snap_compare, tmp_path, size) -> Non
 
 @pytest.mark.parametrize("size", SIZES)
 def test_paused_run(snap_compare, tmp_path, size) -> None:
-    """Paused at epoch 60 of 150: the header says paused and shows no speed or ETA; the footer offers Resume."""
+    """Paused at epoch 60 of 150: the header says paused and shows no speed or ETA; the footer offers Resume;
+    the verdict is the engine's diagnosis sent when the pause took hold, of the 60 epochs so far."""
     header: dict = {}
+    state = replayed("overfit-small-data", epochs=60)
+    history = [e for e in events("overfit-small-data") if e["type"] == "epoch" and e["epoch"] <= 60]
+    baseline = (state.plan or {}).get("baseline_loss")
+    state.ingest({"type": "diagnosis", "final": False, "epoch": 60, **diagnose(history, 10, 0.0, baseline)})
 
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        app.live = replayed("overfit-small-data", epochs=60)
+        app.live = state
         app.paused = True
         screen = await show(pilot, DashboardScreen())
         text = screen.query_one(RunHeader).render_text
         header.update(status=screen.query_one(RunHeader).status, text=text)
 
     assert snap_compare(make_app(tmp_path / "runs"), terminal_size=SIZES[size], run_before=run_before)
-    assert header["status"] == "paused"
+    assert header["status"] == "paused" and state.diagnosis["verdict"] == "overfitting"
     assert "samples/s" not in header["text"] and "ETA" not in header["text"]
 
 

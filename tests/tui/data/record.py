@@ -4,7 +4,8 @@
 
 Each fixture is one run's events.jsonl with every `time` set to 2025-01-01 09:15 plus a hundredth
 of a second per event, `run_dir` set to runs/<fixed id>, `elapsed_s` and `eta_s` rounded to tenths
-of the recorded pace, and only the newest snapshot of each view (a replayed state keeps no other).
+of the recorded pace, and only the newest snapshot of each view (a replayed state keeps no other),
+plus the newest up to each epoch a test cuts the run at (the paused and crashed dashboards).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 START = 1735722900.0
+CUTS = (40, 60)  # test_dashboard_snapshots replays overfit-small-data up to these epochs
 FIXTURES = {
     "overfit-small-data": ["presets/overfit-small-data.toml"],
     "overfit-small-data-sweep": ["presets/overfit-small-data.toml", "--set", "sweep.seeds=4"],
@@ -26,11 +28,15 @@ FIXTURES = {
 
 
 def normalized(events: list[dict], name: str) -> list[dict]:
-    newest = {}
+    newest: dict[tuple, int] = {}
     for index, event in enumerate(events):
         if event.get("type") == "snapshot":
-            newest[event.get("view")] = index
-    kept = [e for i, e in enumerate(events) if e.get("type") != "snapshot" or newest.get(e.get("view")) == i]
+            newest[(event.get("view"), None)] = index
+            for cut in CUTS:
+                if event.get("epoch", 0) <= cut:
+                    newest[(event.get("view"), cut)] = index
+    keep = set(newest.values())
+    kept = [e for i, e in enumerate(events) if e.get("type") != "snapshot" or i in keep]
     for index, event in enumerate(kept):
         event["time"] = round(START + index / 100, 2)
         if "run_dir" in event:
