@@ -715,3 +715,22 @@ async def test_a_small_chart_keeps_its_key_on_the_lines_it_has_and_at_least_four
         assert len(lines) == 6 and sum("┤" in line for line in lines) >= 1  # two lines of heading, four of plot
         (one_line,) = chart.heading_lines(34, most=1)
         assert one_line.plain.startswith("loss by epoch  ━━ train") and one_line.plain.endswith("…")  # cut, not dropped
+
+
+async def test_a_ghost_on_another_scale_is_cut_at_the_live_runs_range_not_squashing_it() -> None:
+    """digits-vae after digits-autoencoder: a loss near 25 must not flatten a ghost's loss near 0.05 (or the
+    reverse): the y axis follows the live run, with a small margin, and the ghost stops at its edge."""
+    live = run_state(plan(), *(epoch(n, train_loss=0.5 / n, val_loss=0.6 / n) for n in range(1, 11)))
+    ghost = run_state(plan(), *(epoch(n, train_loss=30 / n, val_loss=31 / n) for n in range(1, 11)))
+    ghost.change = "architecture autoencoder → vae"
+    chart = LossChart()
+    async with Harness(chart).run_test(size=(80, 24)) as pilot:
+        chart.update_from(live, [ghost])
+        await pilot.pause()
+        rows = chart.render().plain.splitlines()
+        ticks = [float(row.split("┤")[0]) for row in rows if "┤" in row and row.split("┤")[0].strip()]
+        live_ys = chart.drawn["train"][1] + chart.drawn["val"][1]
+        span = max(live_ys) - min(live_ys)
+        assert max(ticks) <= max(live_ys) + 0.2 * span and min(ticks) >= min(live_ys) - 0.2 * span
+        assert "prev: architecture autoencoder → vae" in " ".join(rows[:2])
+        assert chart.drawn["val (prev)"][1][0] == 31  # the ghost is kept whole; only its drawing is cut
