@@ -64,6 +64,12 @@ def decode(line: str) -> dict:
     return obj
 
 
+def _write_failure(sink: IO[str], exc: BaseException) -> str:
+    name = getattr(sink, "name", "the run's events file")
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"{name} could not be written ({reason})"
+
+
 class Emitter:
     """Sends events to every sink: stdout, the run's events.jsonl, an in-process callback."""
 
@@ -72,6 +78,9 @@ class Emitter:
         self.callback = callback
         self.files: list[IO[str]] = []
         self._lock = threading.Lock()  # the serve mode answers plan requests from another thread
+        # A run file that could not be written (a full disk): why, in one sentence; and whom to tell.
+        self.record_failure: str | None = None
+        self.on_record_failure: Callable[[str], None] | None = None
 
     def attach(self, file: IO[str]) -> None:
         self.files.append(file)
@@ -83,6 +92,7 @@ class Emitter:
     def emit(self, type_: str, **fields: Any) -> dict:
         event = {"type": type_, "time": round(time.time(), 3), **fields}
         line = encode(event) + "\n"
+        failed: str | None = None
         with self._lock:
             for sink in (*self.files, self.stream):
                 if sink is None:
@@ -90,9 +100,14 @@ class Emitter:
                 try:
                     sink.write(line)
                     sink.flush()  # one line at a time: a killed engine loses nothing finished
-                except (BrokenPipeError, ValueError, OSError):
+                except (BrokenPipeError, ValueError, OSError) as exc:
                     if sink is self.stream:  # the reader went away; keep recording the run
                         self.stream = None
+                    else:  # the run's own record: training on unrecorded would lose it silently
+                        self.files.remove(sink)
+                        failed = self.record_failure = _write_failure(sink, exc)
         if self.callback is not None:
             self.callback(event)
+        if failed is not None and self.on_record_failure is not None:
+            self.on_record_failure(failed)
         return event

@@ -7,6 +7,7 @@ The public Python API of the engine:
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 import traceback
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from engine import memory
 from engine.config import ConfigError, ExperimentConfig, batch_size_of
 from engine.data.load import Dataset, load_dataset
 from engine.data.normalize import Normalizer, TargetScaler
@@ -238,10 +240,13 @@ def run(
     device = configure(config)
     if announce:
         emitter.emit("hello", **hello(device))
+    memory.check(config, device.type)  # before any allocation: one sentence, not an allocator's error
     dataset = load_dataset(config)
     the_plan = make_plan(config, dataset, device, root)
     writer = RunWriter.create(runs_root(root), config.name, config.to_toml())
     emitter.attach(writer.events)
+    emitter.record_failure = None
+    emitter.on_record_failure = lambda _: control.stop()  # a full disk: stop, rather than train on unrecorded
     started = time.time()
     try:
         emitter.emit("plan", run_dir=str(writer.path), **the_plan)
@@ -259,23 +264,58 @@ def run(
             results.append(result)
             if config.data.k_folds:
                 emitter.emit("fold", **fold_row(fold, config.data.k_folds, result))
-            if result["status"] in ("stopped", "diverged"):
+            if result["status"] in ("stopped", "diverged") or emitter.record_failure:
                 break
+        if emitter.record_failure:
+            raise RecordingFailed(emitter.record_failure)
         summary = _finish(config, writer, emitter, the_plan, results, started)
+    except KeyboardInterrupt:  # a second Ctrl+C: no test metrics or summary; every finished epoch is kept
+        emitter.emit("warning", message="stopped at once by a second interrupt: no test metrics or summary")
+        _close_quietly(writer, "stopped")
+        raise
     except Exception as exc:  # record what happened in the run, then tell the caller it is reported
-        user_error = isinstance(exc, ConfigError)
+        user_error = isinstance(exc, ConfigError | RecordingFailed)
+        if isinstance(exc, OSError) and not isinstance(exc, RecordingFailed):  # summary.json or model.pt
+            exc = RecordingFailed(f"{exc.filename or 'a file of the run'} could not be written ({exc.strerror or exc})")
         emitter.emit(
             "error",
             message=str(exc) or type(exc).__name__,
-            kind="config" if user_error else "internal",
+            kind="record" if isinstance(exc, RecordingFailed) else "config" if user_error else "internal",
             traceback=None if user_error else traceback.format_exc(),
             run_dir=str(writer.path),
         )
-        writer.finish("failed", {"status": "failed", "error": str(exc), "run_dir": str(writer.path), "plan": the_plan})
+        summary = {"status": "failed", "error": str(exc), "run_dir": str(writer.path), "plan": the_plan}
+        _close_quietly(writer, "failed", summary)
         raise RunFailed(str(exc)) from exc
     finally:
         emitter.detach(writer.events)
+        emitter.on_record_failure = None
     return summary
+
+
+class RecordingFailed(RuntimeError):
+    """A file of the run could not be written (a full or read-only disk): the run stops and says so."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The run was stopped because {what}; what was written before is kept in the run directory. "
+            "Free some space (or choose another runs directory with --runs) and run it again."
+        )
+
+
+def _close_quietly(writer: RunWriter, status: str, summary: dict | None = None) -> None:
+    """Record how the run ended as far as the disk allows (a full disk may refuse even that)."""
+    try:
+        if summary is not None:
+            writer.record(status, summary)
+        else:
+            writer.set_status(status)
+    except OSError:
+        pass
+    try:
+        writer.close()
+    except OSError:
+        pass
 
 
 def fold_row(fold: int, k: int, result: dict) -> dict:
@@ -316,7 +356,7 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
     # After a divergence, the diverged training's own advice (in k-fold mode, not the folds' majority's).
     hint = main["diagnosis"]["advice"] if status == "diverged" else None
     if main["weights_epoch"] is not None:
-        torch.save(main["model"].state_dict(), writer.path / "model.pt")
+        save_weights(main["model"].state_dict(), writer.path / "model.pt")
     summary = summary_of_run(config, writer, status, started, history, diagnosis, the_plan)
     summary.update(
         weights_epoch=main["weights_epoch"],
@@ -327,6 +367,17 @@ def _finish(config, writer: RunWriter, emitter: Emitter, the_plan: dict, results
         **extra,
     )
     return conclude(writer, emitter, summary, kept=kept, **extra)
+
+
+def save_weights(state: dict, path: Path) -> None:
+    """model.pt written whole or not at all: a full disk leaves no half-written file behind."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def summary_of_run(

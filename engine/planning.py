@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from engine import memory
 from engine.config import ExperimentConfig, batch_size_of, train_eval_size
 from engine.data.catalog import DATASETS
 from engine.data.load import Dataset, load_dataset
@@ -98,6 +99,7 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device, 
         "device": str(device),
         "precision": config.training.precision if device.type == "cuda" else "fp32",
         "threads": choose_threads(config),
+        "memory_bytes": memory.estimate(config).total,
         "sweep": sweep_plan(config, device),
         "transfer": transfer,
     }

@@ -326,9 +326,8 @@ def run_sweep(
     config: ExperimentConfig, dataset, device, plan: dict, writer, emitter: Emitter, control: Control, started
 ) -> dict:
     """Train every member, stream the band, record the sweep like a run; returns its summary."""
-    import torch
 
-    from engine.experiment import DIVERGED_HINT, conclude, mean_std, summary_of_run
+    from engine.experiment import DIVERGED_HINT, conclude, mean_std, save_weights, summary_of_run
     from engine.training.diagnosis import diagnose
 
     members = member_configs(config)
@@ -344,7 +343,7 @@ def run_sweep(
     diagnosis = diagnose(bands.history, r.patience, r.min_delta, plan.get("baseline_loss"))
     emitter.emit("diagnosis", final=True, **diagnosis)
     if weights is not None:
-        torch.save(weights, writer.path / "model.pt")
+        save_weights(weights, writer.path / "model.pt")
     test = mean_std([res["test"] for res in results if res.get("test")])
     member_rows = [
         {

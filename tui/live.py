@@ -9,6 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from engine.memory import human
 from tui.charts import loss_chart
 from tui.report import (
     METRIC_NAMES,
@@ -69,6 +70,8 @@ def plan_panel(plan: dict) -> Panel:
     table.add_row(
         "device", f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})"
     )
+    if is_number(plan.get("memory_bytes")):
+        table.add_row("memory", f"about {human(plan['memory_bytes'])} (data, model, optimizer and activations)")
     return Panel(table, title=Text(f"plan: {plan['name']}"), title_align="left", border_style="blue")
 
 

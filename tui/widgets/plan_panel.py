@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from engine.memory import human
 from tui.report import batch_arithmetic, count
 from tui.state import RunState, is_number
 
@@ -124,6 +125,8 @@ class PlanPanel(Static):
             lines.append(f" · {plan['precision']}")
         if is_number(plan.get("threads")):
             lines.append(f" · {plan['threads']} CPU thread{'' if plan['threads'] == 1 else 's'}")
+        if is_number(plan.get("memory_bytes")):
+            lines.append(f"\nmemory: about {human(plan['memory_bytes'])}")
         if not model.get("layers") or not self._room_for(len(model["layers"]) + 2, lines):
             return lines
         return Group(lines, Text(""), layers_table(model))

@@ -1,0 +1,173 @@
+"""How much memory a run needs, estimated from its config before anything is allocated, and the limit
+it must fit in: a share of the memory free on the machine (or on the GPU it trains on), or
+$NNPLAY_MEMORY_LIMIT ("8GB", "500MB").
+
+The model is built on PyTorch's meta device, which records shapes and allocates nothing, so the
+parameter count and every layer's output size are exact; the data's size follows from the catalog.
+Torch is imported only by the functions that need it: the app formats sizes with `human`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+
+from engine.config import ConfigError, ExperimentConfig, batch_size_of, split_sizes
+from engine.data.catalog import DATASETS, IMAGE, SEQUENCE
+
+LIMIT_VARIABLE = "NNPLAY_MEMORY_LIMIT"
+LIMIT_SHARE = 0.5  # of the memory free now: the machine (and the app) keep the rest
+FLOAT_BYTES = 4
+# Data: the generator's float64 arrays, the float32 tensor, the normalized copy, the splits' slices.
+DATA_COPIES = 4
+# Parameters: the weights, their gradients, Adam's two moments, the best and the last good epoch's copies.
+PARAMETER_COPIES = 6
+# Activations: what autograd keeps for the backward pass, its gradients, and room for temporaries.
+ACTIVATION_COPIES = 3
+FILE_IMAGES = 70_000  # MNIST and Fashion-MNIST: the training and test files together
+EVAL_CHUNK = 8192  # as engine.training.loop evaluates
+UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def human(n_bytes: float) -> str:
+    """1.2 GB, 35 MB, 800 KB."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.3g} {unit}"
+    return f"{n_bytes:.0f} bytes"
+
+
+def samples_of(config: ExperimentConfig) -> int:
+    """The config's sample count, or at most what the data set holds when only its files know."""
+    info = DATASETS[config.data.dataset]
+    return config.known_sample_count() or info.fixed_size or FILE_IMAGES
+
+
+def input_shape_of(config: ExperimentConfig) -> tuple[int, ...]:
+    """The shape of one sample, as the loaders make it."""
+    info = DATASETS[config.data.dataset]
+    if info.kind == IMAGE:
+        return (1, info.image_side, info.image_side)
+    if info.kind == SEQUENCE:
+        return (config.data.seq_len, 2 if config.data.dataset == "memory" else 1)
+    return (info.n_features or 2,)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Bytes a run needs, by what needs them."""
+
+    data: float
+    model: float
+    activations: float
+    members: int
+    batch: int
+
+    @property
+    def total(self) -> float:
+        return self.members * (self.data + self.model + self.activations)
+
+    def parts(self) -> str:
+        copies = f", × {self.members} sweep members" if self.members > 1 else ""
+        return (
+            f"data {human(self.data)}, model and optimizer {human(self.model)}, "
+            f"activations {human(self.activations)} for a batch of {self.batch:,}{copies}"
+        )
+
+    def setting_to_change(self) -> str:
+        """The setting whose part is largest: what to lower first."""
+        largest = max(("data", self.data), ("model", self.model), ("activations", self.activations), key=lambda p: p[1])
+        if self.members > 1 and self.total / self.members * 2 < self.total:
+            return "sweep.seeds (or fewer sweep.values)" if largest[0] != "data" else "data.n_samples or sweep.seeds"
+        return {"data": "data.n_samples", "model": "model.hidden", "activations": "training.batch_size"}[largest[0]]
+
+
+def estimate(config: ExperimentConfig) -> Estimate:
+    """The run's memory from its config alone; builds the model on the meta device (no allocation)."""
+    import torch
+
+    from engine.models import build_model, summarize
+    from engine.planning import n_outputs
+
+    n = samples_of(config)
+    shape = input_shape_of(config)
+    per_sample = math.prod(shape) + 1
+    data = float(n) * per_sample * FLOAT_BYTES * DATA_COPIES
+    with torch.device("meta"):
+        model = build_model(config, shape, n_outputs(config))
+    summary = summarize(model, shape)
+    params = float(summary["total_params"])
+    outputs = sum(math.prod(layer["output_shape"] or [1]) for layer in summary["layers"])
+    n_train = split_sizes(n, config.data.train, config.data.val, config.data.test)[0]
+    batch = max(1, min(batch_size_of(config, n_train), n_train))
+    train_activations = batch * (outputs + math.prod(shape)) * FLOAT_BYTES * ACTIVATION_COPIES
+    widest = max([math.prod(layer["output_shape"] or [1]) for layer in summary["layers"]] or [1])
+    eval_activations = min(EVAL_CHUNK, n) * widest * FLOAT_BYTES * 2  # inference keeps no activations
+    return Estimate(
+        data=data,
+        model=params * FLOAT_BYTES * PARAMETER_COPIES,
+        activations=float(max(train_activations, eval_activations)),
+        members=config.sweep.members,
+        batch=batch,
+    )
+
+
+def parse_size(text: str) -> float:
+    """'8GB', '500 MB', '2GiB', '1e9' -> bytes; ValueError otherwise."""
+    match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([KMGT]?I?B?)\s*", text.upper())
+    if not match or match.group(2) not in UNITS:
+        raise ValueError(text)
+    return float(match.group(1)) * UNITS[match.group(2)]
+
+
+def free_bytes(device: str = "cpu") -> float | None:
+    """Memory free now: on the GPU a CUDA run trains on, else the machine's available memory."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            return None
+        free, _ = torch.cuda.mem_get_info()
+        return float(free)
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def limit(device: str = "cpu") -> tuple[float | None, str]:
+    """The most a run may need, and where that limit comes from (in words)."""
+    given = os.environ.get(LIMIT_VARIABLE, "").strip()
+    if given:
+        try:
+            return parse_size(given), f"${LIMIT_VARIABLE} = {given}"
+        except ValueError:
+            raise ConfigError(
+                f"${LIMIT_VARIABLE} = {given[:40]!r} is not a size; allowed: a number with KB, MB, GB or TB"
+            ) from None
+    free = free_bytes(device)
+    if free is None:
+        return None, "unknown"
+    where = "on the GPU" if device.startswith("cuda") else "on this machine"
+    return free * LIMIT_SHARE, f"half the memory free {where}; ${LIMIT_VARIABLE} sets another limit"
+
+
+def check(config: ExperimentConfig, device: str = "cpu") -> Estimate:
+    """The estimate, or ConfigError in one sentence when the run would not fit."""
+    needed = estimate(config)
+    allowed, why = limit(device)
+    if allowed is not None and needed.total > allowed:
+        raise ConfigError(
+            f"this experiment needs about {human(needed.total)} of memory ({needed.parts()}), more than the "
+            f"{human(allowed)} allowed ({why}); lower {needed.setting_to_change()}"
+        )
+    return needed
