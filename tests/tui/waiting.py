@@ -8,7 +8,9 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-WAIT_S = 10.0
+# A guard against a hang, not a time budget: a condition that holds returns at once, and a busy
+# 2-core machine (the engine's subprocess starting slowly) must not fail a test that would pass.
+WAIT_S = 60.0
 # pause() without a delay waits for the process to look idle, up to a second while charts redraw;
 # a short fixed step keeps polling prompt and still lets every pending message be handled.
 POLL_S = 0.02
