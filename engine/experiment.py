@@ -16,13 +16,12 @@ from pathlib import Path
 
 import torch
 
-from engine import memory
 from engine.config import ConfigError, ExperimentConfig, batch_size_of
 from engine.data.load import Dataset, load_dataset
 from engine.data.normalize import Normalizer, TargetScaler
 from engine.events import Emitter
 from engine.models import build_model
-from engine.planning import fold_indices, hello, make_plan, n_outputs
+from engine.planning import check_memory, fold_indices, hello, make_plan, n_outputs
 from engine.runs import RunWriter, runs_root
 from engine.runtime import configure
 from engine.training.diagnosis import diagnose, diagnose_folds
@@ -240,7 +239,7 @@ def run(
     device = configure(config)
     if announce:
         emitter.emit("hello", **hello(device))
-    memory.check(config, device.type)  # before any allocation: one sentence, not an allocator's error
+    check_memory(config, device)  # before any allocation: one sentence, not an allocator's error
     dataset = load_dataset(config)
     the_plan = make_plan(config, dataset, device, root)
     writer = RunWriter.create(runs_root(root), config.name, config.to_toml())

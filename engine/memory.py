@@ -2,19 +2,17 @@
 it must fit in: a share of the memory free on the machine (or on the GPU it trains on), or
 $NNPLAY_MEMORY_LIMIT ("8GB", "500MB").
 
-The model is built on PyTorch's meta device, which records shapes and allocates nothing, so the
-parameter count and every layer's output size are exact; the data's size follows from the catalog.
-Torch is imported only by the functions that need it: the app formats sizes with `human`.
+Torch-free (the app formats sizes with `human`): engine.planning.estimate_memory builds the model on
+PyTorch's meta device, which records shapes and allocates nothing, and fills in an Estimate here.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass
 
-from engine.config import ConfigError, ExperimentConfig, batch_size_of, split_sizes
+from engine.config import ConfigError, ExperimentConfig
 from engine.data.catalog import DATASETS, IMAGE, SEQUENCE
 
 LIMIT_VARIABLE = "NNPLAY_MEMORY_LIMIT"
@@ -27,7 +25,6 @@ PARAMETER_COPIES = 6
 # Activations: what autograd keeps for the backward pass, its gradients, and room for temporaries.
 ACTIVATION_COPIES = 3
 FILE_IMAGES = 70_000  # MNIST and Fashion-MNIST: the training and test files together
-EVAL_CHUNK = 8192  # as engine.training.loop evaluates
 UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
 
 
@@ -84,36 +81,6 @@ class Estimate:
         return {"data": "data.n_samples", "model": "model.hidden", "activations": "training.batch_size"}[largest[0]]
 
 
-def estimate(config: ExperimentConfig) -> Estimate:
-    """The run's memory from its config alone; builds the model on the meta device (no allocation)."""
-    import torch
-
-    from engine.models import build_model, summarize
-    from engine.planning import n_outputs
-
-    n = samples_of(config)
-    shape = input_shape_of(config)
-    per_sample = math.prod(shape) + 1
-    data = float(n) * per_sample * FLOAT_BYTES * DATA_COPIES
-    with torch.device("meta"):
-        model = build_model(config, shape, n_outputs(config))
-    summary = summarize(model, shape)
-    params = float(summary["total_params"])
-    outputs = sum(math.prod(layer["output_shape"] or [1]) for layer in summary["layers"])
-    n_train = split_sizes(n, config.data.train, config.data.val, config.data.test)[0]
-    batch = max(1, min(batch_size_of(config, n_train), n_train))
-    train_activations = batch * (outputs + math.prod(shape)) * FLOAT_BYTES * ACTIVATION_COPIES
-    widest = max([math.prod(layer["output_shape"] or [1]) for layer in summary["layers"]] or [1])
-    eval_activations = min(EVAL_CHUNK, n) * widest * FLOAT_BYTES * 2  # inference keeps no activations
-    return Estimate(
-        data=data,
-        model=params * FLOAT_BYTES * PARAMETER_COPIES,
-        activations=float(max(train_activations, eval_activations)),
-        members=config.sweep.members,
-        batch=batch,
-    )
-
-
 def parse_size(text: str) -> float:
     """'8GB', '500 MB', '2GiB', '1e9' -> bytes; ValueError otherwise."""
     match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([KMGT]?I?B?)\s*", text.upper())
@@ -122,15 +89,8 @@ def parse_size(text: str) -> float:
     return float(match.group(1)) * UNITS[match.group(2)]
 
 
-def free_bytes(device: str = "cpu") -> float | None:
-    """Memory free now: on the GPU a CUDA run trains on, else the machine's available memory."""
-    if device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            return None
-        free, _ = torch.cuda.mem_get_info()
-        return float(free)
+def free_bytes() -> float | None:
+    """The machine's available memory now (None when it cannot be told)."""
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:
@@ -144,8 +104,9 @@ def free_bytes(device: str = "cpu") -> float | None:
         return None
 
 
-def limit(device: str = "cpu") -> tuple[float | None, str]:
-    """The most a run may need, and where that limit comes from (in words)."""
+def limit(gpu_free: float | None = None) -> tuple[float | None, str]:
+    """The most a run may need, and where that limit comes from (in words); `gpu_free` is the free memory of
+    the GPU a CUDA run trains on."""
     given = os.environ.get(LIMIT_VARIABLE, "").strip()
     if given:
         try:
@@ -154,17 +115,16 @@ def limit(device: str = "cpu") -> tuple[float | None, str]:
             raise ConfigError(
                 f"${LIMIT_VARIABLE} = {given[:40]!r} is not a size; allowed: a number with KB, MB, GB or TB"
             ) from None
-    free = free_bytes(device)
+    free = gpu_free if gpu_free is not None else free_bytes()
     if free is None:
         return None, "unknown"
-    where = "on the GPU" if device.startswith("cuda") else "on this machine"
+    where = "on the GPU" if gpu_free is not None else "on this machine"
     return free * LIMIT_SHARE, f"half the memory free {where}; ${LIMIT_VARIABLE} sets another limit"
 
 
-def check(config: ExperimentConfig, device: str = "cpu") -> Estimate:
+def check(needed: Estimate, gpu_free: float | None = None) -> Estimate:
     """The estimate, or ConfigError in one sentence when the run would not fit."""
-    needed = estimate(config)
-    allowed, why = limit(device)
+    allowed, why = limit(gpu_free)
     if allowed is not None and needed.total > allowed:
         raise ConfigError(
             f"this experiment needs about {human(needed.total)} of memory ({needed.parts()}), more than the "

@@ -12,13 +12,14 @@ import math
 import torch
 
 from engine import memory
-from engine.config import ExperimentConfig, batch_size_of, train_eval_size
+from engine.config import ExperimentConfig, batch_size_of, split_sizes, train_eval_size
 from engine.data.catalog import DATASETS
 from engine.data.load import Dataset, load_dataset
 from engine.data.split import kfold_indices, split_indices
 from engine.events import ENGINE_VERSION, PROTOCOL_VERSION
 from engine.models import build_model, summarize
 from engine.runtime import choose_threads, device_info, select_device
+from engine.training.loop import EVAL_CHUNK
 from engine.training.losses import Criterion, describe_loss
 from engine.transfer import apply_transfer
 
@@ -47,6 +48,37 @@ def n_outputs(config: ExperimentConfig) -> int:
     if config.task == "classification":
         return 1 if config.resolved_loss == "bce" else config.n_classes
     return 1
+
+
+def estimate_memory(config: ExperimentConfig) -> memory.Estimate:
+    """The run's memory from its config alone; builds the model on the meta device (no allocation)."""
+    n = memory.samples_of(config)
+    shape = memory.input_shape_of(config)
+    per_sample = math.prod(shape) + 1
+    data = float(n) * per_sample * memory.FLOAT_BYTES * memory.DATA_COPIES
+    with torch.device("meta"):
+        model = build_model(config, shape, n_outputs(config))
+    summary = summarize(model, shape)
+    params = float(summary["total_params"])
+    outputs = sum(math.prod(layer["output_shape"] or [1]) for layer in summary["layers"])
+    n_train = split_sizes(n, config.data.train, config.data.val, config.data.test)[0]
+    batch = max(1, min(batch_size_of(config, n_train), n_train))
+    train_activations = batch * (outputs + math.prod(shape)) * memory.FLOAT_BYTES * memory.ACTIVATION_COPIES
+    widest = max([math.prod(layer["output_shape"] or [1]) for layer in summary["layers"]] or [1])
+    eval_activations = min(EVAL_CHUNK, n) * widest * memory.FLOAT_BYTES * 2  # inference keeps no activations
+    return memory.Estimate(
+        data=data,
+        model=params * memory.FLOAT_BYTES * memory.PARAMETER_COPIES,
+        activations=float(max(train_activations, eval_activations)),
+        members=config.sweep.members,
+        batch=batch,
+    )
+
+
+def check_memory(config: ExperimentConfig, device: torch.device) -> memory.Estimate:
+    """Before anything is allocated: the run's memory, or ConfigError when it would not fit."""
+    gpu_free = float(torch.cuda.mem_get_info(device)[0]) if device.type == "cuda" else None
+    return memory.check(estimate_memory(config), gpu_free)
 
 
 def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device, root=None) -> dict:
@@ -99,7 +131,7 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device, 
         "device": str(device),
         "precision": config.training.precision if device.type == "cuda" else "fp32",
         "threads": choose_threads(config),
-        "memory_bytes": memory.estimate(config).total,
+        "memory_bytes": estimate_memory(config).total,
         "sweep": sweep_plan(config, device),
         "transfer": transfer,
     }

@@ -8,23 +8,25 @@ import pytest
 from engine import experiment, memory
 from engine.config import ConfigError
 from engine.events import Emitter
+from engine.planning import estimate_memory
 
 
 def test_the_estimate_counts_data_model_and_activations_without_allocating(tiny_config) -> None:
-    small = memory.estimate(tiny_config())
-    wide = memory.estimate(tiny_config(model={"hidden": [512, 512]}))
-    more = memory.estimate(tiny_config(data={"n_samples": 100_000}))
+    small = estimate_memory(tiny_config())
+    wide = estimate_memory(tiny_config(model={"hidden": [512, 512]}))
+    more = estimate_memory(tiny_config(data={"n_samples": 100_000}))
     assert 0 < small.total < wide.total and small.data < more.data
     assert wide.model >= 512 * 512 * memory.FLOAT_BYTES  # at least the weights of the middle layer
 
 
-def test_a_billion_samples_are_refused_naming_the_estimate_and_the_setting(tiny_config, runs_dir) -> None:
-    config = tiny_config(data={"n_samples": 1_000_000_000})
+def test_too_many_samples_are_refused_naming_the_estimate_and_the_setting(tiny_config, runs_dir, monkeypatch) -> None:
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, "100MB")
+    config = tiny_config(data={"n_samples": 10_000_000})
     with pytest.raises(ConfigError) as caught:
         experiment.run(config, Emitter(), root=runs_dir)
     message = str(caught.value)
-    assert message.startswith("this experiment needs about ") and " GB of memory (data " in message
-    assert "lower data.n_samples" in message and "$NNPLAY_MEMORY_LIMIT" in message
+    assert message.startswith("this experiment needs about ") and " MB of memory (data " in message
+    assert "lower data.n_samples" in message and "$NNPLAY_MEMORY_LIMIT = 100MB" in message
     assert not runs_dir.exists() or not any(runs_dir.iterdir()), "no run directory for a refused config"
 
 
@@ -32,15 +34,15 @@ def test_wide_layers_in_many_sweep_members_name_the_sweep(tiny_config, monkeypat
     monkeypatch.setenv(memory.LIMIT_VARIABLE, "2GB")
     config = tiny_config(model={"hidden": [4096, 4096]}, sweep={"seeds": 32})
     with pytest.raises(ConfigError, match=r"× 32 sweep members.*lower sweep.seeds"):
-        memory.check(config)
+        memory.check(estimate_memory(config))
 
 
 def test_the_limit_can_be_set_and_a_bad_limit_is_one_sentence(tiny_config, monkeypatch) -> None:
     monkeypatch.setenv(memory.LIMIT_VARIABLE, "1KB")
     with pytest.raises(ConfigError, match=r"more than the 1 KB allowed \(\$NNPLAY_MEMORY_LIMIT = 1KB\)"):
-        memory.check(tiny_config())
+        memory.check(estimate_memory(tiny_config()))
     monkeypatch.setenv(memory.LIMIT_VARIABLE, "lots")
     with pytest.raises(ConfigError, match=r"\$NNPLAY_MEMORY_LIMIT = 'lots' is not a size"):
-        memory.check(tiny_config())
+        memory.check(estimate_memory(tiny_config()))
     monkeypatch.setenv(memory.LIMIT_VARIABLE, "64GB")
-    assert memory.check(tiny_config(data={"n_samples": 100_000})).total < 64e9
+    assert memory.check(estimate_memory(tiny_config(data={"n_samples": 100_000}))).total < 64e9
