@@ -19,7 +19,7 @@ from pathlib import Path
 from engine.config import ConfigError, validate
 from engine.config_files import apply_overrides, load
 from engine.control import ControlReader, install_signal_handlers
-from engine.events import Emitter
+from engine.events import Emitter, RunFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DIVERGED = 0, 1, 2, 3
 
@@ -46,17 +46,19 @@ def run_once(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         emitter.emit("error", message=str(exc), kind="config", traceback=None)
         return EXIT_CONFIG
-    from engine import experiment  # imports torch: after the config is known to be good
-
     reader = ControlReader(sys.stdin)
-    install_signal_handlers(reader.control)
+    install_signal_handlers(reader.control)  # before torch loads: a Ctrl+C from here on stops cleanly
     reader.start()
     try:
+        from engine import experiment  # imports torch: after the config is known to be good
+
         summary = experiment.run(config, emitter, reader.control, args.runs, announce=True)
+    except KeyboardInterrupt:  # a second Ctrl+C in a row: the run (if it began) is recorded as stopped
+        return EXIT_OK
     except ConfigError as exc:
         emitter.emit("error", message=str(exc), kind="config", traceback=None)
         return EXIT_CONFIG
-    except experiment.RunFailed:  # already reported as an error event and recorded in the run
+    except RunFailed:  # already reported as an error event and recorded in the run
         return EXIT_FAILED
     except Exception as exc:
         emitter.emit("error", message=str(exc) or type(exc).__name__, kind="internal", traceback=traceback.format_exc())
@@ -78,4 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before any run began (Python still starting): nothing to keep
+        sys.exit(130)

@@ -3,37 +3,101 @@
 from __future__ import annotations
 
 import json
+import math
+import reprlib
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import IO
 
-from engine.training.loop import Control
+from engine.events import ABORT_WINDOW_S
+
+QUOTED_CHARACTERS = 80  # of a bad line or value an error message quotes: enough to recognize it
+
+
+class BadCommand(ValueError):
+    """A line that is not a command; the message is one sentence naming what was sent."""
+
+
+class Control:
+    """Pause / resume / stop requests from stdin, Ctrl+C or the API, checked between updates."""
+
+    def __init__(self) -> None:
+        self.stop_requested = False
+        self._running = threading.Event()
+        self._running.set()
+
+    def reset(self) -> None:
+        """Ready for the next run."""
+        self.stop_requested = False
+        self._running.set()
+
+    def stop(self) -> None:
+        self.stop_requested = True
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_if_paused(self) -> None:
+        self._running.wait()
+
+
+def quoted_line(text: str) -> str:
+    """A line (or text from one) as an error message quotes it: whole when short, else its first
+    QUOTED_CHARACTERS characters, "…" and its length, so that a 10 MB line is never echoed back."""
+    if len(text) <= QUOTED_CHARACTERS:
+        return repr(text)
+    return f"{text[:QUOTED_CHARACTERS] + '…'!r} ({len(text):,} characters)"
+
+
+def quoted_value(value: object) -> str:
+    """A JSON value from a request as an error message quotes it: text as quoted_line, anything else
+    shortened by reprlib (a few items, a few levels)."""
+    if isinstance(value, str):
+        return quoted_line(value)
+    try:
+        return reprlib.repr(value)
+    except (ValueError, RecursionError):  # an integer of more digits than Python writes out
+        return f"a {type(value).__name__} too large to show"
 
 
 def parse_command(line: str) -> dict | None:
-    """A control line as a dict with "cmd": bare words ("stop") or JSON ({"cmd": "stop"})."""
+    """A control line as a dict with "cmd": bare words ("stop") or JSON ({"cmd": "stop"}); None when blank.
+
+    Raises BadCommand for a line that is JSON-like but not one object ("cmd" itself is not checked)."""
     line = line.strip()
     if not line:
         return None
-    if line.startswith("{"):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            return {"cmd": "invalid", "line": line}
-        if isinstance(obj, dict):
-            obj.setdefault("cmd", obj.get("type"))
-            return obj
-        return {"cmd": "invalid", "line": line}
-    return {"cmd": line.lower()}
+    if not line.startswith(("{", "[")):
+        return {"cmd": line.lower()}
+    try:
+        obj = json.loads(line)
+    except RecursionError:  # json recurses once per level of nesting
+        raise BadCommand(f"the line {quoted_line(line)} is nested too deeply to be a command") from None
+    except ValueError as exc:  # not JSON, or an integer of more digits than Python reads
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number too long to read"
+        raise BadCommand(f"the line {quoted_line(line)} is not JSON: {reason[0].lower()}{reason[1:]}") from None
+    if not isinstance(obj, dict):
+        raise BadCommand(f"the line {quoted_line(line)} is not a JSON object; send one object per line")
+    obj.setdefault("cmd", obj.get("type"))
+    return obj
 
 
 def apply_control(control: Control, command: dict) -> bool:
     """Apply pause/resume/stop to a run; False when the command is not one of them."""
-    action = {"pause": control.pause, "resume": control.resume, "stop": control.stop}.get(command.get("cmd"))
-    if action is None:
+    cmd = command.get("cmd")
+    if cmd not in ("pause", "resume", "stop"):  # also a list or object: never used as a key
         return False
-    action()
+    {"pause": control.pause, "resume": control.resume, "stop": control.stop}[cmd]()
     return True
 
 
@@ -48,17 +112,27 @@ class ControlReader(threading.Thread):
 
     def run(self) -> None:
         for line in self.stream:
-            command = parse_command(line)
+            try:
+                command = parse_command(line)
+            except BadCommand:  # a single run has nobody to answer: the line changes nothing
+                continue
             if command and not apply_control(self.control, command) and self.on_other:
                 self.on_other(command)
 
 
 def install_signal_handlers(control: Control) -> None:
-    """SIGTERM, SIGHUP (closed terminal) and a first Ctrl+C finish the run cleanly as 'stopped'."""
+    """SIGTERM, SIGHUP (closed terminal) and Ctrl+C finish the run cleanly as 'stopped' (the test metrics
+    still run). Only a second Ctrl+C within ABORT_WINDOW_S of the first aborts what is left; a stop that
+    came another way (the CLI writes one to stdin as the terminal's Ctrl+C arrives) does not count."""
+    last_interrupt = [-math.inf]
 
     def graceful(signum, frame):
-        if signum == signal.SIGINT and control.stop_requested:
-            raise KeyboardInterrupt  # a second Ctrl+C: stop now
+        if signum == signal.SIGINT:
+            now = time.monotonic()
+            again = now - last_interrupt[0] < ABORT_WINDOW_S
+            last_interrupt[0] = now
+            if again:
+                raise KeyboardInterrupt  # a second Ctrl+C in a row: stop now
         control.stop()
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):

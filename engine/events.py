@@ -31,10 +31,16 @@ EVENT_TYPES = (
     "error",
 )
 CONTROL_COMMANDS = ("pause", "resume", "stop")
+# Interrupts (Ctrl+C): the first stops cleanly; another within this many seconds aborts what is left.
+ABORT_WINDOW_S = 2.0
 RUN_STATUSES = ("running", "completed", "stopped", "early_stopped", "diverged", "failed", "crashed")
 
 # Step events are batched and flushed at most this often, so streaming never slows training.
 STEP_FLUSH_INTERVAL_S = 0.05
+
+
+class RunFailed(Exception):
+    """The run broke after its directory was made; the error event and the run record say why."""
 
 
 def finite(value: Any) -> Any:

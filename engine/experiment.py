@@ -17,25 +17,21 @@ from pathlib import Path
 import torch
 
 from engine.config import ConfigError, ExperimentConfig, batch_size_of
+from engine.control import Control
 from engine.data.load import Dataset, load_dataset
 from engine.data.normalize import Normalizer, TargetScaler
-from engine.events import Emitter
+from engine.events import Emitter, RunFailed
 from engine.models import build_model
 from engine.planning import check_memory, fold_indices, hello, make_plan, n_outputs
 from engine.runs import RunWriter, runs_root
 from engine.runtime import configure
 from engine.training.diagnosis import diagnose, diagnose_folds
 from engine.training.hooks import BestWeights, EventStream, LastGoodWeights, LiveDiagnosis, Snapshots
-from engine.training.loop import Control, Split, Trainer, TrainSettings, as_numbers
+from engine.training.loop import Split, Trainer, TrainSettings, as_numbers
 from engine.training.losses import Criterion
 from engine.training.optim import make_optimizer, make_scheduler
 from engine.training.snapshots import SnapshotContext, views_for
 from engine.transfer import apply_transfer, source_scaling
-
-
-class RunFailed(Exception):
-    """The run broke after its directory was made; the error event and the run record say why."""
-
 
 # A sweep's hint when some of its members diverged (a single run's comes from its diagnosis).
 DIVERGED_HINT = (

@@ -3,29 +3,33 @@
 Requests, one JSON object per stdin line:
   {"cmd": "plan", "id": ..., "config": {...}}   -> a "plan" event with the same id (or an "error")
   {"cmd": "run", "id": ..., "config": {...}}    -> the run's events, as `python -m engine` writes them
-  {"cmd": "pause" | "resume" | "stop"}           -> applied to the run in progress
+  {"cmd": "pause" | "resume" | "stop"}           -> applied to every run requested before it and not ended
   {"cmd": "quit"}                                -> stop any run and exit
-End of input behaves as quit: an app that went away stops its run cleanly.
+Any other line is answered with an "error" of kind "protocol", and reading goes on. End of input,
+SIGTERM, SIGHUP and Ctrl+C behave as quit: an app that went away stops its run cleanly.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
+import signal
 import sys
 import threading
 import traceback
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 
 from engine import experiment, planning
 from engine.config import ConfigError, ExperimentConfig, validate
-from engine.control import apply_control, install_signal_handlers, parse_command
+from engine.control import BadCommand, Control, apply_control, parse_command, quoted_value
 from engine.data.load import Dataset, load_dataset
-from engine.events import Emitter
+from engine.events import CONTROL_COMMANDS, Emitter
 from engine.runtime import select_device
-from engine.training.loop import Control
 
 CACHED_DATASETS = 4
+ALLOWED_COMMANDS = "plan, run, pause, resume, stop, quit"
 
 
 class DatasetCache:
@@ -50,13 +54,20 @@ class DatasetCache:
 
 
 class Server:
+    """Answers requests read by one thread; runs them one after another in the thread that calls run_jobs."""
+
     def __init__(self, runs_dir: str | None, emitter: Emitter) -> None:
         self.runs_dir = runs_dir
         self.emitter = emitter
-        self.jobs: queue.Queue[dict | None] = queue.Queue()
-        self.control = Control()
+        # Each run request with its own Control, made when the request is read; None ends run_jobs.
+        # A SimpleQueue, because quit() puts into it from a signal handler: its put is reentrant.
+        self.jobs: queue.SimpleQueue[tuple[dict, ExperimentConfig, Control] | None] = queue.SimpleQueue()
+        # The controls of runs requested and not yet ended: pause, resume and stop apply to each, so a
+        # stop read before its run started still stops it.
+        self.unfinished: list[Control] = []
         self.cache = DatasetCache()
         self.quitting = False
+        self.running = False  # a run is training in run_jobs' thread
 
     def _error(self, exc: BaseException, request_id) -> None:
         if isinstance(exc, ConfigError):
@@ -70,56 +81,131 @@ class Server:
                 traceback=traceback.format_exc(),
             )
 
+    def _protocol_error(self, message: str, request_id=None) -> None:
+        self.emitter.emit("error", id=request_id, kind="protocol", message=message, traceback=None)
+
     def answer_plan(self, request: dict) -> None:
         try:
-            config = validate(request.get("config") or {})
+            config = request_config(request)
             the_plan = planning.plan(config, self.cache.get(config), self.runs_dir)
-            self.emitter.emit("plan", id=request.get("id"), **the_plan)
+            self.emitter.emit("plan", id=id_of(request), **the_plan)
         except Exception as exc:
-            self._error(exc, request.get("id"))
+            self._error(exc, id_of(request))
+
+    def queue_run(self, request: dict) -> None:
+        """Check the config now (a bad one is answered at once), then queue the run with its own Control."""
+        try:
+            config = request_config(request)
+        except ConfigError as exc:
+            self._error(exc, id_of(request))
+            return
+        control = Control()
+        self.unfinished.append(control)
+        self.jobs.put((request, config, control))
+
+    def quit(self) -> None:
+        """Stop every run requested, drop those not started and end run_jobs. Called from a signal
+        handler too, so it takes no lock (a Control's stop takes one only while a run is paused)."""
+        self.quitting = True
+        for control in list(self.unfinished):
+            control.stop()
+        self.jobs.put(None)
 
     def on_command(self, command: dict) -> None:
         cmd = command.get("cmd")
-        if apply_control(self.control, command):
-            return
-        if cmd == "plan":
+        if cmd in CONTROL_COMMANDS:
+            for control in list(self.unfinished):  # none: ignored, a stop may cross a run's done
+                apply_control(control, command)
+        elif cmd == "plan":
             self.answer_plan(command)
         elif cmd == "run":
-            self.jobs.put(command)
+            self.queue_run(command)
         elif cmd == "quit":
-            self.quitting = True  # runs still queued are dropped, not started
-            self.control.stop()
-            self.jobs.put(None)
+            self.quit()
+        elif cmd is None:
+            self._protocol_error(f'a request needs "cmd"; allowed: {ALLOWED_COMMANDS}', id_of(command))
         else:
-            self.emitter.emit(
-                "error",
-                id=command.get("id"),
-                kind="protocol",
-                traceback=None,
-                message=f"unknown command {cmd!r}; allowed: plan, run, pause, resume, stop, quit",
+            self._protocol_error(
+                f"unknown command {quoted_value(cmd)}; allowed: {ALLOWED_COMMANDS}",
+                id_of(command),
             )
 
-    def read_requests(self, stream) -> None:
-        for line in stream:
+    def on_line(self, line: str) -> None:
+        """Answer one line; whatever it holds, the reader goes on to the next."""
+        command = None
+        try:
             command = parse_command(line)
-            if command:
+            if command is not None:
                 self.on_command(command)
-        self.quitting = True  # end of input: the app is gone
-        self.control.stop()
-        self.jobs.put(None)
+        except BadCommand as exc:
+            self._protocol_error(str(exc))
+        except Exception as exc:  # a bug in answering one request must not end the reader
+            self._error(exc, id_of(command) if command is not None else None)
+
+    def read_requests(self, lines: Iterable[str]) -> None:
+        """Answer lines until the input ends, which acts as quit: an app that went away stops its run."""
+        try:
+            for line in lines:
+                self.on_line(line)
+        finally:
+            self.quit()
 
     def run_jobs(self) -> None:
-        while (request := self.jobs.get()) is not None and not self.quitting:
-            self.control.reset()
-            if self.quitting:  # quit arrived between the check and the reset: its stop was erased
-                break
+        """Run the queued requests one after another until quit."""
+        while (job := self.jobs.get()) is not None and not self.quitting:
+            request, config, control = job
+            self.running = True
             try:
-                config = validate(request.get("config") or {})
-                experiment.run(config, self.emitter, self.control, self.runs_dir)
+                experiment.run(config, self.emitter, control, self.runs_dir)
             except experiment.RunFailed:  # reported by the run itself
                 pass
             except Exception as exc:
-                self._error(exc, request.get("id"))
+                self._error(exc, id_of(request))
+            finally:
+                self.running = False
+                self.unfinished.remove(control)
+
+    def on_signal(self, signum: int, frame) -> None:
+        """SIGTERM, SIGHUP and Ctrl+C end the server: its run stops cleanly first. A second Ctrl+C while
+        that run still trains interrupts it at once (still status "stopped")."""
+        if signum == signal.SIGINT and self.quitting and self.running:
+            raise KeyboardInterrupt
+        self.quit()
+
+
+def id_of(request: dict):
+    """The id a request's answers carry: what it sent when that is a number or text, else null."""
+    value = request.get("id")
+    return value if isinstance(value, str | int | float) or value is None else None
+
+
+def request_config(request: dict) -> ExperimentConfig:
+    """The request's config, validated; a missing one means the defaults."""
+    data = request.get("config")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f'the config must be a table of settings (a JSON object such as {{"data": {{"dataset": "moons"}}}}), '
+            f"not {quoted_value(data)}"
+        )
+    return validate(data)
+
+
+def stdin_lines() -> Iterator[str]:
+    """Lines of standard input, read with os.read: a thread blocked in sys.stdin would hold its buffer's
+    lock, which the interpreter needs when it exits. Bytes that are not UTF-8 are replaced, not fatal."""
+    fd = sys.stdin.fileno()
+    parts: list[bytes] = []
+    while chunk := os.read(fd, 1 << 16):
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            parts.append(chunk[start:end])
+            yield b"".join(parts).decode("utf-8", errors="replace")
+            parts, start = [], end + 1
+        parts.append(chunk[start:])
+    if any(parts):
+        yield b"".join(parts).decode("utf-8", errors="replace")
 
 
 def _warm_up() -> None:
@@ -132,10 +218,14 @@ def _warm_up() -> None:
 
 def serve(runs_dir: str | None = None) -> int:
     emitter = Emitter(sys.stdout)
+    server = Server(runs_dir, emitter)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # before hello: an app may signal at once
+        signal.signal(signum, server.on_signal)
     emitter.emit("hello", mode="serve", **planning.hello(select_device("auto")))
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
-    server = Server(runs_dir, emitter)
-    install_signal_handlers(server.control)
-    threading.Thread(target=server.read_requests, args=(sys.stdin,), name="requests", daemon=True).start()
-    server.run_jobs()
+    threading.Thread(target=server.read_requests, args=(stdin_lines(),), name="requests", daemon=True).start()
+    try:
+        server.run_jobs()
+    except KeyboardInterrupt:  # a second Ctrl+C outside the training loop: nothing left to finish
+        return 130
     return 0

@@ -20,8 +20,8 @@ import threading
 from collections import defaultdict
 
 from engine.config import ConfigError, ExperimentConfig, validate
+from engine.control import Control
 from engine.events import Emitter
-from engine.training.loop import Control
 
 # Numbers averaged across members; the band is their min and max.
 BAND_KEYS = (

@@ -15,9 +15,10 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from engine.control import Control
 from engine.data.augment import augment
 from engine.runtime import autocast
-from engine.training.loop import EVAL_CHUNK, Control, Split, TrainSettings
+from engine.training.loop import EVAL_CHUNK, Split, TrainSettings
 from engine.training.losses import Criterion
 
 

@@ -7,7 +7,6 @@ Running sums stay on the device and reach Python once per epoch (see `_sync`).
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from engine.config import train_eval_size
+from engine.control import Control
 from engine.data.augment import augment
 from engine.runtime import autocast
 from engine.training.losses import Criterion, regularization_penalty
@@ -33,37 +33,6 @@ class Split:
 
     def __len__(self) -> int:
         return self.x.shape[0]
-
-
-class Control:
-    """Pause / resume / stop requests from stdin, Ctrl+C or the API, checked between updates."""
-
-    def __init__(self) -> None:
-        self.stop_requested = False
-        self._running = threading.Event()
-        self._running.set()
-
-    def reset(self) -> None:
-        """Ready for the next run."""
-        self.stop_requested = False
-        self._running.set()
-
-    def stop(self) -> None:
-        self.stop_requested = True
-        self._running.set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_if_paused(self) -> None:
-        self._running.wait()
 
 
 class Hook:
