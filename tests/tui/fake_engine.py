@@ -19,7 +19,7 @@ short; FAKE_DELAY (default 0.02) seconds per epoch; FAKE_STEPS (default 5000) fo
 (config.toml, events.jsonl, status.json, summary.json) under --runs DIR, else $NNPLAY_RUNS, else
 a fresh temporary directory (never ./runs, so tests leave nothing behind).
 
-Standard library only: this must start in milliseconds.
+Standard library and the engine's torch-free shared modules only: this must start in milliseconds.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ import time
 import traceback
 from pathlib import Path
 from typing import Any
+
+from engine.control import BadCommand, parse_command  # the engine's own reading of a line (torch-free)
 
 SCENARIOS = ("normal", "crash", "malformed", "nan", "flood", "slow_start")
 GRID = 40
@@ -343,7 +345,11 @@ class FakeServer:
 
     def read_requests(self) -> None:
         for line in sys.stdin:
-            command = parse_command(line)
+            try:
+                command = parse_command(line)
+            except BadCommand as exc:  # answered as the engine answers it
+                self.emitter.emit("error", id=None, kind="protocol", message=str(exc), traceback=None)
+                continue
             if command is not None:
                 self.on_command(command)
         self.quit()  # end of input: the app is gone
@@ -494,20 +500,6 @@ class FakeServer:
             "hint": hint,
         }
         run_dir.finish(status, summary)
-
-
-def parse_command(line: str) -> dict | None:
-    """Bare words ("stop") or JSON objects ({"cmd": "stop"}), as engine.control.parse_command."""
-    line = line.strip()
-    if not line:
-        return None
-    if line.startswith("{"):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            return {"cmd": "invalid", "line": line}
-        return obj if isinstance(obj, dict) else {"cmd": "invalid"}
-    return {"cmd": line.lower()}
 
 
 def main(argv: list[str]) -> int:
