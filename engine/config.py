@@ -8,6 +8,7 @@ Every error is one sentence naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import tomli_w
@@ -37,7 +38,11 @@ class ConfigError(ValueError):
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True, strict=True)
+    # allow_inf_nan=False: inf or nan in any float setting (and in lists of floats) is an error, not a
+    # value that reaches the engine and breaks it mid-run.
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_attribute_docstrings=True, strict=True, allow_inf_nan=False
+    )
 
 
 class DataConfig(Section):
@@ -45,7 +50,7 @@ class DataConfig(Section):
     """Which data set: 2-D synthetic (moons, circles, xor, spiral, blobs), regression (sine, plane, bump),
     real tabular (iris, wine, breast_cancer, diabetes), images (digits, mnist, fashion_mnist),
     sequences (sine_forecast, memory)."""
-    n_samples: int | None = Field(None, ge=10)
+    n_samples: int | None = Field(None, ge=10, le=10_000_000)
     """How many samples to use; synthetic data is generated with this many (default 1000),
     real data sets are subsampled to it (default: all)."""
     noise: float = Field(0.2, ge=0)
@@ -155,7 +160,9 @@ class TrainingConfig(Section):
     def _batch_size_form(cls, value: Any) -> Any:
         if value == "full" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             return value
-        raise ValueError(f'training.batch_size = {value!r} is not valid; allowed: a whole number from 1 up, or "full"')
+        raise ValueError(
+            f'training.batch_size = {quoted(value)} is not valid; allowed: a whole number from 1 up, or "full"'
+        )
 
     drop_last: bool = False
     """Drop the last, smaller batch of each epoch instead of training on it."""
@@ -197,7 +204,7 @@ class SweepConfig(Section):
 
 
 class ExperimentConfig(Section):
-    name: str = "experiment"
+    name: str = Field("experiment", min_length=1, max_length=100)
     """Short name of the experiment, used to name its runs."""
     description: str = ""
     """What the experiment demonstrates."""
@@ -281,6 +288,52 @@ def batch_size_of(config: ExperimentConfig, n_train: int) -> int:
 
 # Reading and writing.
 
+QUOTE_LIMIT = 80  # characters of a user's value that an error message quotes, "…" included
+MAX_NESTING = 16  # tables and lists inside one another; settings need three (a section, a key, a list)
+NESTING_WORDS = f"allowed: at most {MAX_NESTING} tables and lists inside one another"
+
+
+def shortened(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """Text cut to `limit` characters, ending in "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def as_typed(text: str) -> str:
+    """A setting's name or a typed value as a message shows it: as typed, or quoted when it holds
+    line breaks or other unprintable characters; cut to QUOTE_LIMIT characters."""
+    return shortened(text) if text.isprintable() else quoted(text)
+
+
+def quoted(value: Any) -> str:
+    """A user's value as an error message quotes it: its repr, cut to QUOTE_LIMIT characters."""
+    try:
+        return shortened(repr(value))
+    except RecursionError:
+        return "a deeply nested value"
+    except ValueError:  # an integer of more digits than Python turns into text (sys.get_int_max_str_digits)
+        if isinstance(value, int):
+            return f"a number of {math.floor(math.log10(abs(value))) + 1} digits"
+        return "a value holding a number too long to write out"
+
+
+def nesting_error(data: Any) -> str | None:
+    """Where plain data nests tables and lists more than MAX_NESTING deep ("model.hidden"), or None.
+    Iterative, so that it cannot itself run out of stack."""
+    stack = [(data, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.items()
+        elif isinstance(value, list | tuple):
+            children = enumerate(value)
+        else:
+            continue
+        if depth >= MAX_NESTING:
+            keys = [str(part) for part in path[:2] if isinstance(part, str)]
+            return as_typed(".".join(keys)) if keys else "the config"
+        stack.extend((child, (*path, key), depth + 1) for key, child in children)
+    return None
+
 
 _BOUND_WORDS = {
     "greater_than_equal": ("ge", "{} or more"),
@@ -303,9 +356,10 @@ _TYPE_WORDS = {
 }
 
 
-def _field_path(loc: tuple) -> list[str]:
-    """The part of a pydantic error location that names config fields (drops union tags)."""
-    path, model = [], ExperimentConfig
+def _walk(loc: tuple) -> tuple[list[str], Any]:
+    """The part of a pydantic error location that names config fields (drops union tags), and the
+    FieldInfo of the last field it names (None when it names none)."""
+    path, model, info = [], ExperimentConfig, None
     for part in loc:
         fields = getattr(model, "model_fields", None)
         if fields is None or not isinstance(part, str) or part not in fields:
@@ -314,8 +368,42 @@ def _field_path(loc: tuple) -> list[str]:
                 continue
             break
         path.append(part)
-        model = fields[part].annotation
-    return path or [str(loc[0])]
+        info = fields[part]
+        model = info.annotation
+    return path, info
+
+
+def _field_path(loc: tuple) -> list[str]:
+    path, _ = _walk(loc)
+    return path or [as_typed(str(part)) for part in loc[:1]] or ["the config"]
+
+
+def allowed_range(path: list[str]) -> str | None:
+    """The bounds of a numeric setting in words ("1 or more and at most 100000"), or None."""
+    _, info = _walk(tuple(path))
+    if info is None:
+        return None
+    words = [
+        template.format(getattr(bound, key))
+        for bound in info.metadata
+        for key, template in _BOUND_WORDS.values()
+        if hasattr(bound, key)
+    ]
+    return " and ".join(words) or None
+
+
+def _length_words(info: Any) -> str:
+    """The allowed length of a text setting in words ("1 to 100 characters")."""
+    lengths = {
+        key: getattr(bound, key)
+        for bound in info.metadata
+        for key in ("min_length", "max_length")
+        if hasattr(bound, key)
+    }
+    low, high = lengths.get("min_length"), lengths.get("max_length")
+    if low and high:
+        return f"{low} to {high} characters"
+    return f"at most {high} characters" if high else f"at least {low} characters"
 
 
 def _describe_error(exc: ValidationError) -> str:
@@ -330,10 +418,18 @@ def _describe_error(exc: ValidationError) -> str:
         for part in section:
             model = model.model_fields[part].annotation
         where = f"in [{'.'.join(section)}]" if section else "at the top level"
-        return f"{'.'.join(str(p) for p in err['loc'])} is not a known setting {where}; allowed: {', '.join(model.model_fields)}"
+        key = as_typed(".".join(str(p) for p in err["loc"]))
+        return f"{key} is not a known setting {where}; allowed: {', '.join(model.model_fields)}"
+    path, info = _walk(err["loc"])
     field = ".".join(_field_path(err["loc"]))
     value = err.get("input")
-    shown = "a table" if isinstance(value, dict) else repr(value)
+    shown = "a table" if isinstance(value, dict) else quoted(value)
+    if kind == "finite_number":
+        bounds = allowed_range(path) if path and "[" not in path[-1] else None
+        return f"{field} = {shown} is not a finite number; allowed: a finite number{f', {bounds}' if bounds else ''}"
+    if kind in ("string_too_short", "string_too_long") and info is not None:
+        size = "is empty" if not value else f"is {len(value)} characters long"
+        return f"{field} = {shown} {size}; allowed: {_length_words(info)}"
     if kind in _BOUND_WORDS:
         key, words = _BOUND_WORDS[kind]
         return f"{field} = {shown} is out of range; allowed: {words.format(ctx[key])}"
@@ -346,6 +442,9 @@ def _describe_error(exc: ValidationError) -> str:
 
 def validate(data: dict[str, Any]) -> ExperimentConfig:
     """Build a config from plain data, or raise ConfigError with one clear sentence."""
+    where = nesting_error(data)
+    if where is not None:
+        raise ConfigError(f"{where} is nested too deeply; {NESTING_WORDS}")
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from engine.config import LOSSES_FOR_TASK, SWEEPABLE, ExperimentConfig, split_sizes
+from engine.config import LOSSES_FOR_TASK, SWEEPABLE, ExperimentConfig, quoted, split_sizes
 from engine.data.catalog import (
     DATASETS,
     DEFAULT_CLASSES,
@@ -18,12 +18,14 @@ from engine.data.catalog import (
     datasets_for,
 )
 
+MAX_HIDDEN_LAYERS = 64  # deeper than any lesson needs; 200,000 layers took minutes and gigabytes to build
+
 
 def check_combination(c: ExperimentConfig) -> None:
     """Raise ValueError (one sentence) when the sections do not fit together."""
     d, m, r = c.data, c.model, c.regularization
     if d.dataset not in DATASETS:
-        raise ValueError(f"data.dataset = {d.dataset!r} is not a known data set; allowed: {', '.join(DATASETS)}")
+        raise ValueError(f"data.dataset = {quoted(d.dataset)} is not a known data set; allowed: {', '.join(DATASETS)}")
     info = DATASETS[d.dataset]
     if c.task not in info.tasks:
         raise ValueError(
@@ -83,15 +85,21 @@ def check_combination(c: ExperimentConfig) -> None:
         raise ValueError(
             f"model.hidden = [] leaves the {m.architecture} without layers; allowed: one or more widths, e.g. [32, 32]"
         )
+    if len(m.hidden) > MAX_HIDDEN_LAYERS:
+        raise ValueError(
+            f"model.hidden = {quoted(m.hidden)} has {len(m.hidden):,} layers; allowed: 1 to {MAX_HIDDEN_LAYERS} widths"
+        )
     if any(w < 1 or w > 4096 for w in m.hidden):
-        raise ValueError(f"model.hidden = {m.hidden} has a width outside 1 to 4096")
+        raise ValueError(f"model.hidden = {quoted(m.hidden)} has a width outside 1 to 4096")
     if m.architecture == "cnn":
         if not m.conv_channels or any(ch < 1 or ch > 512 for ch in m.conv_channels):
-            raise ValueError(f"model.conv_channels = {m.conv_channels}; allowed: 1 to 4 blocks of 1 to 512 channels")
+            raise ValueError(
+                f"model.conv_channels = {quoted(m.conv_channels)}; allowed: 1 to 4 blocks of 1 to 512 channels"
+            )
         side = info.image_side or 1
         if len(m.conv_channels) > 4 or side >> len(m.conv_channels) < 1:
             raise ValueError(
-                f"model.conv_channels = {m.conv_channels} has {len(m.conv_channels)} blocks, but each halves the "
+                f"model.conv_channels = {quoted(m.conv_channels)} has {len(m.conv_channels)} blocks, but each halves the "
                 f"{side}x{side} image; allowed: at most {max(1, side.bit_length() - 1)} blocks"
             )
         if m.kernel_size % 2 == 0:
@@ -126,13 +134,13 @@ def check_classes(c: ExperimentConfig) -> None:
     info = DATASETS[d.dataset]
     if c.task != "classification" or info.synthetic:
         raise ValueError(
-            f"data.classes = {d.classes} applies to real classification data (iris, wine, breast_cancer, "
+            f"data.classes = {quoted(d.classes)} applies to real classification data (iris, wine, breast_cancer, "
             f"digits, mnist, fashion_mnist), not {c.task} on {d.dataset}; remove it"
         )
     total = info.n_classes or 0
     if len(d.classes) < 2 or len(set(d.classes)) != len(d.classes) or any(k < 0 or k >= total for k in d.classes):
         raise ValueError(
-            f"data.classes = {d.classes} for {d.dataset}; allowed: two or more different class numbers from 0 to {total - 1}"
+            f"data.classes = {quoted(d.classes)} for {d.dataset}; allowed: two or more different class numbers from 0 to {total - 1}"
         )
 
 
@@ -141,7 +149,9 @@ def check_sweep(c: ExperimentConfig) -> None:
     s = c.sweep
     if (c.model.init_from or c.model.freeze) and s.members > 1:
         setting = (
-            f"model.init_from = {c.model.init_from!r}" if c.model.init_from else f"model.freeze = {c.model.freeze}"
+            f"model.init_from = {quoted(c.model.init_from)}"
+            if c.model.init_from
+            else f"model.freeze = {quoted(c.model.freeze)}"
         )
         raise ValueError(f"sweep with {setting}: sweeps train every copy from fresh, unfrozen weights; remove one")
     if c.data.k_folds and s.members > 1:
@@ -151,7 +161,7 @@ def check_sweep(c: ExperimentConfig) -> None:
     if s.parameter == "none":
         if s.values:
             raise ValueError(
-                f"sweep.values = {s.values} needs sweep.parameter; allowed parameters: {', '.join(SWEEPABLE)}"
+                f"sweep.values = {quoted(s.values)} needs sweep.parameter; allowed parameters: {', '.join(SWEEPABLE)}"
             )
         return
     if s.seeds != 1:
@@ -159,10 +169,10 @@ def check_sweep(c: ExperimentConfig) -> None:
             f"sweep.seeds = {s.seeds} with sweep.parameter = {s.parameter!r}: sweep one or the other; allowed: seeds = 1"
         )
     if len(s.values) < 2 or len(s.values) > 32:
-        raise ValueError(f"sweep.values = {s.values} for {s.parameter}; allowed: 2 to 32 values")
+        raise ValueError(f"sweep.values = {quoted(s.values)} for {s.parameter}; allowed: 2 to 32 values")
     if any(v < 0 for v in s.values) or (s.parameter == "dropout" and any(v >= 1 for v in s.values)):
         allowed = "0 up to (not including) 1" if s.parameter == "dropout" else "0 or more"
-        raise ValueError(f"sweep.values = {s.values} for {s.parameter}; allowed: {allowed}")
+        raise ValueError(f"sweep.values = {quoted(s.values)} for {s.parameter}; allowed: {allowed}")
     if s.parameter == "dropout" and c.model.architecture == "perceptron":
         raise ValueError(
             "sweep.parameter = 'dropout' does not apply to a perceptron (no hidden units); allowed: l1, l2, weight_decay"
@@ -185,4 +195,6 @@ def check_batch_fits(c: ExperimentConfig, n: int) -> None:
             f"data.train = {d.train:g} of {n} samples leaves {n_train} training samples; allowed: enough for 2 or more"
         )
     if size != "full" and size > n_train:
-        raise ValueError(f'training.batch_size = {size} is larger than {where}; allowed: 1 to {n_train}, or "full"')
+        raise ValueError(
+            f'training.batch_size = {quoted(size)} is larger than {where}; allowed: 1 to {n_train}, or "full"'
+        )

@@ -60,9 +60,17 @@ class Section:
 
 def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a byte-order mark is allowed
+    except (ValueError, RecursionError, OSError):  # not TOML (ValueError covers decoding), too deep, unreadable
         return {}
+
+
+def _is_file(path: Path) -> bool:
+    """Whether a file is there; False for a name the system refuses (too long, a NUL byte in it)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def user_presets_dir() -> Path:
@@ -82,7 +90,7 @@ def user_preset_path(name: str) -> Path:
 
 def _shipped_path(name: str) -> Path | None:
     path = PRESETS_DIR / f"{name}.toml"
-    return path if path.is_file() and path.name != COURSE_FILE.name else None
+    return path if _is_file(path) and path.name != COURSE_FILE.name else None
 
 
 def _presets_in(directory: Path, user: bool) -> list[Preset]:
@@ -111,13 +119,13 @@ def list_presets() -> list[Preset]:
 def find_preset(name_or_path: str) -> Path | None:
     """A TOML file by path, or a preset by name (shipped first, then the user's own); None when none exists."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" and path.is_file():
+    if path.suffix == ".toml" and _is_file(path):
         return path
     shipped = _shipped_path(name_or_path)
     if shipped is not None:
         return shipped
     candidate = user_preset_path(name_or_path)
-    return candidate if candidate.is_file() else None
+    return candidate if _is_file(candidate) else None
 
 
 def reserved_name_reason(name: str) -> str | None:

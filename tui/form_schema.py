@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.config import LOSSES_FOR_TASK, ExperimentConfig
+from engine.config import LOSSES_FOR_TASK, ExperimentConfig, quoted
 from engine.data.catalog import DATASETS, DEFAULT_CLASSES, IMAGE, SEQUENCE, architectures_for, datasets_for
 
 GROUPS: list[tuple[str, list[str]]] = [
@@ -314,7 +314,7 @@ def parse(spec: FieldSpec, text: str) -> Any:
             "int_list": "whole numbers separated by commas, e.g. 32, 32",
             "float_list": "numbers separated by commas, e.g. 0, 0.001, 0.01",
         }[spec.kind]
-        raise ValueError(f"{spec.path} = {text!r} is not valid; allowed: {allowed}") from None
+        raise ValueError(f"{spec.path} = {quoted(text)} is not valid; allowed: {allowed}") from None
     return text
 
 

@@ -49,12 +49,13 @@ def plan_panel(plan: dict) -> Panel:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("data", f"{plan['dataset']} ({plan['n_samples']} samples, input {plan['input_shape']})")
+    # Every cell is a Text: a plan's words reach here from the engine and the user's config, never markup.
+    table.add_row("data", Text(f"{plan['dataset']} ({plan['n_samples']} samples, input {plan['input_shape']})"))
     split = f"{plan['n_train']} train / {plan['n_val']} validation / {plan['n_test']} test"
     if plan.get("k_folds"):
         split += f", {plan['k_folds']}-fold cross-validation"
-    table.add_row("split", split)
-    table.add_row("batches", batch_arithmetic(plan))
+    table.add_row("split", Text(split))
+    table.add_row("batches", Text(batch_arithmetic(plan)))
     table.add_row("", Text(plan["last_batch"], style="dim"))
     if train_label(plan) != "train":
         table.add_row(
@@ -65,10 +66,11 @@ def plan_panel(plan: dict) -> Panel:
                 style="dim",
             ),
         )
-    table.add_row("model", f"{plan['architecture']}, {plan['params']:,} parameters")
-    table.add_row("loss", plan["loss_description"])
+    table.add_row("model", Text(f"{plan['architecture']}, {plan['params']:,} parameters"))
+    table.add_row("loss", Text(str(plan["loss_description"])))
     table.add_row(
-        "device", f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})"
+        "device",
+        Text(f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})"),
     )
     if is_number(plan.get("memory_bytes")):
         table.add_row("memory", f"about {human(plan['memory_bytes'])} (data, model, optimizer and activations)")
@@ -89,7 +91,7 @@ def table_of(columns: list[str], rows: list[list[str]], title: str | None = None
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 or column == "verdict" else "right", no_wrap=compact)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))  # text, never markup
     return table
 
 
@@ -113,19 +115,23 @@ def members_table(members: list[dict]) -> Table:
         table.add_column(column, justify="left" if column in ("member", "status") else "right")
     for m in members:
         test = m.get("test") or {}
-        table.add_row(m["label"], m.get("status") or "—", *(format_metric(k, test.get(k)) for k in keys))
+        cells = (str(m["label"]), str(m.get("status") or "—"), *(format_metric(k, test.get(k)) for k in keys))
+        table.add_row(*map(Text, cells))
     return table
 
 
 def verdict_panel(diagnosis: dict) -> Panel:
     verdict = diagnosis.get("verdict", "unknown")
-    body = [Text(diagnosis.get("explanation", ""))]
+    body = [Text(str(diagnosis.get("explanation", "")))]
     if diagnosis.get("advice"):
         body.append(Text(f"What to try: {diagnosis['advice']}", style="italic"))
     for note in diagnosis.get("notes") or []:
         body.append(Text(f"Note: {note}", style="bold"))
     return Panel(
-        Group(*body), title=f"verdict: {verdict}", title_align="left", border_style=VERDICT_STYLES.get(verdict, "white")
+        Group(*body),
+        title=Text(f"verdict: {verdict}"),
+        title_align="left",
+        border_style=VERDICT_STYLES.get(verdict, "white"),
     )
 
 
@@ -164,7 +170,7 @@ class RunRenderer:
             self.progress = Progress(
                 TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"),
                 BarColumn(),
-                TextColumn("{task.fields[metrics]}"),
+                TextColumn("{task.fields[metrics]}", markup=False),
                 TextColumn("[dim]{task.fields[speed]} · ETA {task.fields[eta]}[/dim]"),
                 console=self.console,
                 transient=True,

@@ -6,6 +6,7 @@ import copy
 import tomllib
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -252,7 +253,7 @@ class SetupScreen(Screen):
         if path in FIELDS and self.form_ready:
             row = self.query_one(f"#row-{FIELDS[path].widget_id}")
             row.add_class("-invalid")
-            row.query_one(".field-error", Static).update(message)
+            row.query_one(".field-error", Static).update(Text(message))  # it quotes the user's value: never markup
 
     def show_plan(self, plan: dict) -> None:
         if self.config is not None:
@@ -301,7 +302,7 @@ class SetupScreen(Screen):
     @on(OptionList.OptionSelected, "#presets")
     def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
         self.load_preset(event.option.id)
-        self.notify(f"{event.option.id} loaded: press ctrl+r to start, or change any setting first")
+        self.notify(f"{event.option.id} loaded: press ctrl+r to start, or change any setting first", markup=False)
 
     @on(OptionList.OptionHighlighted, "#presets")
     def _preset_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -320,7 +321,7 @@ class SetupScreen(Screen):
         widget_id = getattr(event.widget, "id", None) or ""
         spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
         if spec is not None:
-            self.query_one("#help", Static).update(f"[b]{spec.path}[/b]: {spec.help}")
+            self.query_one("#help", Static).update(Text.assemble((spec.path, "bold"), f": {spec.help}"))
 
     # Actions
 
@@ -363,7 +364,7 @@ class SetupScreen(Screen):
         focused = self.focused
         spec = next((s for s in FIELDS.values() if s.widget_id == getattr(focused, "id", None)), None)
         if spec is not None:
-            self.notify(spec.help, title=spec.path, timeout=12)
+            self.notify(spec.help, title=spec.path, timeout=12, markup=False)
 
     def action_save(self) -> None:
         from tui.screens.save_preset import SavePresetScreen
