@@ -20,6 +20,7 @@ from engine.config import ConfigError, validate
 from engine.config_files import apply_overrides, load
 from engine.control import ControlReader, install_signal_handlers
 from engine.events import Emitter, RunFailed
+from engine.runs import RunStoreError, writable_runs_root
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DIVERGED = 0, 1, 2, 3
 
@@ -39,12 +40,25 @@ def _read_config(args: argparse.Namespace, stdin) -> object:
     return validate(apply_overrides(data, args.set))
 
 
+def runs_dir_error(runs: str | None) -> str | None:
+    """Why the runs directory (--runs, $NNPLAY_RUNS or ./runs) cannot hold runs, in one sentence; None when
+    it can. Checked before torch is imported: a bad path is reported at once, not after seconds."""
+    try:
+        writable_runs_root(runs)
+    except RunStoreError as exc:
+        return str(exc)
+    return None
+
+
 def run_once(args: argparse.Namespace) -> int:
     emitter = Emitter(sys.stdout)
     try:
         config = _read_config(args, sys.stdin)
     except ConfigError as exc:
         emitter.emit("error", message=str(exc), kind="config", traceback=None)
+        return EXIT_CONFIG
+    if (problem := runs_dir_error(args.runs)) is not None:
+        emitter.emit("error", message=problem, kind="config", traceback=None)
         return EXIT_CONFIG
     reader = ControlReader(sys.stdin)
     install_signal_handlers(reader.control)  # before torch loads: a Ctrl+C from here on stops cleanly
@@ -73,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default=None, help="runs directory (default ./runs or $NNPLAY_RUNS)")
     args = parser.parse_args(argv)
     if args.config == "serve":
+        if (problem := runs_dir_error(args.runs)) is not None:
+            # Before hello: a client learns at once, from the error and the exit code, that no engine came up.
+            Emitter(sys.stdout).emit("error", message=problem, kind="config", traceback=None)
+            return EXIT_CONFIG
         from engine.serve import serve
 
         return serve(args.runs)

@@ -23,7 +23,7 @@ from engine.data.normalize import Normalizer, TargetScaler
 from engine.events import Emitter, RunFailed
 from engine.models import build_model
 from engine.planning import check_memory, fold_indices, hello, make_plan, n_outputs
-from engine.runs import RunWriter, runs_root
+from engine.runs import RunStoreError, RunWriter, runs_root
 from engine.runtime import configure
 from engine.training.diagnosis import diagnose, diagnose_folds
 from engine.training.hooks import BestWeights, EventStream, LastGoodWeights, LiveDiagnosis, Snapshots
@@ -238,7 +238,10 @@ def run(
     check_memory(config, device)  # before any allocation: one sentence, not an allocator's error
     dataset = load_dataset(config)
     the_plan = make_plan(config, dataset, device, root)
-    writer = RunWriter.create(runs_root(root), config.name, config.to_toml())
+    try:
+        writer = RunWriter.create(runs_root(root), config.name, config.to_toml())
+    except RunStoreError as exc:  # the runs directory went bad after the start-up check: the user's to fix
+        raise ConfigError(str(exc)) from None
     emitter.attach(writer.events)
     emitter.record_failure = None
     emitter.on_record_failure = lambda _: control.stop()  # a full disk: stop, rather than train on unrecorded

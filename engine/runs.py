@@ -7,17 +7,21 @@ Layout of runs/<id>/:
   summary.json   written atomically (temp file, fsync, rename) at the end of the run
   model.pt       best (or last) weights, a plain state dict for torch.load(weights_only=True)
 
-Pure Python: the CLI and the app read runs without importing torch.
+Pure Python: the CLI and the app read runs without importing torch. A runs directory is checked to
+hold runs (writable_runs_root) before a run starts; a run is read lazily (status and summary first, its
+config and events when used), and a damaged file raises UnreadableRun naming the file and what is wrong.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import socket
+import tempfile
 import time
-from dataclasses import dataclass, field
+import tomllib
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +33,78 @@ DEFAULT_ROOT = Path("runs")
 def runs_root(root: str | Path | None = None) -> Path:
     """The runs directory: the argument, $NNPLAY_RUNS, or ./runs."""
     return Path(root or os.environ.get("NNPLAY_RUNS") or DEFAULT_ROOT)
+
+
+class RunStoreError(ValueError):
+    """The runs directory cannot hold new runs, or a run's files cannot be read: one sentence for the user."""
+
+
+class UnreadableRun(RunStoreError):
+    """A run directory whose files are damaged; `reason` names the file and what is wrong with it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"run {path} cannot be read: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def _where_from(root: str | Path | None) -> str:
+    """How the user named the runs directory, for an error message."""
+    if root:
+        return f"--runs {root}"
+    if os.environ.get("NNPLAY_RUNS"):
+        return f"$NNPLAY_RUNS={os.environ['NNPLAY_RUNS']}"
+    return f"the runs directory {DEFAULT_ROOT}/"
+
+
+def why_not_writable(root: Path) -> str | None:
+    """Why runs cannot be written under root (a phrase naming the path at fault), or None when they can.
+
+    Tried, not predicted from permission bits (root ignores them; a read-only mount does not): the
+    missing directories are created, a probe file is created and removed in root, and the directories
+    this made are removed again, so a check before a run that never starts leaves nothing behind."""
+    existing = root
+    created: list[Path] = []  # deepest first
+    while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
+        created.append(existing)
+        existing = existing.parent
+    if not existing.is_dir():
+        if existing.is_symlink() and not existing.exists():
+            return f"{existing} is a link to nothing"
+        return f"{existing} is {'a file, not a directory' if existing.is_file() else 'not a directory'}"
+    try:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return f"{existing} is not writable"
+            return f"{root} cannot be created ({exc.strerror})"
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".nnplay-probe-", dir=root)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return f"{root} is not writable"
+            return f"{root} cannot hold files ({exc.strerror})"
+    finally:
+        for directory in created:
+            try:
+                directory.rmdir()
+            except OSError:
+                break  # not made here after all, or no longer empty: leave it
+    return None
+
+
+def writable_runs_root(root: str | Path | None = None) -> Path:
+    """runs_root(root), checked to hold new runs before anything starts (and before torch is imported);
+    RunStoreError says in one sentence what is wrong: '--runs /etc/passwd/x: /etc/passwd is a file, not a
+    directory'."""
+    path = runs_root(root)
+    problem = why_not_writable(path)
+    if problem is not None:
+        raise RunStoreError(f"{_where_from(root)}: {problem}")
+    return path
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -67,16 +143,21 @@ class RunWriter:
 
     @classmethod
     def create(cls, root: Path, name: str, config_toml: str) -> RunWriter:
-        """A new run directory named <date>-<time>-<name>, unique under root."""
-        root.mkdir(parents=True, exist_ok=True)
+        """A new run directory named <date>-<time>-<name>, unique under root. RunStoreError, in one
+        sentence, when root cannot hold it (a run started after the check, on a directory that changed)."""
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        for n in range(1000):
-            candidate = root / (f"{stamp}-{slug}" + (f"-{n}" if n else ""))
-            try:
-                return cls(candidate, config_toml)
-            except FileExistsError:
-                continue
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for n in range(1000):
+                candidate = root / (f"{stamp}-{slug}" + (f"-{n}" if n else ""))
+                try:
+                    return cls(candidate, config_toml)
+                except FileExistsError:
+                    continue
+        except OSError as exc:
+            why = why_not_writable(root) or f"{exc.filename or root}: {exc.strerror or exc}"
+            raise RunStoreError(f"no run directory can be made in {root}: {why}") from exc
         raise FileExistsError(f"cannot create a run directory under {root}")
 
     def set_status(self, status: str) -> None:
@@ -98,19 +179,53 @@ class RunWriter:
         self.close()
 
 
-@dataclass
 class RunRecord:
-    """What a finished, stopped or crashed run left behind."""
+    """What a finished, stopped or crashed run left behind.
 
-    path: Path
-    status: str
-    config_toml: str
-    events: list[dict] = field(default_factory=list)
-    summary: dict | None = None
+    Its config and events are read when first asked for: a listing of finished runs needs only their
+    status and summary, and events.jsonl is by far the largest file of a run."""
+
+    def __init__(
+        self,
+        path: Path,
+        status: str,
+        config_toml: str | None = None,
+        events: list[dict] | None = None,
+        summary: dict | None = None,
+    ) -> None:
+        self.path = path
+        self.status = status
+        self.summary = summary
+        self._config_toml = config_toml
+        self._events = events
+        self._config: dict | None = None
 
     @property
     def id(self) -> str:
         return self.path.name
+
+    @property
+    def config_toml(self) -> str:
+        """The resolved config as written; UnreadableRun when it is not UTF-8 text."""
+        if self._config_toml is None:
+            self._config_toml = _read_text(self.path, "config.toml")
+        return self._config_toml
+
+    @property
+    def config(self) -> dict:
+        """The resolved config as a dict, parsed once ({} when config.toml is not TOML)."""
+        if self._config is None:
+            try:
+                self._config = tomllib.loads(self.config_toml)
+            except tomllib.TOMLDecodeError:
+                self._config = {}
+        return self._config
+
+    @property
+    def events(self) -> list[dict]:
+        if self._events is None:
+            self._events = read_events(self.path / "events.jsonl")
+        return self._events
 
     def of_type(self, type_: str) -> list[dict]:
         return [e for e in self.events if e.get("type") == type_]
@@ -125,14 +240,15 @@ class RunRecord:
 
 
 def read_events(path: Path) -> list[dict]:
-    """Every complete event line; a line cut short by a kill is skipped."""
+    """Every complete event line; a line cut short by a kill, or any other line that is not a JSON
+    object, is skipped."""
     events = []
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
                 try:
                     obj = json.loads(line)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # RecursionError: garbage nested thousands deep
                     continue
                 if isinstance(obj, dict):
                     events.append(obj)
@@ -141,37 +257,66 @@ def read_events(path: Path) -> list[dict]:
     return events
 
 
-def read_status(path: Path) -> str:
-    """The run's status; a run whose process is gone without finishing reads as crashed."""
+JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+
+
+def _read_text(path: Path, name: str) -> str:
     try:
-        info = json.loads((path / "status.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        return (path / name).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableRun(path, f"{name} is not UTF-8 text") from None
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise UnreadableRun(path, f"{name} cannot be read ({exc.strerror})") from None
+
+
+def _read_object(path: Path, name: str) -> dict | None:
+    """A run's JSON file as a dict; None when it is missing; UnreadableRun when it is damaged."""
+    try:
+        text = _read_text(path, name)
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableRun(path, f"{name} is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise UnreadableRun(path, f"{name} is not JSON (nested too deep)") from None
+    if not isinstance(data, dict):
+        kind = "null" if data is None else JSON_KINDS.get(type(data), type(data).__name__)
+        raise UnreadableRun(path, f"{name} holds {kind}, not a JSON object")
+    return data
+
+
+def _status_of(info: dict | None) -> str:
+    """The status a status.json records; a run whose process is gone without finishing reads as crashed."""
+    if info is None:
         return "crashed"
     status = info.get("status", "crashed")
-    if status == "running":
-        same_host = info.get("host") == socket.gethostname()
-        if same_host and not _process_alive(int(info.get("pid", -1))):
+    if not isinstance(status, str):
+        return "crashed"
+    if status == "running" and info.get("host") == socket.gethostname():
+        pid = info.get("pid")
+        # A pid of 0 or below would ask about a whole process group (kill(-1, 0) about every process).
+        if not isinstance(pid, int) or pid <= 0 or not _process_alive(pid):
             return "crashed"
     return status
 
 
+def read_status(path: Path) -> str:
+    """The run's status; a run whose process is gone without finishing reads as crashed. UnreadableRun
+    when status.json is damaged."""
+    return _status_of(_read_object(path, "status.json"))
+
+
 def load_run(path: Path) -> RunRecord:
-    """Read a run directory."""
+    """Read a run directory: its status and summary now, its config and events when first used.
+    FileNotFoundError when it is not a run; UnreadableRun, naming the file and what is wrong with it,
+    when its status or summary (now) or its config (when used) is damaged."""
     if not (path / "config.toml").is_file():
         raise FileNotFoundError(f"{path} is not a run directory (no config.toml)")
-    summary = None
-    if (path / "summary.json").is_file():
-        try:
-            summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            summary = None
-    return RunRecord(
-        path=path,
-        status=read_status(path),
-        config_toml=(path / "config.toml").read_text(encoding="utf-8"),
-        events=read_events(path / "events.jsonl"),
-        summary=summary,
-    )
+    return RunRecord(path=path, status=read_status(path), summary=_read_object(path, "summary.json"))
 
 
 def list_runs(root: Path) -> list[Path]:

@@ -105,6 +105,11 @@ class NNPlayApp(App):
 
     @on(EngineClient.Crashed)
     def _engine_crashed(self, message: EngineClient.Crashed) -> None:
+        if self.engine.hello is None and message.returncode == 2:  # refused to start: a retry cannot help
+            why = self.engine.start_error or message.stderr_tail.strip() or "the engine refused to start"
+            self.setup_screen.show_error(why)
+            self.notify(f"The engine cannot start: {why}", severity="error", timeout=30, markup=False)
+            return
         was_running = self.live.status in ("starting", "running")
         code = "could not start" if message.returncode is None else f"exit code {message.returncode}"
         if was_running:

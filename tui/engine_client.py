@@ -133,6 +133,7 @@ class EngineClient(Widget):
         base = list(command) if command else [sys.executable, "-m", "engine", "serve"]
         self.command = base + (["--runs", str(runs_dir)] if runs_dir is not None else [])
         self.hello: dict[str, Any] | None = None
+        self.start_error: str | None = None  # why the engine refused to start, in its own sentence
         self.paused = False
         self._engine: EngineProcess | None = None
         self._exited = False  # the current engine is gone (or never started)
@@ -304,6 +305,8 @@ class EngineClient(Widget):
         if kind == "hello":
             self.hello = event
             self._post(self.Ready(event))
+        elif kind == "error" and self.hello is None:  # refused to start (a runs directory it cannot write)
+            self.start_error = str(event.get("message") or "")
         elif kind in ("plan", "error") and request_id is not None and request_id not in self._runs:
             self._plan_answered(request_id, event)
         else:

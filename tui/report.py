@@ -8,10 +8,9 @@ import io
 import json
 import math
 import shlex
-import tomllib
 from pathlib import Path
 
-from engine.runs import RunRecord
+from engine.runs import RunRecord, UnreadableRun
 from engine.training.diagnosis import HEADLINE_METRICS, diagnose, format_value
 
 EXPORT_FORMATS = ("json", "csv", "md")
@@ -26,11 +25,25 @@ METRIC_NAMES = {
 }
 
 
+UNREADABLE = "unreadable"  # the status a listing gives a run whose files cannot be read
+# What reading one run can raise when its files are damaged or were edited by hand (a summary.json with
+# a string where a number belongs): a listing shows that run as unreadable, with the reason, and the
+# others as usual.
+RUN_READ_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError)
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """Why a run cannot be listed, as a phrase naming the file at fault where it is known."""
+    if isinstance(exc, UnreadableRun):
+        return exc.reason
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{Path(exc.filename).name} cannot be read ({exc.strerror})"
+    return f"its files do not read as a run ({type(exc).__name__}: {exc})"
+
+
 def config_of(record: RunRecord) -> dict:
-    try:
-        return tomllib.loads(record.config_toml)
-    except tomllib.TOMLDecodeError:
-        return {}
+    """The run's config as a dict ({} when config.toml is not TOML)."""
+    return record.config
 
 
 def summary_of(record: RunRecord) -> dict:

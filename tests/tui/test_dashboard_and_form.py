@@ -195,3 +195,17 @@ async def test_after_a_resize_the_logs_lines_wrap_to_its_new_width_instead_of_be
         assert all(strip.cell_length <= width for strip in log.lines)
         shown = "".join(strip.text.strip() for strip in log.lines)
         assert f"run saved in {app.live.run_dir}".replace(" ", "") in shown.replace(" ", "")
+
+
+async def test_an_engine_that_refuses_its_runs_directory_is_reported_once_not_restarted(tmp_path) -> None:
+    from tui.app import NNPlayApp
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    app = NNPlayApp(blocker / "runs")  # the real engine: it refuses before loading torch
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: any("cannot start" in n for n in notifications(app)), what="the refusal")
+        await pilot.pause(0.5)
+        refusals = [n for n in notifications(app) if "cannot start" in n]
+        assert len(refusals) == 1 and "is a file, not a directory" in refusals[0]
+        assert not any("stopped unexpectedly" in n for n in notifications(app))

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from engine.runs import list_runs, load_run
-from tui.report import format_metric, headline_metric, summary_of
+from tui.report import RUN_READ_ERRORS, UNREADABLE, format_metric, headline_metric, summary_of, unreadable_reason
 
 COLUMNS = ("run", "date", "task", "model", "status", "best val", "test", "verdict")
 # Dropped in this order when the terminal is too narrow; the run, its status and verdict always show.
@@ -31,11 +31,13 @@ ARROWS = {False: "↑", True: "↓"}
 
 @dataclass
 class Row:
-    """One run as the table shows it (cells) and as it sorts (order: None when not measured)."""
+    """One run as the table shows it (cells) and as it sorts (order: None when not measured); `unreadable`
+    says why its files cannot be read."""
 
     key: str
     cells: dict[str, str]
     order: dict[str, object]
+    unreadable: str | None = None
 
 
 def run_row(path: Path) -> Row:
@@ -52,7 +54,7 @@ def run_row(path: Path) -> Row:
         "run": summary.get("name") or path.name,
         "date": datetime.fromtimestamp(started).strftime("%m-%d %H:%M") if started else "—",
         "task": text("task"),
-        "model": f"{summary.get('dataset')}/{summary.get('architecture')}",
+        "model": model_cell(summary),
         "status": summary["status"],
         "best val": format_metric("loss", best),
         "test": f"{SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
@@ -63,6 +65,20 @@ def run_row(path: Path) -> Row:
     order["best val"] = best
     order["test"] = (metric, value) if value is not None else None  # grouped by metric, then by value
     return Row(path.name, cells, order)
+
+
+def model_cell(summary: dict) -> str:
+    dataset, architecture = summary.get("dataset"), summary.get("architecture")
+    return "—" if dataset is None and architecture is None else f"{dataset}/{architecture}"
+
+
+def unreadable_row(path: Path, reason: str) -> Row:
+    """A run whose files cannot be read: listed as unreadable, with the reason as its verdict, so that
+    one damaged run neither hides the others nor goes unnoticed."""
+    cells = {name: "—" for name in COLUMNS} | {"run": path.name, "status": UNREADABLE, "verdict": reason}
+    order: dict[str, object] = {name: None for name in COLUMNS}
+    order |= {"run": path.name.casefold(), "status": UNREADABLE, "verdict": reason.casefold()}
+    return Row(path.name, cells, order, unreadable=reason)
 
 
 def fit_columns(widths: dict[str, int], available: int) -> dict[str, int]:
@@ -128,11 +144,14 @@ class RunsScreen(Screen):
         for path in list_runs(self.app.runs_root):
             try:
                 row = run_row(path)
-            except (OSError, ValueError) as exc:
-                self.notify(f"{path.name} cannot be read: {exc}", severity="warning", markup=False)
-                continue
+            except RUN_READ_ERRORS as exc:
+                row = unreadable_row(path, unreadable_reason(exc))
             self.paths[path.name] = path
             self.rows.append(row)
+        unreadable = sum(row.unreadable is not None for row in self.rows)
+        if unreadable:
+            what = "1 run cannot be read" if unreadable == 1 else f"{unreadable} runs cannot be read"
+            self.notify(f"{what}: listed as {UNREADABLE}, the reason as its verdict.", severity="warning")
         self._fill()
         self.query_one(DataTable).focus()
 
@@ -150,9 +169,14 @@ class RunsScreen(Screen):
         self.fitted_width = self.app.size.width
         arrow = ARROWS[self.sort_reverse]
         labels = {name: f"{name} {arrow}" if name == self.sort_column else name for name in COLUMNS}
+        # Why a run cannot be read is long: it is cut to the real verdicts' width (enter shows it whole).
+        ordinary = [row for row in self.rows if row.unreadable is None]
         widths = {
-            name: max([cell_len(labels[name])] + [cell_len(row.cells[name]) for row in self.rows]) for name in COLUMNS
+            name: max(cell_len(labels[name]), *(cell_len(row.cells[name]) for row in self.rows))
+            for name in COLUMNS
+            if name != "verdict"
         }
+        widths["verdict"] = max(cell_len(labels["verdict"]), *(cell_len(row.cells["verdict"]) for row in ordinary))
         shown = fit_columns(widths, self.fitted_width - SCROLLBAR)
         table.clear(columns=True)
         table.add_column("", key="mark", width=1)
@@ -160,7 +184,8 @@ class RunsScreen(Screen):
             table.add_column(labels[name], key=name, width=width)
         for row in self._sorted():
             mark = "●" if row.key in self.marked else " "
-            table.add_row(mark, *(shortened(row.cells[name], shown[name]) for name in shown), key=row.key)
+            # Text, not str: DataTable parses str cells as markup, and a run's name is the user's text.
+            table.add_row(mark, *(Text(shortened(row.cells[name], shown[name])) for name in shown), key=row.key)
         if current in self.paths:
             table.move_cursor(row=table.get_row_index(current))
         count = len(self.rows)
@@ -206,10 +231,18 @@ class RunsScreen(Screen):
         self.marked ^= {key}
         self.query_one(DataTable).update_cell(key, "mark", "●" if key in self.marked else " ")
 
+    def _readable(self, keys: list[str]) -> list[str]:
+        """The keys of runs that can be read; each of the others is named in a warning."""
+        unreadable = {row.key: row.unreadable for row in self.rows if row.unreadable is not None}
+        for key in keys:
+            if key in unreadable:
+                self.notify(f"{key} cannot be read: {unreadable[key]}", severity="warning", markup=False)
+        return [key for key in keys if key not in unreadable]
+
     def action_compare(self) -> None:
         from tui.screens.compare import CompareScreen
 
-        keys = [k for k in self.paths if k in self.marked]
+        keys = self._readable([k for k in self.paths if k in self.marked])
         if len(keys) < 2:
             self.notify("Mark two or more runs with space, then press c.", severity="warning")
             return
@@ -217,7 +250,7 @@ class RunsScreen(Screen):
 
     def action_open(self) -> None:
         key = self._current()
-        if key is not None:
+        if key is not None and self._readable([key]):
             self.app.open_recorded(self.paths[key])
 
     @on(DataTable.RowSelected)
@@ -225,6 +258,6 @@ class RunsScreen(Screen):
         self.action_open()
 
     def action_export(self) -> None:
-        keys = [k for k in self.paths if k in self.marked] or [k for k in [self._current()] if k]
+        keys = self._readable([k for k in self.paths if k in self.marked] or [k for k in [self._current()] if k])
         if keys:
             self.app.export_files(*(self.paths[k] for k in keys))
