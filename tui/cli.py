@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,12 +55,13 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _preset_path(name: str) -> Path:
+    from engine.config import quoted
     from presets import find_preset, list_presets
 
     path = find_preset(name)
     if path is None:
         names = ", ".join(p.name for p in list_presets())
-        raise UsageError(f"{name!r} is neither a preset nor a TOML file; presets: {names}")
+        raise UsageError(f"{quoted(name)} is neither a preset nor a TOML file; presets: {names}")
     return path
 
 
@@ -67,7 +70,7 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
     returns the exit code, the run directory and how the run ended."""
     from rich.text import Text
 
-    from engine.events import decode
+    from engine.events import ABORT_WINDOW_S, decode
     from tui.live import RunRenderer
 
     engine = subprocess.Popen(
@@ -81,22 +84,35 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
     engine.stdin.write(json.dumps(config) + "\n")
     engine.stdin.flush()
     renderer = RunRenderer(console)
-    interrupts = 0
+    interrupts, last_interrupt = 0, -math.inf
     run_dir = status = None
 
     def on_interrupt(signum, frame):
-        # Ctrl+C reaches the engine too (same process group); it finishes the epoch's bookkeeping
-        # and ends the run as "stopped". Here we only make sure it was told, and keep reading.
-        nonlocal interrupts
-        interrupts += 1
+        # The terminal's Ctrl+C reaches the engine too (same process group), which counts it the same way:
+        # one press stops cleanly (the epoch's bookkeeping and the test metrics still run), a second within
+        # ABORT_WINDOW_S aborts (the run is marked stopped with its finished epochs), a third kills it.
+        nonlocal interrupts, last_interrupt
+        now = time.monotonic()
+        interrupts = interrupts + 1 if now - last_interrupt < ABORT_WINDOW_S else 1
+        last_interrupt = now
         try:
             engine.stdin.write("stop\n")
             engine.stdin.flush()
         except (BrokenPipeError, ValueError, OSError):
             pass
         if interrupts == 1:
-            console.print("[yellow]stopping: the run is kept (Ctrl+C twice more to kill the engine)[/yellow]")
-        elif interrupts >= 3:
+            console.print(
+                Text(
+                    "stopping: the run is kept and still gets its test metrics "
+                    f"(another Ctrl+C within {ABORT_WINDOW_S:g} s aborts them)",
+                    style="yellow",
+                )
+            )
+        elif interrupts == 2:
+            console.print(
+                Text("aborting: the run keeps every finished epoch (Ctrl+C again kills the engine)", style="yellow")
+            )
+        else:
             engine.kill()
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
@@ -128,6 +144,7 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
     from rich.markup import escape
     from rich.panel import Panel
 
+    from engine.config import quoted
     from engine.config_files import load
     from engine.course import Run, judge
     from engine.runs import load_run
@@ -136,7 +153,7 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
     lesson = find_lesson(args.lesson)
     if lesson is None:
         names = ", ".join(one.name for section in course() for one in section.lessons)
-        raise UsageError(f"{args.lesson!r} is not a lesson of the course; lessons: {names}")
+        raise UsageError(f"{quoted(args.lesson)} is not a lesson of the course; lessons: {names}")
     overrides = list(args.set)
     # Both runs are checked before either starts: a bad --set fails at once, not after the first run.
     load(lesson.path, overrides)
@@ -191,7 +208,7 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
         table.add_column(style="cyan", no_wrap=True, width=21)
         table.add_column(overflow="fold")
         for number, name, words in rows:
-            table.add_row(number, name, escape(words))
+            table.add_row(number, escape(name), escape(words))  # a user preset's name and words are text
         console.print(table)
 
     sections = course()
@@ -212,48 +229,111 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
-    """Past runs: a table on a terminal; into a pipe, every column tab-separated, for grep and cut."""
-    from rich.table import Table
+    """Past runs: a table on a terminal; into a pipe, every column tab-separated, for grep and cut. A run
+    whose files cannot be read is listed as unreadable, with the reason in its verdict column."""
+    from rich.console import Console
     from rich.text import Text
 
-    from engine.runs import list_runs, load_run, runs_root
-    from tui.report import format_metric, headline_metric, summary_of
+    from engine.runs import list_runs, runs_root
+    from tui.report import UNREADABLE
 
     root = runs_root(args.runs)
     paths = list_runs(root)
     if not paths:
         console.print(Text(f"No runs under {root}/ yet: `nnplay run batch-math` makes one."))
         return EXIT_OK
-    columns = ("run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict")
-    rows = []
-    for path in paths:
+    rows = [_runs_row(path) for path in paths]
+    if not console.is_terminal:  # Rich would fit the table to 80 columns and drop all but two
+        for row in (RUNS_COLUMNS, *rows):  # whitespace inside a cell (a tab in a name) becomes one space
+            console.file.write("\t".join(" ".join(cell.split()) for cell in row) + "\n")
+    else:
+        header, *lines = _aligned([RUNS_COLUMNS, *rows], console.width)
+        console.print(Text(header, style="bold"), soft_wrap=True)
+        # Written as they are: Rich's Table takes over ten seconds for 10,000 runs, these lines a tenth of one.
+        console.file.write("".join(line + "\n" for line in lines))
+        console.file.flush()
+    unreadable = sum(row[4] == UNREADABLE for row in rows)
+    if unreadable:  # on stderr: a pipe's rows stay data; and one bad run in thousands is easy to miss
+        what = "1 run cannot be read" if unreadable == 1 else f"{unreadable} runs cannot be read"
+        Console(stderr=True, highlight=False).print(
+            Text(f"{what}: listed as {UNREADABLE}, with the reason under verdict.", style="yellow")
+        )
+    return EXIT_OK
+
+
+RUNS_COLUMNS = ("run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict")
+RUNS_GAP = "  "
+# Dropped in this order when the table is wider than the terminal, then the run's name is shortened;
+# its status and verdict always show (as on the app's runs screen).
+RUNS_DROP_ORDER = ("task", "date", "data / model", "epochs", "best val", "test")
+RUNS_MIN_RUN_WIDTH = 12
+# Control characters (an escape sequence in a directory's name) never reach the terminal as such.
+UNPRINTABLE = {c: " " for c in (*range(32), *range(127, 160))}
+
+
+def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
+    """The header and rows of `nnplay runs` as lines of left-aligned columns, two spaces apart, fitted to
+    `width` cells. The verdict comes last and is never cut: a long one (why a run cannot be read) runs
+    past the edge and the terminal wraps it, rather than taking the other columns' room."""
+    from rich.cells import cell_len, set_cell_size
+
+    from tui.report import UNREADABLE
+
+    rows = [tuple(cell.translate(UNPRINTABLE) for cell in row) for row in rows]
+    ordinary = [row for row in rows if row[4] != UNREADABLE]  # the verdict's room is that of real verdicts
+    widths = {
+        name: max(cell_len(row[i]) for row in (ordinary if name == "verdict" else rows))
+        for i, name in enumerate(RUNS_COLUMNS)
+    }
+    shown = dict(widths)
+
+    def total() -> int:
+        return sum(shown.values()) + len(RUNS_GAP) * (len(shown) - 1)
+
+    for name in RUNS_DROP_ORDER:
+        if total() <= width:
+            break
+        del shown[name]
+    if total() > width:
+        shown["run"] = max(RUNS_MIN_RUN_WIDTH, shown["run"] - (total() - width))
+    index = {name: i for i, name in enumerate(RUNS_COLUMNS)}
+
+    def fitted(cell: str, cells: int) -> str:
+        if cell_len(cell) > cells:
+            return set_cell_size(cell, cells - 1) + "…"
+        return cell + " " * (cells - cell_len(cell))
+
+    lines = []
+    for row in rows:
+        cells = [fitted(row[index[name]], w) for name, w in shown.items() if name != "verdict"]
+        lines.append(RUNS_GAP.join([*cells, row[index["verdict"]]]).rstrip())
+    return lines
+
+
+def _runs_row(path: Path) -> tuple[str, ...]:
+    """One run's cells for `nnplay runs`; a run whose files cannot be read shows as unreadable, and why."""
+    from engine.runs import load_run
+    from tui.report import RUN_READ_ERRORS, UNREADABLE, format_metric, headline_metric, summary_of, unreadable_reason
+
+    try:
         s = summary_of(load_run(path))
         metric, value = headline_metric(s)
         started = datetime.fromtimestamp(s["started"]).strftime("%Y-%m-%d %H:%M") if s.get("started") else "—"
-        rows.append(
-            (
-                path.name,
-                started,
-                s.get("task") or "—",
-                f"{s.get('dataset')} / {s.get('architecture')}",
-                s["status"],
-                str(s.get("epochs_run", 0)),
-                format_metric("loss", s.get("best_val_loss")),
-                f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
-                s.get("verdict") or "—",
-            )
+        dataset, architecture = s.get("dataset"), s.get("architecture")
+        data_model = "—" if dataset is None and architecture is None else f"{dataset} / {architecture}"
+        return (
+            path.name,
+            started,
+            str(s.get("task") or "—"),
+            data_model,
+            str(s["status"]),
+            str(s.get("epochs_run", 0)),
+            format_metric("loss", s.get("best_val_loss")),
+            f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
+            str(s.get("verdict") or "—"),
         )
-    if not console.is_terminal:  # Rich would fit the table to 80 columns and drop all but two
-        for row in (columns, *rows):  # whitespace inside a cell (a tab in a name) becomes one space
-            console.file.write("\t".join(" ".join(cell.split()) for cell in row) + "\n")
-        return EXIT_OK
-    table = Table(header_style="bold", box=None, padding=(0, 2))
-    for column in columns:
-        table.add_column(column, no_wrap=column in ("run", "date"))
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-    return EXIT_OK
+    except RUN_READ_ERRORS as exc:
+        return (path.name, "—", "—", "—", UNREADABLE, "—", "—", "—", unreadable_reason(exc))
 
 
 METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": "loss"}
@@ -280,9 +360,11 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     plan = s.get("plan") or {}
     if plan:
         console.print(
-            f"{plan.get('dataset')}: {plan.get('n_train')} train / {plan.get('n_val')} val / {plan.get('n_test')} test · "
-            f"batch {plan.get('batch_size')} → {counted(plan.get('iterations_per_epoch'), 'iteration')} per epoch · "
-            f"{plan.get('architecture')} with {plan.get('params'):,} parameters"
+            Text(
+                f"{plan.get('dataset')}: {plan.get('n_train')} train / {plan.get('n_val')} val / {plan.get('n_test')} test · "
+                f"batch {plan.get('batch_size')} → {counted(plan.get('iterations_per_epoch'), 'iteration')} per epoch · "
+                f"{plan.get('architecture')} with {plan.get('params'):,} parameters"
+            )
         )
     if record.epochs:
         width = min(console.width, 100)
@@ -370,9 +452,33 @@ COMMANDS = {
 }
 
 
+STARTS_RUNS = (None, "run", "lesson")  # the app (no command) and the commands that write runs
+
+
+def runs_dir_error(args: argparse.Namespace) -> str | None:
+    """Why the runs directory (--runs, $NNPLAY_RUNS or ./runs) cannot hold the runs this command starts, in
+    one sentence; None when it can, or when the command only reads runs (a missing directory is then
+    just an empty list). Checked before anything starts, in this process, so before torch is imported."""
+    if args.command not in STARTS_RUNS:
+        return None
+    from engine.runs import RunStoreError, writable_runs_root
+
+    try:
+        writable_runs_root(args.runs)
+    except RunStoreError as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if (problem := runs_dir_error(args)) is not None:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", problem), soft_wrap=True)
+        return EXIT_USAGE
     if args.command is None:
         from tui.app import main as app_main  # the explorer: Textual, no torch in this process
 
@@ -393,3 +499,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a path the system refuses (a name too long, no permission): a sentence, not a traceback
+        from rich.text import Text
+
+        from engine.config import quoted
+
+        where = f"{quoted(str(exc.filename))}: " if exc.filename else ""
+        message = f"{where}{exc.strerror or exc}"
+        Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
+        return EXIT_USAGE
