@@ -46,3 +46,17 @@ def test_the_limit_can_be_set_and_a_bad_limit_is_one_sentence(tiny_config, monke
         memory.check(estimate_memory(tiny_config()))
     monkeypatch.setenv(memory.LIMIT_VARIABLE, "64GB")
     assert memory.check(estimate_memory(tiny_config(data={"n_samples": 100_000}))).total < 64e9
+
+
+def test_the_warm_engine_answers_a_plan_too_large_for_memory_before_building_it(tiny_data, monkeypatch) -> None:
+    from engine.events import Emitter
+    from engine.serve import Server
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, "1MB")
+    answers: list[dict] = []
+    server = Server(None, Emitter(callback=answers.append))
+    monkeypatch.setattr(server.cache, "get", lambda config: pytest.fail("the data set was built before the check"))
+    server.answer_plan({"cmd": "plan", "id": 7, "config": tiny_data(data={"n_samples": 1_000_000})})
+    (answer,) = answers
+    assert answer["type"] == "error" and answer["kind"] == "config" and answer["id"] == 7
+    assert "lower data.n_samples" in answer["message"]
