@@ -10,17 +10,24 @@ Exit codes: 0 finished (completed, early-stopped or stopped), 1 engine failure,
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import traceback
-from pathlib import Path
+import signal
 
-from engine.config import ConfigError, validate
-from engine.config_files import apply_overrides, load
-from engine.control import ControlReader, install_signal_handlers
-from engine.events import Emitter, RunFailed
-from engine.runs import RunStoreError, writable_runs_root
+# A Ctrl+C while Python is still loading the modules below is a request to stop, not a traceback: it is
+# noted here and handed to the run's control once there is one (the CLI sends `stop` on stdin as well).
+EARLY_INTERRUPTS: list[int] = []
+signal.signal(signal.SIGINT, lambda signum, frame: EARLY_INTERRUPTS.append(signum))
+
+import argparse  # noqa: E402 (after the handler above)
+import json  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from engine.config import ConfigError, validate  # noqa: E402
+from engine.config_files import apply_overrides, load  # noqa: E402
+from engine.control import ControlReader, install_signal_handlers  # noqa: E402
+from engine.events import Emitter, RunFailed  # noqa: E402
+from engine.runs import RunStoreError, writable_runs_root  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DIVERGED = 0, 1, 2, 3
 
@@ -62,6 +69,8 @@ def run_once(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     reader = ControlReader(sys.stdin)
     install_signal_handlers(reader.control)  # before torch loads: a Ctrl+C from here on stops cleanly
+    if EARLY_INTERRUPTS:
+        reader.control.stop()
     reader.start()
     try:
         from engine import experiment  # imports torch: after the config is known to be good
@@ -87,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default=None, help="runs directory (default ./runs or $NNPLAY_RUNS)")
     args = parser.parse_args(argv)
     if args.config == "serve":
+        if EARLY_INTERRUPTS:  # interrupted while starting: no engine is wanted
+            return 130
         if (problem := runs_dir_error(args.runs)) is not None:
             # Before hello: a client learns at once, from the error and the exit code, that no engine came up.
             Emitter(sys.stdout).emit("error", message=problem, kind="config", traceback=None)
@@ -99,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        code = main()
     except KeyboardInterrupt:  # before any run began (Python still starting): nothing to keep
-        sys.exit(130)
+        code = 130
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is recorded: a late Ctrl+C must not kill the exit
+    sys.exit(code)

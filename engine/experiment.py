@@ -283,7 +283,7 @@ def run(
             run_dir=str(writer.path),
         )
         summary = {"status": "failed", "error": str(exc), "run_dir": str(writer.path), "plan": the_plan}
-        _close_quietly(writer, "failed", summary)
+        _close_quietly(writer, "failed", summary, reason=str(exc))
         raise RunFailed(str(exc)) from exc
     finally:
         emitter.detach(writer.events)
@@ -301,13 +301,17 @@ class RecordingFailed(RuntimeError):
         )
 
 
-def _close_quietly(writer: RunWriter, status: str, summary: dict | None = None) -> None:
-    """Record how the run ended as far as the disk allows (a full disk may refuse even that)."""
-    try:
-        if summary is not None:
+def _close_quietly(writer: RunWriter, status: str, summary: dict | None = None, reason: str | None = None) -> None:
+    """Record how the run ended as far as the disk allows: the summary if it fits, the status (with the
+    reason) in any case where status.json can be rewritten."""
+    if summary is not None:
+        try:
             writer.record(status, summary)
-        else:
-            writer.set_status(status)
+            return
+        except OSError:
+            pass
+    try:
+        writer.set_status(status, reason)
     except OSError:
         pass
     try:

@@ -160,11 +160,19 @@ class RunWriter:
             raise RunStoreError(f"no run directory can be made in {root}: {why}") from exc
         raise FileExistsError(f"cannot create a run directory under {root}")
 
-    def set_status(self, status: str) -> None:
-        write_json_atomic(
-            self.path / "status.json",
-            {"status": status, "pid": os.getpid(), "host": socket.gethostname(), "updated": time.time()},
-        )
+    def set_status(self, status: str, reason: str | None = None) -> None:
+        """status.json, replaced whole; on a full disk (no room for the new copy) rewritten in place, which
+        needs no new space, so that the run's end is still recorded."""
+        data = {"status": status, "pid": os.getpid(), "host": socket.gethostname(), "updated": time.time()}
+        if reason:
+            data["reason"] = reason
+        path = self.path / "status.json"
+        try:
+            write_json_atomic(path, data)
+        except OSError:
+            with open(path, "r+", encoding="utf-8") as f:  # raises again when even that is impossible
+                f.write(json.dumps(data))
+                f.truncate()
 
     def record(self, status: str, summary: dict) -> None:
         """Write the summary and the final status (before `done` is sent, so a reader of `done` finds them)."""

@@ -83,3 +83,18 @@ def test_an_abort_during_the_test_metrics_marks_the_run_stopped_with_every_epoch
     assert record.status == "stopped" and record.summary is None
     assert [e["epoch"] for e in record.epochs] == [1, 2, 3]
     assert any(e["type"] == "warning" and "second interrupt" in e["message"] for e in events)
+
+
+def test_on_a_full_disk_the_status_is_rewritten_in_place_with_the_reason(tmp_path, monkeypatch) -> None:
+    from engine import runs
+
+    writer = RunWriter(tmp_path / "run", "")
+
+    def no_room(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(runs, "write_json_atomic", no_room)
+    writer.set_status("failed", reason="events.jsonl could not be written")
+    status = json.loads((tmp_path / "run" / "status.json").read_text())
+    assert status["status"] == "failed" and status["reason"] == "events.jsonl could not be written"
+    writer.close()
