@@ -8,7 +8,6 @@ Every error is one sentence naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import tomli_w
@@ -19,6 +18,7 @@ from engine.data.catalog import (
     DEFAULT_CLASSES,
     DEFAULT_SYNTHETIC_SAMPLES,
 )
+from engine.events import QUOTE_LIMIT, quoted, shortened  # noqa: F401 (the config's messages use them)
 
 Task = Literal["classification", "regression", "generation", "forecasting"]
 Activation = Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "linear"]
@@ -288,32 +288,14 @@ def batch_size_of(config: ExperimentConfig, n_train: int) -> int:
 
 # Reading and writing.
 
-QUOTE_LIMIT = 80  # characters of a user's value that an error message quotes, "…" included
 MAX_NESTING = 16  # tables and lists inside one another; settings need three (a section, a key, a list)
 NESTING_WORDS = f"allowed: at most {MAX_NESTING} tables and lists inside one another"
-
-
-def shortened(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """Text cut to `limit` characters, ending in "…" when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def as_typed(text: str) -> str:
     """A setting's name or a typed value as a message shows it: as typed, or quoted when it holds
     line breaks or other unprintable characters; cut to QUOTE_LIMIT characters."""
     return shortened(text) if text.isprintable() else quoted(text)
-
-
-def quoted(value: Any) -> str:
-    """A user's value as an error message quotes it: its repr, cut to QUOTE_LIMIT characters."""
-    try:
-        return shortened(repr(value))
-    except RecursionError:
-        return "a deeply nested value"
-    except ValueError:  # an integer of more digits than Python turns into text (sys.get_int_max_str_digits)
-        if isinstance(value, int):
-            return f"a number of {math.floor(math.log10(abs(value))) + 1} digits"
-        return "a value holding a number too long to write out"
 
 
 def nesting_error(data: Any) -> str | None:

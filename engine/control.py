@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import reprlib
 import signal
 import threading
 import time
 from collections.abc import Callable
 from typing import IO
 
-from engine.events import ABORT_WINDOW_S
-
-QUOTED_CHARACTERS = 80  # of a bad line or value an error message quotes: enough to recognize it
+from engine.events import ABORT_WINDOW_S, quoted
 
 
 class BadCommand(ValueError):
@@ -51,25 +48,6 @@ class Control:
         self._running.wait()
 
 
-def quoted_line(text: str) -> str:
-    """A line (or text from one) as an error message quotes it: whole when short, else its first
-    QUOTED_CHARACTERS characters, "…" and its length, so that a 10 MB line is never echoed back."""
-    if len(text) <= QUOTED_CHARACTERS:
-        return repr(text)
-    return f"{text[:QUOTED_CHARACTERS] + '…'!r} ({len(text):,} characters)"
-
-
-def quoted_value(value: object) -> str:
-    """A JSON value from a request as an error message quotes it: text as quoted_line, anything else
-    shortened by reprlib (a few items, a few levels)."""
-    if isinstance(value, str):
-        return quoted_line(value)
-    try:
-        return reprlib.repr(value)
-    except (ValueError, RecursionError):  # an integer of more digits than Python writes out
-        return f"a {type(value).__name__} too large to show"
-
-
 def parse_command(line: str) -> dict | None:
     """A control line as a dict with "cmd": bare words ("stop") or JSON ({"cmd": "stop"}); None when blank.
 
@@ -82,12 +60,12 @@ def parse_command(line: str) -> dict | None:
     try:
         obj = json.loads(line)
     except RecursionError:  # json recurses once per level of nesting
-        raise BadCommand(f"the line {quoted_line(line)} is nested too deeply to be a command") from None
+        raise BadCommand(f"the line {quoted(line)} is nested too deeply to be a command") from None
     except ValueError as exc:  # not JSON, or an integer of more digits than Python reads
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number too long to read"
-        raise BadCommand(f"the line {quoted_line(line)} is not JSON: {reason[0].lower()}{reason[1:]}") from None
+        raise BadCommand(f"the line {quoted(line)} is not JSON: {reason[0].lower()}{reason[1:]}") from None
     if not isinstance(obj, dict):
-        raise BadCommand(f"the line {quoted_line(line)} is not a JSON object; send one object per line")
+        raise BadCommand(f"the line {quoted(line)} is not a JSON object; send one object per line")
     obj.setdefault("cmd", obj.get("type"))
     return obj
 

@@ -39,6 +39,30 @@ RUN_STATUSES = ("running", "completed", "stopped", "early_stopped", "diverged", 
 STEP_FLUSH_INTERVAL_S = 0.05
 
 
+QUOTE_LIMIT = 80  # characters of a user's value that an error message quotes, "…" included
+
+
+def shortened(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """Text cut to `limit` characters, ending in "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(value: Any) -> str:
+    """A user's value as an error message quotes it: its repr, cut to QUOTE_LIMIT characters; a long text
+    also says how long it was, so that a 10 MB line is never echoed back and is still recognizable."""
+    try:
+        shown = shortened(repr(value))
+    except RecursionError:
+        return "a deeply nested value"
+    except ValueError:  # an integer of more digits than Python turns into text (sys.get_int_max_str_digits)
+        if isinstance(value, int):
+            return f"a number of {math.floor(math.log10(abs(value))) + 1} digits"
+        return "a value holding a number too long to write out"
+    if isinstance(value, str) and shown.endswith("…"):
+        shown += f" ({len(value):,} characters)"
+    return shown
+
+
 class RunFailed(Exception):
     """The run broke after its directory was made; the error event and the run record say why."""
 

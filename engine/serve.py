@@ -22,8 +22,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 from engine import experiment, planning
-from engine.config import ConfigError, ExperimentConfig, validate
-from engine.control import BadCommand, Control, apply_control, parse_command, quoted_value
+from engine.config import ConfigError, ExperimentConfig, quoted, validate
+from engine.control import BadCommand, Control, apply_control, parse_command
 from engine.data.load import Dataset, load_dataset
 from engine.events import CONTROL_COMMANDS, Emitter
 from engine.runtime import select_device
@@ -127,7 +127,7 @@ class Server:
             self._protocol_error(f'a request needs "cmd"; allowed: {ALLOWED_COMMANDS}', id_of(command))
         else:
             self._protocol_error(
-                f"unknown command {quoted_value(cmd)}; allowed: {ALLOWED_COMMANDS}",
+                f"unknown command {quoted(cmd)}; allowed: {ALLOWED_COMMANDS}",
                 id_of(command),
             )
 
@@ -188,7 +188,7 @@ def request_config(request: dict) -> ExperimentConfig:
     if not isinstance(data, dict):
         raise ConfigError(
             f'the config must be a table of settings (a JSON object such as {{"data": {{"dataset": "moons"}}}}), '
-            f"not {quoted_value(data)}"
+            f"not {quoted(data)}"
         )
     return validate(data)
 
