@@ -223,10 +223,15 @@ def serve(runs_dir: str | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # before hello: an app may signal at once
         signal.signal(signum, server.on_signal)
     emitter.emit("hello", mode="serve", **planning.hello(select_device("auto")))
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    warm_up = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
+    warm_up.start()
     threading.Thread(target=server.read_requests, args=(stdin_lines(),), name="requests", daemon=True).start()
     try:
         server.run_jobs()
     except KeyboardInterrupt:  # a second Ctrl+C outside the training loop: nothing left to finish
         return 130
+    finally:
+        # The interpreter must not shut down under a thread still importing torch (it aborts, exit -6,
+        # when a signal comes right after hello); the warm-up takes about a second.
+        warm_up.join(timeout=30)
     return 0
