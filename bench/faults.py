@@ -44,9 +44,10 @@ def tiny(**training) -> dict:
     return {**TINY, "training": {**TINY["training"], **training}}
 
 
-def engine(runs: Path, config: dict) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "--runs", str(runs)],
+def start_engine(*args: str) -> subprocess.Popen:
+    """`python -m engine ARGS`, its three streams as text pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine", *args],
         cwd=REPO,
         env=ENV,
         stdin=subprocess.PIPE,
@@ -54,6 +55,11 @@ def engine(runs: Path, config: dict) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def engine(runs: Path, config: dict) -> subprocess.Popen:
+    """A single run of `config`, sent as the first stdin line (stdin stays open for control lines)."""
+    proc = start_engine("--runs", str(runs))
     proc.stdin.write(json.dumps(config) + "\n")
     proc.stdin.flush()
     return proc
@@ -147,15 +153,7 @@ def campaign_ctrl_c(n_each: int = 4, presses: int = 1) -> str:
 
 
 def campaign_serve(lines: int = 1000) -> str:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve"],
-        cwd=REPO,
-        env=ENV,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_engine("serve")
     garbage = [
         '{"cmd": ["plan"]}',
         '{"cmd": {"a": 1}}',

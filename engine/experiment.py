@@ -235,9 +235,9 @@ def run(
     device = configure(config)
     if announce:
         emitter.emit("hello", **hello(device))
-    check_memory(config, device)  # before any allocation: one sentence, not an allocator's error
+    needed = check_memory(config, device)  # before any allocation: one sentence, not an allocator's error
     dataset = load_dataset(config)
-    the_plan = make_plan(config, dataset, device, root)
+    the_plan = make_plan(config, dataset, device, root, needed)
     try:
         writer = RunWriter.create(runs_root(root), config.name, config.to_toml())
     except RunStoreError as exc:  # the runs directory went bad after the start-up check: the user's to fix

@@ -81,8 +81,11 @@ def check_memory(config: ExperimentConfig, device: torch.device) -> memory.Estim
     return memory.check(estimate_memory(config), gpu_free)
 
 
-def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device, root=None) -> dict:
-    """Everything decided before the first step: split sizes, batch arithmetic, model, loss, device.
+def make_plan(
+    config: ExperimentConfig, dataset: Dataset, device: torch.device, root=None, needed: memory.Estimate | None = None
+) -> dict:
+    """Everything decided before the first step: split sizes, batch arithmetic, model, loss, device;
+    `needed` is the memory estimate check_memory already made (else it is made here).
 
     Raises ConfigError when model.init_from or model.freeze do not fit the model (`root` is the run store
     init_from may name a run in)."""
@@ -131,7 +134,7 @@ def make_plan(config: ExperimentConfig, dataset: Dataset, device: torch.device, 
         "device": str(device),
         "precision": config.training.precision if device.type == "cuda" else "fp32",
         "threads": choose_threads(config),
-        "memory_bytes": estimate_memory(config).total,
+        "memory_bytes": (needed or estimate_memory(config)).total,
         "sweep": sweep_plan(config, device),
         "transfer": transfer,
     }
@@ -152,7 +155,9 @@ def sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
     }
 
 
-def plan(config: ExperimentConfig, dataset: Dataset | None = None, root=None) -> dict:
+def plan(
+    config: ExperimentConfig, dataset: Dataset | None = None, root=None, needed: memory.Estimate | None = None
+) -> dict:
     """The plan for a config, without training (data generated or read, model built on the CPU)."""
     dataset = dataset or load_dataset(config)
-    return make_plan(config, dataset, select_device(config.training.device), root)
+    return make_plan(config, dataset, select_device(config.training.device), root, needed)

@@ -87,8 +87,8 @@ class Server:
     def answer_plan(self, request: dict) -> None:
         try:
             config = request_config(request)
-            planning.check_memory(config, select_device(config.training.device))  # before any allocation
-            the_plan = planning.plan(config, self.cache.get(config), self.runs_dir)
+            needed = planning.check_memory(config, select_device(config.training.device))  # before any allocation
+            the_plan = planning.plan(config, self.cache.get(config), self.runs_dir, needed)
             self.emitter.emit("plan", id=id_of(request), **the_plan)
         except Exception as exc:
             self._error(exc, id_of(request))

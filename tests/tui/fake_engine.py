@@ -37,7 +37,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from engine.control import BadCommand, parse_command  # the engine's own reading of a line (torch-free)
+from engine.control import BadCommand, Control, parse_command  # the engine's own reading of a line (torch-free)
 
 SCENARIOS = ("normal", "crash", "malformed", "nan", "flood", "slow_start")
 GRID = 40
@@ -201,23 +201,6 @@ def to_toml(config: dict) -> str:
 # --- runs -----------------------------------------------------------------------------------
 
 
-class Control:
-    """pause / resume / stop, checked between epochs (the engine checks between updates)."""
-
-    def __init__(self) -> None:
-        self.stop_requested = False
-        self.running = threading.Event()
-        self.running.set()
-
-    def reset(self) -> None:
-        self.stop_requested = False
-        self.running.set()
-
-    def stop(self) -> None:
-        self.stop_requested = True
-        self.running.set()
-
-
 class RunDir:
     """The run directory, as engine.runs.RunWriter lays it out."""
 
@@ -357,9 +340,9 @@ class FakeServer:
     def on_command(self, command: dict) -> None:
         cmd = command.get("cmd")
         if cmd == "pause":
-            self.control.running.clear()
+            self.control.pause()
         elif cmd == "resume":
-            self.control.running.set()
+            self.control.resume()
         elif cmd == "stop":
             self.control.stop()
         elif cmd == "plan":
@@ -411,7 +394,7 @@ class FakeServer:
         history: list[dict] = []
         status = "completed"
         for epoch in range(1, epochs + 1):
-            self.control.running.wait()  # paused: no events until resume or stop
+            self.control.wait_if_paused()  # paused: no events until resume or stop
             if self.control.stop_requested:
                 status = "stopped"
                 break
