@@ -31,7 +31,7 @@ bench: $(STAMP)
 
 # Every lesson and its variation on 3 data seeds x 3 training seeds; writes the table of outcomes.
 lessons: $(STAMP)
-	$(PY) -m engine.lessons --out docs/lessons.md
+	$(PY) -m nnplay.engine.lessons --out docs/lessons.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

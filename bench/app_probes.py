@@ -42,7 +42,7 @@ def app_command() -> list[str]:
     script = Path(sys.executable).parent / "nnplay"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from tui.app import main; main()"]
+    return [sys.executable, "-c", "from nnplay.tui.app import main; main()"]
 
 
 def _read_until(fd: int, mark: bytes, deadline: float) -> float | None:
@@ -107,7 +107,7 @@ def first_frame_once(runs_dir: Path) -> dict:
 
 
 def import_time_once() -> float:
-    code = "import time; t = time.perf_counter(); import tui.app; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import nnplay.tui.app; print(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
@@ -147,7 +147,7 @@ async def _until(pilot, condition, timeout: float, what: str, poll_s: float = 0.
 
 async def start_to_first_epoch(runs_dir: Path) -> dict:
     """Headless app, real engine: from the start action until the first epoch is in the live series."""
-    from tui.app import NNPlayApp
+    from nnplay.tui.app import NNPlayApp
 
     launched = time.perf_counter()
     app = NNPlayApp(runs_dir=runs_dir)
@@ -168,7 +168,7 @@ async def start_to_first_epoch(runs_dir: Path) -> dict:
 async def memory_over_long_run(runs_dir: Path) -> dict:
     """Headless app, real engine, MEMORY_EPOCHS tiny epochs: the app's RSS sampled every
     MEMORY_FIRST_SAMPLE_EPOCH epochs and at the end; growth is the peak sample minus the first."""
-    from tui.app import NNPlayApp
+    from nnplay.tui.app import NNPlayApp
 
     app = NNPlayApp(runs_dir=runs_dir)
     trace: list[tuple[int, float]] = []
@@ -223,7 +223,7 @@ def measure_all(log=print) -> dict:
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="nnplay-bench-app-") as tmp:
         root = Path(tmp)
-        log("app: import time of tui.app ...")
+        log("app: import time of nnplay.tui.app ...")
         results["import_s"] = [import_time_once() for _ in range(5)]
         log("app: first frame on a pty ...")
         results["first_frame"] = [first_frame_once(root / f"first-frame-{i}") for i in range(5)]

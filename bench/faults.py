@@ -10,9 +10,9 @@ Campaigns (each on tiny data, in a temporary run store):
   ctrl-c    SIGINT to `nnplay run`'s process group, as a terminal sends it, at start-up, mid-training
             and at any moment; one press: exit 0, status stopped (or completed), summary and test metrics.
   double    two presses 0.1 s apart: exit 0, status stopped, every finished epoch kept, no traceback.
-  serve     1,000 garbage lines into `python -m engine serve`: one answer each, then it exits at end of input.
+  serve     1,000 garbage lines into `python -m nnplay.engine serve`: one answer each, then it exits at end of input.
   disk      a 256 KB tmpfs as the run store (root only): the run stops with a record error, exit 1.
-  fuzz      1,000 random configs through validation in process and 100 through `python -m engine`:
+  fuzz      1,000 random configs through validation in process and 100 through `python -m nnplay.engine`:
             no traceback, every refusal one sentence, exit 2.
 """
 
@@ -32,12 +32,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.config import ConfigError, validate  # noqa: E402
-from engine.runs import load_run  # noqa: E402
+from nnplay.engine.core.config import ConfigError, validate  # noqa: E402
+from nnplay.engine.core.runs import load_run  # noqa: E402
 
 TINY = {"data": {"dataset": "moons", "n_samples": 200}, "model": {"hidden": [8]}, "training": {"batch_size": 16}}
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
-NNPLAY = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+NNPLAY = [sys.executable, "-c", "import sys; from nnplay.tui.cli import main; sys.exit(main())"]
 
 
 def tiny(**training) -> dict:
@@ -45,9 +45,9 @@ def tiny(**training) -> dict:
 
 
 def start_engine(*args: str) -> subprocess.Popen:
-    """`python -m engine ARGS`, its three streams as text pipes."""
+    """`python -m nnplay.engine ARGS`, its three streams as text pipes."""
     return subprocess.Popen(
-        [sys.executable, "-m", "engine", *args],
+        [sys.executable, "-m", "nnplay.engine", *args],
         cwd=REPO,
         env=ENV,
         stdin=subprocess.PIPE,
@@ -254,7 +254,7 @@ def campaign_fuzz(in_process: int = 1000, through_cli: int = 100) -> str:
         for _ in range(through_cli):
             config = random_config(rng)
             result = subprocess.run(
-                [sys.executable, "-m", "engine", "--runs", str(Path(tmp) / "runs")],
+                [sys.executable, "-m", "nnplay.engine", "--runs", str(Path(tmp) / "runs")],
                 cwd=REPO,
                 env=ENV,
                 input=json.dumps(config, allow_nan=True) + "\n",
@@ -266,7 +266,7 @@ def campaign_fuzz(in_process: int = 1000, through_cli: int = 100) -> str:
                 cli_bad.append(f"rc={result.returncode} {result.stderr[-300:]!r}")
     return (
         f"fuzz: {in_process} configs in process ({accepted} accepted, {refused} refused in one sentence, "
-        f"{len(crashes)} crashes); {through_cli} through `python -m engine` ({len(cli_bad)} tracebacks or odd exits)"
+        f"{len(crashes)} crashes); {through_cli} through `python -m nnplay.engine` ({len(cli_bad)} tracebacks or odd exits)"
         + "".join(f"\n  {c}" for c in (crashes + cli_bad)[:5])
     )
 

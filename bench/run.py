@@ -247,7 +247,7 @@ def print_app(summary: dict, app: dict) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     frames = ", ".join("—" if f["s"] is None else f"{f['s']:.2f}" for f in app["first_frame"])
-    table.add_row("import tui.app, fresh interpreter (median of 5)", f"{summary['import_tui_app_s_median']:.3f} s")
+    table.add_row("import nnplay.tui.app, fresh interpreter (median of 5)", f"{summary['import_tui_app_s_median']:.3f} s")
     shown = summary["first_frame_s_median"]
     table.add_row(
         "first frame: launch → 'Lessons' on the pty (median of 5)", "—" if shown is None else f"{shown:.2f} s"

@@ -55,7 +55,7 @@ def time_cli(root: Path, terminal: bool) -> float:
         env["FORCE_COLOR"] = "1"  # Rich then renders the table as on a terminal
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", "import sys, tui.cli; sys.exit(tui.cli.main())", "runs"],
+        [sys.executable, "-c", "import sys, nnplay.tui.cli; sys.exit(nnplay.tui.cli.main())", "runs"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -70,8 +70,8 @@ def time_cli(root: Path, terminal: bool) -> float:
 def time_screen_rows(root: Path) -> float:
     """Seconds for the runs screen's rows (read in this process, imports already paid)."""
     sys.path.insert(0, str(REPO))
-    from engine.runs import list_runs
-    from tui.screens.runs import run_row
+    from nnplay.engine.core.runs import list_runs
+    from nnplay.tui.screens.runs import run_row
 
     started = time.perf_counter()
     rows = [run_row(path) for path in list_runs(root)]

@@ -11,7 +11,7 @@ warming-up epoch are left out alike:
                  device, one host sync per epoch, torch.optim.Adam with its defaults
   engine         nnplay's engine in this process (experiment.run): metrics, diagnosis,
                  snapshots and the run directory on, events to an Emitter without a stream
-  engine+stream  `python -m engine` as a subprocess whose JSON lines a reader here parses
+  engine+stream  `python -m nnplay.engine` as a subprocess whose JSON lines a reader here parses
   lightning      a LightningModule, only where lightning is installed
 """
 
@@ -34,11 +34,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from engine import experiment, planning
-from engine.config import validate
-from engine.data.load import load_dataset
-from engine.data.split import split_indices
-from engine.events import Emitter
+from nnplay.engine import experiment, planning
+from nnplay.engine.core.config import validate
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.data.load import load_dataset
+from nnplay.engine.data.split import split_indices
 
 REPO = Path(__file__).resolve().parents[1]
 LR = 1e-2
@@ -288,14 +288,14 @@ def run_engine(workload: Workload, epochs: int, runs_root: Path) -> dict:
 
 
 def run_stream(workload: Workload, epochs: int, runs_root: Path) -> dict:
-    """`python -m engine` with the config as the first stdin line; every stdout line parsed as the app does."""
+    """`python -m nnplay.engine` with the config as the first stdin line; every stdout line parsed as the app does."""
     env = {**os.environ, "NNPLAY_RUNS": str(runs_root), "PYTHONUNBUFFERED": "1"}
     env.pop("OMP_NUM_THREADS", None)  # the engine subprocess keeps its own default thread count
     config_line = json.dumps(workload.engine_config(epochs + 1)) + "\n"
     started = time.perf_counter()
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "engine"],
+            [sys.executable, "-m", "nnplay.engine"],
             cwd=REPO,
             env=env,
             stdin=subprocess.PIPE,

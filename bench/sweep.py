@@ -7,9 +7,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import experiment
-from engine.config import validate
-from engine.events import Emitter
+from nnplay.engine import experiment
+from nnplay.engine.core.config import validate
+from nnplay.engine.core.events import Emitter
 
 K = 8
 EPOCHS = 20

@@ -1,5 +1,5 @@
-"""`python -m engine [CONFIG.toml] [--set a.b=v]... [--runs DIR]` runs one experiment;
-`python -m engine serve [--runs DIR]` keeps torch loaded and answers requests.
+"""`python -m nnplay.engine [CONFIG.toml] [--set a.b=v]... [--runs DIR]` runs one experiment;
+`python -m nnplay.engine serve [--runs DIR]` keeps torch loaded and answers requests.
 
 Events go to stdout as JSON lines; control lines (pause, resume, stop) are read from stdin.
 Without a config path the first stdin line is the config as JSON. See engine/PROTOCOL.md.
@@ -23,11 +23,11 @@ import sys  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from engine.config import ConfigError, validate  # noqa: E402
-from engine.config_files import apply_overrides, load  # noqa: E402
-from engine.control import ControlReader, install_signal_handlers  # noqa: E402
-from engine.events import Emitter, RunFailed  # noqa: E402
-from engine.runs import RunStoreError, writable_runs_root  # noqa: E402
+from nnplay.engine.core.config import ConfigError, validate  # noqa: E402
+from nnplay.engine.core.config_files import apply_overrides, load  # noqa: E402
+from nnplay.engine.core.control import ControlReader, install_signal_handlers  # noqa: E402
+from nnplay.engine.core.events import Emitter, RunFailed  # noqa: E402
+from nnplay.engine.core.runs import RunStoreError, writable_runs_root  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DIVERGED = 0, 1, 2, 3
 
@@ -73,7 +73,7 @@ def run_once(args: argparse.Namespace) -> int:
         reader.control.stop()
     reader.start()
     try:
-        from engine import experiment  # imports torch: after the config is known to be good
+        from nnplay.engine import experiment  # imports torch: after the config is known to be good
 
         summary = experiment.run(config, emitter, reader.control, args.runs, announce=True)
     except KeyboardInterrupt:  # a second Ctrl+C in a row: the run (if it began) is recorded as stopped
@@ -90,7 +90,7 @@ def run_once(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nnplay.engine", description=__doc__.split("\n")[0])
     parser.add_argument("config", nargs="?", help="experiment TOML file, or 'serve'")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
     parser.add_argument("--runs", default=None, help="runs directory (default ./runs or $NNPLAY_RUNS)")
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             # Before hello: a client learns at once, from the error and the exit code, that no engine came up.
             Emitter(sys.stdout).emit("error", message=problem, kind="config", traceback=None)
             return EXIT_CONFIG
-        from engine.serve import serve
+        from nnplay.engine.serve import serve
 
         return serve(args.runs)
     return run_once(args)

@@ -16,22 +16,22 @@ from pathlib import Path
 
 import torch
 
-from engine.config import ConfigError, ExperimentConfig, batch_size_of
-from engine.control import Control
-from engine.data.load import Dataset, load_dataset
-from engine.data.normalize import Normalizer, TargetScaler
-from engine.events import Emitter, RunFailed
-from engine.models import build_model
-from engine.planning import check_memory, fold_indices, hello, make_plan, n_outputs
-from engine.runs import RunStoreError, RunWriter, runs_root
-from engine.runtime import configure
-from engine.training.diagnosis import diagnose, diagnose_folds
-from engine.training.hooks import BestWeights, EventStream, LastGoodWeights, LiveDiagnosis, Snapshots
-from engine.training.loop import Split, Trainer, TrainSettings, as_numbers
-from engine.training.losses import Criterion
-from engine.training.optim import make_optimizer, make_scheduler
-from engine.training.snapshots import SnapshotContext, views_for
-from engine.transfer import apply_transfer, source_scaling
+from nnplay.engine.core.config import ConfigError, ExperimentConfig, batch_size_of
+from nnplay.engine.core.control import Control
+from nnplay.engine.core.diagnosis import diagnose, diagnose_folds
+from nnplay.engine.core.events import Emitter, RunFailed
+from nnplay.engine.core.runs import RunStoreError, RunWriter, runs_root
+from nnplay.engine.data.load import Dataset, load_dataset
+from nnplay.engine.data.normalize import Normalizer, TargetScaler
+from nnplay.engine.models import build_model
+from nnplay.engine.planning import check_memory, fold_indices, hello, make_plan, n_outputs
+from nnplay.engine.runtime import configure
+from nnplay.engine.training.hooks import BestWeights, EventStream, LastGoodWeights, LiveDiagnosis, Snapshots
+from nnplay.engine.training.loop import Split, Trainer, TrainSettings, as_numbers
+from nnplay.engine.training.losses import Criterion
+from nnplay.engine.training.optim import make_optimizer, make_scheduler
+from nnplay.engine.training.snapshots import SnapshotContext, views_for
+from nnplay.engine.transfer import apply_transfer, source_scaling
 
 # A sweep's hint when some of its members diverged (a single run's comes from its diagnosis).
 DIVERGED_HINT = (
@@ -251,7 +251,7 @@ def run(
         if config.training.precision == "bf16" and device.type != "cuda":
             emitter.emit("warning", message="precision = bf16 applies on CUDA only; training in fp32 on " + device.type)
         if config.sweep.members > 1:
-            from engine.sweep import run_sweep
+            from nnplay.engine.sweep import run_sweep
 
             return run_sweep(config, dataset, device, the_plan, writer, emitter, control, started)
         results = []

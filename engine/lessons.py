@@ -1,6 +1,6 @@
 """Running the course's lessons in process: a lesson, its variation, and whether its claim held.
 
-    python -m engine.lessons [LESSON ...] [--data-seeds 0 1 2] [--training-seeds 0 1 2] [--out FILE]
+    python -m nnplay.engine.lessons [LESSON ...] [--data-seeds 0 1 2] [--training-seeds 0 1 2] [--out FILE]
 
 runs each lesson and its variation on every pair of seeds and writes the table of outcomes
 (`make lessons` writes docs/lessons.md). The tests run the same function on three data seeds.
@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import experiment
-from engine.config_files import load
-from engine.course import Outcome, Run, judge
-from engine.events import Emitter
-from presets import Lesson, course, find_lesson
+from nnplay.engine import experiment
+from nnplay.engine.core.config_files import load
+from nnplay.engine.core.course import Outcome, Run, judge
+from nnplay.engine.core.events import Emitter
+from nnplay.presets import Lesson, course, find_lesson
 
 NOTES = """
 ## Notes
@@ -106,7 +106,7 @@ def outcome_table(results: list[LessonResult], data_seeds: list[int], training_s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.lessons", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nnplay.engine.lessons", description=__doc__.split("\n")[0])
     parser.add_argument("lessons", nargs="*", help="lesson names (default: the whole course)")
     parser.add_argument("--data-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--training-seeds", type=int, nargs="+", default=[0, 1, 2])

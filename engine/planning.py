@@ -11,17 +11,18 @@ import math
 
 import torch
 
-from engine import memory
-from engine.config import ExperimentConfig, batch_size_of, split_sizes, train_eval_size
-from engine.data.catalog import DATASETS
-from engine.data.load import Dataset, load_dataset
-from engine.data.split import kfold_indices, split_indices
-from engine.events import ENGINE_VERSION, PROTOCOL_VERSION
-from engine.models import build_model, summarize
-from engine.runtime import choose_threads, device_info, select_device
-from engine.training.loop import EVAL_CHUNK
-from engine.training.losses import Criterion, describe_loss
-from engine.transfer import apply_transfer
+from nnplay.engine.core import memory
+from nnplay.engine.core.batches import iterations_per_epoch, last_batch
+from nnplay.engine.core.catalog import DATASETS
+from nnplay.engine.core.config import ExperimentConfig, batch_size_of, split_sizes, train_eval_size
+from nnplay.engine.core.events import ENGINE_VERSION, PROTOCOL_VERSION
+from nnplay.engine.data.load import Dataset, load_dataset
+from nnplay.engine.data.split import kfold_indices, split_indices
+from nnplay.engine.models import build_model, summarize
+from nnplay.engine.runtime import choose_threads, device_info, select_device
+from nnplay.engine.training.loop import EVAL_CHUNK
+from nnplay.engine.training.losses import Criterion, describe_loss
+from nnplay.engine.transfer import apply_transfer
 
 
 def hello(device: torch.device) -> dict:
@@ -93,15 +94,7 @@ def make_plan(
     train_idx, val_idx, test_idx = folds[0]
     n_train = len(train_idx)
     batch = batch_size_of(config, n_train)
-    remainder = n_train % batch
-    drop = config.training.drop_last and remainder
-    iterations = n_train // batch if drop else math.ceil(n_train / batch)
-    if not remainder:
-        last_batch = f"every batch holds {batch} samples"
-    elif drop:
-        last_batch = f"the last {remainder} samples of each shuffled epoch are dropped"
-    else:
-        last_batch = f"the last batch of each epoch holds the remaining {remainder} samples"
+    iterations = iterations_per_epoch(n_train, batch, config.training.drop_last)
     model = build_model(config, dataset.input_shape, n_outputs(config))
     transfer = apply_transfer(model, config, root)
     info = DATASETS[config.data.dataset]
@@ -122,7 +115,7 @@ def make_plan(
         "class_names": dataset.class_names,
         "batch_size": batch,
         "iterations_per_epoch": iterations,
-        "last_batch": last_batch,
+        "last_batch": last_batch(n_train, batch, config.training.drop_last),
         "epochs": config.training.epochs,
         "total_updates": iterations * config.training.epochs * (config.data.k_folds or 1),
         "params": sum(p.numel() for p in model.parameters()),
@@ -144,7 +137,7 @@ def sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
     """Members and how they train, for a sweep; None for a single run."""
     if config.sweep.members < 2:
         return None
-    from engine.sweep import member_configs, use_batched
+    from nnplay.engine.sweep import member_configs, use_batched
 
     batched = use_batched(config, device.type)
     return {

@@ -9,7 +9,7 @@ import random
 import numpy as np
 import torch
 
-from engine.config import ConfigError, ExperimentConfig
+from nnplay.engine.core.config import ConfigError, ExperimentConfig
 
 # Small models on small data are bound by per-step overhead, where extra threads only add
 # synchronisation: measured here, the digits CNN trained 7-20x slower on 2 threads than on 1.

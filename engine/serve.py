@@ -2,7 +2,7 @@
 
 Requests, one JSON object per stdin line:
   {"cmd": "plan", "id": ..., "config": {...}}   -> a "plan" event with the same id (or an "error")
-  {"cmd": "run", "id": ..., "config": {...}}    -> the run's events, as `python -m engine` writes them
+  {"cmd": "run", "id": ..., "config": {...}}    -> the run's events, as `python -m nnplay.engine` writes them
   {"cmd": "pause" | "resume" | "stop"}           -> applied to every run requested before it and not ended
   {"cmd": "quit"}                                -> stop any run and exit
 Any other line is answered with an "error" of kind "protocol", and reading goes on. End of input,
@@ -21,12 +21,12 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
-from engine import experiment, planning
-from engine.config import ConfigError, ExperimentConfig, quoted, validate
-from engine.control import BadCommand, Control, apply_control, parse_command
-from engine.data.load import Dataset, load_dataset
-from engine.events import CONTROL_COMMANDS, Emitter
-from engine.runtime import select_device
+from nnplay.engine import experiment, planning
+from nnplay.engine.core.config import ConfigError, ExperimentConfig, quoted, validate
+from nnplay.engine.core.control import BadCommand, Control, apply_control, parse_command
+from nnplay.engine.core.events import CONTROL_COMMANDS, Emitter
+from nnplay.engine.data.load import Dataset, load_dataset
+from nnplay.engine.runtime import select_device
 
 CACHED_DATASETS = 4
 ALLOWED_COMMANDS = "plan, run, pause, resume, stop, quit"

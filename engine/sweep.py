@@ -19,9 +19,9 @@ import sys
 import threading
 from collections import defaultdict
 
-from engine.config import ConfigError, ExperimentConfig, validate
-from engine.control import Control
-from engine.events import Emitter
+from nnplay.engine.core.config import ConfigError, ExperimentConfig, validate
+from nnplay.engine.core.control import Control
+from nnplay.engine.core.events import Emitter
 
 # Numbers averaged across members; the band is their min and max.
 BAND_KEYS = (
@@ -156,7 +156,7 @@ def _reader(k: int, stream, out: queue.Queue) -> None:
 def run_processes(
     members: list[tuple[str, ExperimentConfig]], emitter: Emitter, control: Control, root: str, bands: Bands
 ) -> list[dict]:
-    """Each member as its own `python -m engine`, as many at once as there are cores."""
+    """Each member as its own `python -m nnplay.engine`, as many at once as there are cores."""
     parallel = max(1, min(len(members), os.cpu_count() or 1))
     events: queue.Queue = queue.Queue()
     results: list[dict] = [{"status": "not run"} for _ in members]
@@ -166,7 +166,7 @@ def run_processes(
 
     def start(k: int) -> None:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "engine", "--runs", root],
+            [sys.executable, "-m", "nnplay.engine", "--runs", root],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -245,14 +245,14 @@ def run_batched(
     """All members as one vmapped model; returns per-member results and the stacked weights."""
     import torch
 
-    from engine.experiment import prepare_fold, train_settings
-    from engine.models import build_model
-    from engine.planning import fold_indices, n_outputs
-    from engine.training.batched import BatchedTrainer
-    from engine.training.loop import as_numbers
-    from engine.training.losses import Criterion
-    from engine.training.optim import make_optimizer, make_scheduler
-    from engine.training.snapshots import views_for
+    from nnplay.engine.experiment import prepare_fold, train_settings
+    from nnplay.engine.models import build_model
+    from nnplay.engine.planning import fold_indices, n_outputs
+    from nnplay.engine.training.batched import BatchedTrainer
+    from nnplay.engine.training.loop import as_numbers
+    from nnplay.engine.training.losses import Criterion
+    from nnplay.engine.training.optim import make_optimizer, make_scheduler
+    from nnplay.engine.training.snapshots import views_for
 
     data = prepare_fold(config, dataset, fold_indices(config, dataset.x.shape[0])[0], device)
     models = []
@@ -327,8 +327,8 @@ def run_sweep(
 ) -> dict:
     """Train every member, stream the band, record the sweep like a run; returns its summary."""
 
-    from engine.experiment import DIVERGED_HINT, conclude, mean_std, save_weights, summary_of_run
-    from engine.training.diagnosis import diagnose
+    from nnplay.engine.core.diagnosis import diagnose
+    from nnplay.engine.experiment import DIVERGED_HINT, conclude, mean_std, save_weights, summary_of_run
 
     members = member_configs(config)
     bands = Bands(len(members), emitter, config.training.epochs)

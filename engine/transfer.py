@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.config import ConfigError, ExperimentConfig
-from engine.runs import list_runs, runs_root
+from nnplay.engine.core.config import ConfigError, ExperimentConfig
+from nnplay.engine.core.runs import list_runs, runs_root
 
 
 def _run_name(run: Path) -> str | None:

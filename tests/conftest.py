@@ -3,7 +3,7 @@
 No test reads or writes the user's own presets: NNPLAY_PRESETS points at a temporary directory from
 the start of the session (collection lists presets too), and at an empty one of its own in each test.
 
-Engine processes are started the way the app and the CLI start them (`python -m engine`,
+Engine processes are started the way the app and the CLI start them (`python -m nnplay.engine`,
 cwd = repo root), with NNPLAY_RUNS pointing into the test's tmp directory. Every wait on a
 subprocess is bounded by a deadline, so a hang fails the test instead of blocking the suite.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import ExperimentConfig, validate
+from nnplay.engine.core.config import ExperimentConfig, validate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,11 +122,11 @@ class EngineResult:
 
 @pytest.fixture
 def run_engine(runs_dir: Path) -> Callable[..., EngineResult]:
-    """Run `python -m engine ARGS...` to the end; returns exit code, decoded events and stderr."""
+    """Run `python -m nnplay.engine ARGS...` to the end; returns exit code, decoded events and stderr."""
 
     def run(*args: str, stdin: str | None = None, timeout: float = ENGINE_TIMEOUT_S) -> EngineResult:
         proc = subprocess.run(
-            [sys.executable, "-m", "engine", *args],
+            [sys.executable, "-m", "nnplay.engine", *args],
             cwd=REPO_ROOT,
             env=engine_env(runs_dir),
             input=stdin,
@@ -146,7 +146,7 @@ class EngineProcess:
 
     def __init__(self, args: list[str], runs_dir: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine", *args],
+            [sys.executable, "-m", "nnplay.engine", *args],
             cwd=REPO_ROOT,
             env=engine_env(runs_dir),
             stdin=subprocess.PIPE,
@@ -273,7 +273,7 @@ def _closing(make: Callable[..., EngineProcess]):
 
 @pytest.fixture
 def start_engine(runs_dir: Path):
-    """Start `python -m engine ARGS...` in the background; every process is killed at teardown."""
+    """Start `python -m nnplay.engine ARGS...` in the background; every process is killed at teardown."""
     start, close_all = _closing(lambda *args: EngineProcess(list(args), runs_dir))
     yield start
     close_all()

@@ -1,7 +1,7 @@
 """The nnplay explorer: set up an experiment, watch it train, compare runs, export.
 
 The app composes screens and routes the engine's messages; it never imports torch. One
-engine process (`python -m engine serve`) is started at launch so that torch loads while
+engine process (`python -m nnplay.engine serve`) is started at launch so that torch loads while
 the user is still choosing, answers plans as the form changes, and trains on request.
 """
 
@@ -14,11 +14,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from engine.runs import load_run, runs_root
-from presets import find_lesson, lesson_of_run, list_presets
-from tui.engine_client import EngineClient
-from tui.screens.setup import SetupScreen
-from tui.state import RunState
+from nnplay.engine.core.runs import load_run, runs_root
+from nnplay.presets import find_lesson, lesson_of_run, list_presets
+from nnplay.tui.engine_client import EngineClient
+from nnplay.tui.screens.setup import SetupScreen
+from nnplay.tui.state import RunState
 
 MAX_GHOSTS = 1
 
@@ -129,12 +129,12 @@ class NNPlayApp(App):
         self.engine.request_plan(config)
 
     def _on_dashboard(self, live_only: bool = False) -> bool:
-        from tui.screens.dashboard import DashboardScreen
+        from nnplay.tui.screens.dashboard import DashboardScreen
 
         return isinstance(self.screen, DashboardScreen) and (self.screen.live or not live_only)
 
     def start_run(self, config: dict) -> None:
-        from tui.screens.dashboard import DashboardScreen  # charts load when the first run starts
+        from nnplay.tui.screens.dashboard import DashboardScreen  # charts load when the first run starts
 
         if self.engine.running:
             self.notify("A run is in progress: stop it (s) before starting another.", severity="warning")
@@ -157,8 +157,8 @@ class NNPlayApp(App):
 
     def _label_ghosts(self, config: dict) -> None:
         """Each ghost says what the new run changed since it ("dropout 0 → 0.5")."""
-        from engine.config import ConfigError, validate
-        from tui.changes import config_changes, describe
+        from nnplay.engine.core.config import ConfigError, validate
+        from nnplay.tui.changes import config_changes, describe
 
         for ghost in self.ghosts:
             before = self._config_of(ghost)
@@ -171,8 +171,8 @@ class NNPlayApp(App):
 
     def _config_of(self, state: RunState) -> dict:
         """The config a run was started with: the live one's, else its run directory's config.toml."""
-        from engine.config import ConfigError
-        from engine.config_files import read_experiment
+        from nnplay.engine.core.config import ConfigError
+        from nnplay.engine.core.config_files import read_experiment
 
         if state is self.live and self.live_config is not None:
             return dict(self.live_config)
@@ -209,7 +209,7 @@ class NNPlayApp(App):
 
     def try_next(self, state: RunState) -> None:
         """Run the lesson's variation ("try next") with this run as the ghost to compare against."""
-        from engine.config import ConfigError
+        from nnplay.engine.core.config import ConfigError
 
         if self.engine.running:
             self.notify("A run is in progress: stop it (s) or let it finish first.", severity="warning")
@@ -235,7 +235,7 @@ class NNPlayApp(App):
 
     def _judge_lesson(self) -> None:
         """After a lesson's variation, whether the lesson's claim held, from both runs' records."""
-        from engine.course import Run, judge
+        from nnplay.engine.core.course import Run, judge
 
         lesson, is_variation = lesson_of_run(self.live.name)
         if lesson is None or not is_variation:
@@ -267,8 +267,8 @@ class NNPlayApp(App):
         self.setup_screen.load_preset(name)
 
     def open_recorded(self, path: Path) -> None:
-        from tui.screens.compare import replay
-        from tui.screens.dashboard import DashboardScreen
+        from nnplay.tui.screens.compare import replay
+        from nnplay.tui.screens.dashboard import DashboardScreen
 
         state, _ = replay(path)
         self.push_screen(DashboardScreen(state=state))
@@ -276,7 +276,7 @@ class NNPlayApp(App):
     def export_files(self, *run_dirs: Path, notify: bool = True) -> list[Path]:
         """JSON, CSV and Markdown reports into each run directory, as `nnplay export` writes them;
         one notification names every file and directory written."""
-        from tui.report import EXPORT_FORMATS, default_export_path, export, exported_message
+        from nnplay.tui.report import EXPORT_FORMATS, default_export_path, export, exported_message
 
         written = []
         for run_dir in run_dirs:
@@ -294,7 +294,7 @@ class NNPlayApp(App):
 
     def export_run(self, state: RunState) -> None:
         """The reports and a screenshot of the dashboard (dashboard.svg) into the run directory."""
-        from tui.report import exported_message
+        from nnplay.tui.report import exported_message
 
         if not state.run_dir or not Path(state.run_dir).is_dir():
             self.notify("This run has no run directory yet.", severity="warning")
@@ -307,7 +307,7 @@ class NNPlayApp(App):
     # Actions
 
     def action_runs(self) -> None:
-        from tui.screens.runs import RunsScreen
+        from nnplay.tui.screens.runs import RunsScreen
 
         self.push_screen(RunsScreen())
 
@@ -338,8 +338,8 @@ class NNPlayApp(App):
 
 def variation_config(base: dict, overrides: list[str]) -> dict:
     """A lesson's config with its variation's overrides, validated (raises ConfigError)."""
-    from engine.config import validate
-    from engine.config_files import apply_overrides
+    from nnplay.engine.core.config import validate
+    from nnplay.engine.core.config_files import apply_overrides
 
     return validate(apply_overrides(base, overrides)).model_dump(exclude_none=True)
 

@@ -1,6 +1,6 @@
 """The `nnplay` command: headless runs, presets, past runs, reports.
 
-The engine always runs in its own process (`python -m engine`); this side reads its JSON lines
+The engine always runs in its own process (`python -m nnplay.engine`); this side reads its JSON lines
 and never imports torch. Errors are one sentence and exit code 2.
 """
 
@@ -33,15 +33,15 @@ class UsageError(Exception):
 
 
 def engine_command(runs: str | None) -> list[str]:
-    command = [sys.executable, "-m", "engine"]
+    command = [sys.executable, "-m", "nnplay.engine"]
     return command + ["--runs", runs] if runs else command
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from rich.markup import escape
 
-    from engine.config_files import load
-    from presets import find_lesson
+    from nnplay.engine.core.config_files import load
+    from nnplay.presets import find_lesson
 
     config = load(_preset_path(args.preset), args.set)
     code, _, _ = run_engine(config.model_dump(exclude_none=True), args, console)
@@ -55,8 +55,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _preset_path(name: str) -> Path:
-    from engine.config import quoted
-    from presets import find_preset, list_presets
+    from nnplay.engine.core.config import quoted
+    from nnplay.presets import find_preset, list_presets
 
     path = find_preset(name)
     if path is None:
@@ -70,8 +70,8 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
     returns the exit code, the run directory and how the run ended."""
     from rich.text import Text
 
-    from engine.events import ABORT_WINDOW_S, decode
-    from tui.live import RunRenderer
+    from nnplay.engine.core.events import ABORT_WINDOW_S, decode
+    from nnplay.tui.live import RunRenderer
 
     engine = subprocess.Popen(
         engine_command(args.runs),
@@ -144,11 +144,11 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
     from rich.markup import escape
     from rich.panel import Panel
 
-    from engine.config import quoted
-    from engine.config_files import load
-    from engine.course import Run, judge
-    from engine.runs import load_run
-    from presets import course, find_lesson
+    from nnplay.engine.core.config import quoted
+    from nnplay.engine.core.config_files import load
+    from nnplay.engine.core.course import Run, judge
+    from nnplay.engine.core.runs import load_run
+    from nnplay.presets import course, find_lesson
 
     lesson = find_lesson(args.lesson)
     if lesson is None:
@@ -199,7 +199,7 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from presets import course, list_presets, user_presets_dir
+    from nnplay.presets import course, list_presets, user_presets_dir
 
     def print_group(title: str, rows: list[tuple[str, str, str]]) -> None:
         console.print(f"[bold]{escape(title)}[/bold]")
@@ -234,8 +234,8 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from engine.runs import list_runs, runs_root
-    from tui.report import UNREADABLE
+    from nnplay.engine.core.runs import list_runs, runs_root
+    from nnplay.tui.report import UNREADABLE
 
     root = runs_root(args.runs)
     paths = list_runs(root)
@@ -277,7 +277,7 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
     past the edge and the terminal wraps it, rather than taking the other columns' room."""
     from rich.cells import cell_len, set_cell_size
 
-    from tui.report import UNREADABLE
+    from nnplay.tui.report import UNREADABLE
 
     rows = [tuple(cell.translate(UNPRINTABLE) for cell in row) for row in rows]
     ordinary = [row for row in rows if row[4] != UNREADABLE]  # the verdict's room is that of real verdicts
@@ -312,8 +312,15 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
 
 def _runs_row(path: Path) -> tuple[str, ...]:
     """One run's cells for `nnplay runs`; a run whose files cannot be read shows as unreadable, and why."""
-    from engine.runs import load_run
-    from tui.report import RUN_READ_ERRORS, UNREADABLE, format_metric, headline_metric, summary_of, unreadable_reason
+    from nnplay.engine.core.runs import load_run
+    from nnplay.tui.report import (
+        RUN_READ_ERRORS,
+        UNREADABLE,
+        format_metric,
+        headline_metric,
+        summary_of,
+        unreadable_reason,
+    )
 
     try:
         s = summary_of(load_run(path))
@@ -342,10 +349,11 @@ METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
     from rich.text import Text
 
-    from engine.runs import find_run, load_run, runs_root
-    from tui.charts import loss_chart
-    from tui.live import final_metrics, verdict_panel
-    from tui.report import counted, summary_of, train_label
+    from nnplay.engine.core.batches import counted
+    from nnplay.engine.core.runs import find_run, load_run, runs_root
+    from nnplay.tui.charts import loss_chart
+    from nnplay.tui.live import final_metrics, verdict_panel
+    from nnplay.tui.report import summary_of, train_label
 
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
@@ -388,8 +396,8 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
     from rich.text import Text
 
-    from engine.runs import find_run, load_run, runs_root
-    from tui.report import default_export_path, export
+    from nnplay.engine.core.runs import find_run, load_run, runs_root
+    from nnplay.tui.report import default_export_path, export
 
     record = load_run(find_run(runs_root(args.runs), args.run))
     text = export(record, args.format)
@@ -461,7 +469,7 @@ def runs_dir_error(args: argparse.Namespace) -> str | None:
     just an empty list). Checked before anything starts, in this process, so before torch is imported."""
     if args.command not in STARTS_RUNS:
         return None
-    from engine.runs import RunStoreError, writable_runs_root
+    from nnplay.engine.core.runs import RunStoreError, writable_runs_root
 
     try:
         writable_runs_root(args.runs)
@@ -480,12 +488,12 @@ def main(argv: list[str] | None = None) -> int:
         Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", problem), soft_wrap=True)
         return EXIT_USAGE
     if args.command is None:
-        from tui.app import main as app_main  # the explorer: Textual, no torch in this process
+        from nnplay.tui.app import main as app_main  # the explorer: Textual, no torch in this process
 
         return app_main(args.runs)
     from rich.console import Console
 
-    from engine.config import ConfigError
+    from nnplay.engine.core.config import ConfigError
 
     console = Console(highlight=False)
     try:
@@ -502,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a path the system refuses (a name too long, no permission): a sentence, not a traceback
         from rich.text import Text
 
-        from engine.config import quoted
+        from nnplay.engine.core.config import quoted
 
         where = f"{quoted(str(exc.filename))}: " if exc.filename else ""
         message = f"{where}{exc.strerror or exc}"

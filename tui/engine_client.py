@@ -1,4 +1,4 @@
-"""The app's end of the engine: one `python -m engine serve` subprocess, spoken to in JSON lines.
+"""The app's end of the engine: one `python -m nnplay.engine serve` subprocess, spoken to in JSON lines.
 
 EngineClient is an invisible widget. Being a widget gives it what the job needs from Textual:
 workers that belong to a node, timers, and messages that bubble from it through its screen to
@@ -25,8 +25,8 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 
-from engine.events import decode
-from tui.engine_process import KILL_GRACE_S, LINE_LIMIT, EngineProcess, LineTooLong
+from nnplay.engine.core.events import decode
+from nnplay.tui.engine_process import KILL_GRACE_S, LINE_LIMIT, EngineProcess, LineTooLong
 
 ENGINE_START_DELAY_S = 0.3  # the app's first frame comes first; torch's import then takes seconds
 # Step events are merged and posted at most this often, however fast the engine sends them.
@@ -128,9 +128,9 @@ class EngineClient(Widget):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        """`command` replaces `python -m engine serve` (tests pass a fake engine); `--runs DIR` goes after either."""
+        """`command` replaces `python -m nnplay.engine serve` (tests pass a fake engine); `--runs DIR` goes after either."""
         super().__init__(name=name, id=id, classes=classes)
-        base = list(command) if command else [sys.executable, "-m", "engine", "serve"]
+        base = list(command) if command else [sys.executable, "-m", "nnplay.engine", "serve"]
         self.command = base + (["--runs", str(runs_dir)] if runs_dir is not None else [])
         self.hello: dict[str, Any] | None = None
         self.start_error: str | None = None  # why the engine refused to start, in its own sentence

@@ -13,7 +13,7 @@ import os
 from collections import deque
 from collections.abc import AsyncIterator
 
-from engine.events import encode
+from nnplay.engine.core.events import encode
 
 # A snapshot line is several hundred KB; asyncio's default line limit (64 KiB) would kill the reader.
 LINE_LIMIT = 16 * 1024 * 1024

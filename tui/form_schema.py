@@ -12,8 +12,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.config import LOSSES_FOR_TASK, ExperimentConfig, quoted
-from engine.data.catalog import DATASETS, DEFAULT_CLASSES, IMAGE, SEQUENCE, architectures_for, datasets_for
+from nnplay.engine.core.catalog import DATASETS, DEFAULT_CLASSES, IMAGE, SEQUENCE, architectures_for, datasets_for
+from nnplay.engine.core.config import LOSSES_FOR_TASK, ExperimentConfig, quoted
 
 GROUPS: list[tuple[str, list[str]]] = [
     (

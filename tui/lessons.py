@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets.option_list import Option
 
-from presets import VARIATION_SUFFIX, Preset, course, list_presets
+from nnplay.presets import VARIATION_SUFFIX, Preset, course, list_presets
 
 RUN_NAME = re.compile(r"^\d{8}-\d{6}-(?P<name>.+?)(-\d+)?$")
 DONE = "✓"
@@ -74,7 +74,7 @@ def _preset_option(preset: Preset, done: set[str]) -> Option:
 
 def lesson_help(name: str) -> Text:
     """What the help panel says of a highlighted lesson: its claim, what to watch, what to try next."""
-    from presets import find_lesson
+    from nnplay.presets import find_lesson
 
     lesson = find_lesson(name)
     if lesson is None:

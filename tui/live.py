@@ -9,11 +9,11 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from engine.memory import human
-from tui.charts import loss_chart
-from tui.report import (
+from nnplay.engine.core.batches import batch_arithmetic
+from nnplay.engine.core.memory import human
+from nnplay.tui.charts import loss_chart
+from nnplay.tui.report import (
     METRIC_NAMES,
-    batch_arithmetic,
     duration,
     final_table,
     fold_line,
@@ -21,7 +21,7 @@ from tui.report import (
     format_metric,
     train_label,
 )
-from tui.state import is_number
+from nnplay.tui.state import is_number
 
 VERDICT_STYLES = {
     "good fit": "green",

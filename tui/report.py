@@ -10,8 +10,9 @@ import math
 import shlex
 from pathlib import Path
 
-from engine.runs import RunRecord, UnreadableRun
-from engine.training.diagnosis import HEADLINE_METRICS, diagnose, format_value
+from nnplay.engine.core.batches import batch_arithmetic
+from nnplay.engine.core.diagnosis import HEADLINE_METRICS, diagnose, format_value
+from nnplay.engine.core.runs import RunRecord, UnreadableRun
 
 EXPORT_FORMATS = ("json", "csv", "md")
 HEADLINE_ORDER = tuple(key for key, _ in HEADLINE_METRICS)  # the metric a learner looks at first, by task
@@ -96,38 +97,6 @@ def duration(seconds) -> str:
         return f"{seconds:.1f} s"
     s = int(round(seconds))
     return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}h{s % 3600 // 60:02d}m"
-
-
-def count(value) -> str:
-    """A whole count with thousands separators; '?' when unknown."""
-    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return f"{value:,}" if number else "?"
-
-
-def counted(value, word: str) -> str:
-    """'1 iteration', '50 iterations', '1,000 updates': the count and its noun, in the right number."""
-    return f"{count(value)} {word}{'' if value == 1 else 's'}"
-
-
-def batch_arithmetic(plan: dict) -> str:
-    """'⌈1000 / 20⌉ = 50 iterations per epoch × 10 epochs = 500 updates', with the engine's numbers."""
-    n_train, batch = plan.get("n_train"), plan.get("batch_size")
-    iterations, epochs, updates = plan.get("iterations_per_epoch"), plan.get("epochs"), plan.get("total_updates")
-    division = ""
-    if isinstance(n_train, int) and isinstance(batch, int) and batch > 0:
-        # The engine decides whether a partial last batch counts; show the rounding that matches it.
-        if iterations == math.ceil(n_train / batch):
-            division = f"⌈{n_train:,} / {batch:,}⌉ = "
-        elif iterations == n_train // batch:
-            division = f"⌊{n_train:,} / {batch:,}⌋ = "
-        else:
-            division = f"{n_train:,} / {batch:,} → "
-    k_folds = plan.get("k_folds")
-    folds = f" × {k_folds} folds" if isinstance(k_folds, int) and k_folds > 1 else ""
-    return (
-        f"{division}{counted(iterations, 'iteration')} per epoch × {counted(epochs, 'epoch')}{folds}"
-        f" = {counted(updates, 'update')}"
-    )
 
 
 def format_metric(name: str, value) -> str:
@@ -401,7 +370,7 @@ def to_markdown(record: RunRecord) -> str:
         lines += [f"Note: {note}", ""]
     lines += diagnosis_facts(diag)
     if record.epochs:
-        from tui.charts import loss_chart  # plotext: only when a report draws
+        from nnplay.tui.charts import loss_chart  # plotext: only when a report draws
 
         chart = loss_chart(
             record.epochs, width=72, height=16, color=False, best_epoch=diag.get("best_epoch"), train=train_label(plan)

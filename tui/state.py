@@ -12,7 +12,8 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from tui.report import counted, fold_line
+from nnplay.engine.core.batches import counted
+from nnplay.tui.report import fold_line
 
 SERIES_CAPACITY = 1000
 LOG_LINES = 300

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from sklearn import datasets
 
-from engine.config import ConfigError
+from nnplay.engine.core.config import ConfigError
 
 DIGIT_NAMES = [str(d) for d in range(10)]
 FASHION_NAMES = [

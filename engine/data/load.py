@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from engine.config import ConfigError, ExperimentConfig
-from engine.config_checks import check_batch_fits
-from engine.data import images, sequences, synthetic, tabular
-from engine.data.catalog import DATASETS, DEFAULT_CLASSES, DEFAULT_SYNTHETIC_SAMPLES, IMAGE
+from nnplay.engine.core.catalog import DATASETS, DEFAULT_CLASSES, DEFAULT_SYNTHETIC_SAMPLES, IMAGE
+from nnplay.engine.core.config import ConfigError, ExperimentConfig
+from nnplay.engine.core.config_checks import check_batch_fits
+from nnplay.engine.data import images, sequences, synthetic, tabular
 
 
 @dataclass

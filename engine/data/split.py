@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.config import split_sizes
+from nnplay.engine.core.config import split_sizes
 
 
 def _permutation(n: int, seed: int) -> torch.Tensor:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from torch import nn
 
-from engine.config import ExperimentConfig
-from engine.models.autoencoder import VAE, Autoencoder, VAEOutput
-from engine.models.cnn import LeNet
-from engine.models.layers import make_activation
-from engine.models.mlp import MLP, Perceptron
-from engine.models.recurrent import RecurrentNet
-from engine.models.summary import summarize
+from nnplay.engine.core.config import ExperimentConfig
+from nnplay.engine.models.autoencoder import VAE, Autoencoder, VAEOutput
+from nnplay.engine.models.cnn import LeNet
+from nnplay.engine.models.layers import make_activation
+from nnplay.engine.models.mlp import MLP, Perceptron
+from nnplay.engine.models.recurrent import RecurrentNet
+from nnplay.engine.models.summary import summarize
 
 __all__ = [
     "MLP",

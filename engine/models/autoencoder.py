@@ -12,7 +12,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from engine.models.layers import dense_stack, flat_size
+from nnplay.engine.models.layers import dense_stack, flat_size
 
 
 class VAEOutput(NamedTuple):

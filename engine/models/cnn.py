@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from engine.models.layers import conv_block, conv_block_side
+from nnplay.engine.models.layers import conv_block, conv_block_side
 
 
 class LeNet(nn.Module):

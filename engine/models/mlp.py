@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from engine.models.layers import dense_stack, flat_size
+from nnplay.engine.models.layers import dense_stack, flat_size
 
 
 class Perceptron(nn.Module):

@@ -7,7 +7,6 @@ all members. Members share the batch order and differ in initial weights, dropou
 from __future__ import annotations
 
 import copy
-import math
 import time
 from types import SimpleNamespace
 
@@ -15,11 +14,12 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from engine.control import Control
-from engine.data.augment import augment
-from engine.runtime import autocast
-from engine.training.loop import EVAL_CHUNK, Split, TrainSettings
-from engine.training.losses import Criterion
+from nnplay.engine.core.batches import iterations_per_epoch
+from nnplay.engine.core.control import Control
+from nnplay.engine.data.augment import augment
+from nnplay.engine.runtime import autocast
+from nnplay.engine.training.loop import EVAL_CHUNK, Split, TrainSettings
+from nnplay.engine.training.losses import Criterion
 
 
 def _per_member(values: Tensor, like: Tensor) -> Tensor:
@@ -71,8 +71,7 @@ class BatchedTrainer:
 
     @property
     def iterations_per_epoch(self) -> int:
-        n, b = len(self.train), self.settings.batch_size
-        return n // b if self.settings.drop_last else math.ceil(n / b)
+        return iterations_per_epoch(len(self.train), self.settings.batch_size, self.settings.drop_last)
 
     def _penalty(self) -> Tensor:
         total = self.penalized[0].new_zeros(self.k)

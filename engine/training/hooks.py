@@ -10,10 +10,10 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from engine.events import STEP_FLUSH_INTERVAL_S, Emitter
-from engine.runtime import memory_in_use_mb
-from engine.training.diagnosis import BestTracker, diagnose
-from engine.training.loop import Hook, Trainer
+from nnplay.engine.core.diagnosis import BestTracker, diagnose
+from nnplay.engine.core.events import STEP_FLUSH_INTERVAL_S, Emitter
+from nnplay.engine.runtime import memory_in_use_mb
+from nnplay.engine.training.loop import Hook, Trainer
 
 
 class WeightCopy:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from engine.config import train_eval_size
-from engine.control import Control
-from engine.data.augment import augment
-from engine.runtime import autocast
-from engine.training.losses import Criterion, regularization_penalty
+from nnplay.engine.core.batches import iterations_per_epoch
+from nnplay.engine.core.config import train_eval_size
+from nnplay.engine.core.control import Control
+from nnplay.engine.data.augment import augment
+from nnplay.engine.runtime import autocast
+from nnplay.engine.training.losses import Criterion, regularization_penalty
 
 EVAL_CHUNK = 8192  # samples per forward pass when evaluating a whole split
 # A weight this close to zero counts as pruned when the epoch reports its sparsity (the L1 lesson).
@@ -105,8 +106,7 @@ class Trainer:
 
     @property
     def iterations_per_epoch(self) -> int:
-        n, b = len(self.train), self.settings.batch_size
-        return n // b if self.settings.drop_last else math.ceil(n / b)
+        return iterations_per_epoch(len(self.train), self.settings.batch_size, self.settings.drop_last)
 
     def fit(self) -> str:
         """Train until the epochs run out, early stopping, divergence or a stop request."""

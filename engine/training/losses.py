@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.config import ExperimentConfig
+from nnplay.engine.core.config import ExperimentConfig
 
 LOSS_DESCRIPTIONS = {
     "cross_entropy": "cross-entropy over the class logits (softmax inside)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.config import ExperimentConfig
+from nnplay.engine.core.config import ExperimentConfig
 
 
 def make_optimizer(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from engine.training.loop import SPARSE_BELOW, Split, Trainer
+from nnplay.engine.training.loop import SPARSE_BELOW, Split, Trainer
 
 GRID = 40  # cells per side of decision-boundary and surface grids
 MAX_POINTS = 300  # training points drawn under a boundary or curve

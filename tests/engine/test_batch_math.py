@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from engine import experiment, planning
-from engine.config import split_sizes
-from engine.config_files import load
-from engine.events import Emitter
+from nnplay.engine import experiment, planning
+from nnplay.engine.core.config import split_sizes
+from nnplay.engine.core.config_files import load
+from nnplay.engine.core.events import Emitter
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
 

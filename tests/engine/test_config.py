@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.config import ConfigError, ExperimentConfig, nesting_error, validate
-from engine.config_files import apply_overrides, load, parse_override, read_toml
-from presets import list_presets
+from nnplay.engine.core.config import ConfigError, ExperimentConfig, nesting_error, validate
+from nnplay.engine.core.config_files import apply_overrides, load, parse_override, read_toml
+from nnplay.presets import list_presets
 
 PRESETS = [preset.path for preset in list_presets()]  # course.toml is the course, not an experiment
 
@@ -149,7 +149,7 @@ def test_k_folds_relaxes_the_fraction_sum_but_not_the_batch_fit():
 def test_a_seed_the_engine_cannot_use_is_a_config_error(tiny_data, tmp_path, sections, field):
     # Whatever validation accepts must run: a seed numpy or torch rejects has to be caught as
     # bad input (one sentence naming the field), not surface as an internal error.
-    from engine import experiment
+    from nnplay.engine import experiment
 
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         config = validate(tiny_data(**{"training": {"epochs": 1}, **sections}))
@@ -346,7 +346,7 @@ def test_mutated_default_config_validates_cleanly_and_round_trips(mutations):
 def test_the_readme_config_reference_is_the_schemas():
     """The README's reference is generated from the field docstrings; it must not drift from them."""
 
-    from engine.config_files import reference_markdown
+    from nnplay.engine.core.config_files import reference_markdown
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert reference_markdown() in readme

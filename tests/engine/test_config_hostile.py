@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config import QUOTE_LIMIT, ConfigError, ExperimentConfig, Section, validate
-from engine.config_files import apply_overrides, load, parse_override, read_toml
+from nnplay.engine.core.config import QUOTE_LIMIT, ConfigError, ExperimentConfig, Section, validate
+from nnplay.engine.core.config_files import apply_overrides, load, parse_override, read_toml
 
 DEPTH = 3000  # well past Python's recursion limit
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config_files import load
-from engine.course import CHECKS
-from engine.lessons import run_lesson
-from presets import course, find_lesson, find_preset, list_presets
+from nnplay.engine.core.config_files import load
+from nnplay.engine.core.course import CHECKS
+from nnplay.engine.lessons import run_lesson
+from nnplay.presets import course, find_lesson, find_preset, list_presets
 
 LESSONS = [lesson for section in course() for lesson in section.lessons]
 DATA_SEEDS = (0, 1, 2)
@@ -21,7 +21,7 @@ DATA_SEEDS = (0, 1, 2)
 def test_the_readmes_lesson_table_is_the_course():
     from pathlib import Path
 
-    from presets import course_markdown
+    from nnplay.presets import course_markdown
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert course_markdown() in readme

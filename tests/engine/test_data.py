@@ -15,14 +15,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config import ConfigError, ExperimentConfig, split_sizes, validate
-from engine.data.augment import augment
-from engine.data.catalog import DATASETS, DEFAULT_SYNTHETIC_SAMPLES, IMAGE, SEQUENCE
-from engine.data.images import FASHION_NAMES, IDX_PARTS
-from engine.data.load import load_dataset
-from engine.data.normalize import Normalizer, TargetScaler
-from engine.data.sequences import memory
-from engine.data.split import kfold_indices, split_indices
+from nnplay.engine.core.catalog import DATASETS, DEFAULT_SYNTHETIC_SAMPLES, IMAGE, SEQUENCE
+from nnplay.engine.core.config import ConfigError, ExperimentConfig, split_sizes, validate
+from nnplay.engine.data.augment import augment
+from nnplay.engine.data.images import FASHION_NAMES, IDX_PARTS
+from nnplay.engine.data.load import load_dataset
+from nnplay.engine.data.normalize import Normalizer, TargetScaler
+from nnplay.engine.data.sequences import memory
+from nnplay.engine.data.split import kfold_indices, split_indices
 
 N_IDX_TRAIN, N_IDX_TEST = 40, 20
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from engine.training.diagnosis import (
+from nnplay.engine.core.diagnosis import (
     OVERFIT_RISE,
     VERDICTS,
     BestTracker,
@@ -21,7 +21,7 @@ from engine.training.diagnosis import (
     early_stopping_epoch,
     percent,
 )
-from engine.training.hooks import BestWeights
+from nnplay.engine.training.hooks import BestWeights
 
 LN2 = math.log(2)
 

@@ -13,16 +13,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import experiment, planning
-from engine.config import validate
-from engine.config_files import load
-from engine.data.catalog import DATASETS, architectures_for
-from engine.data.load import load_dataset
-from engine.data.normalize import Normalizer
-from engine.data.split import split_indices
-from engine.events import Emitter
-from engine.models import build_model
-from engine.training.diagnosis import VERDICTS
+from nnplay.engine import experiment, planning
+from nnplay.engine.core.catalog import DATASETS, architectures_for
+from nnplay.engine.core.config import validate
+from nnplay.engine.core.config_files import load
+from nnplay.engine.core.diagnosis import VERDICTS
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.data.load import load_dataset
+from nnplay.engine.data.normalize import Normalizer
+from nnplay.engine.data.split import split_indices
+from nnplay.engine.models import build_model
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
 IDX_IMAGES = 40
@@ -177,7 +177,7 @@ def test_early_stopping_stops_early_and_restores_the_best_weights(runs_dir):
 
 
 def config_train_size(config) -> int:
-    from engine.config import split_sizes
+    from nnplay.engine.core.config import split_sizes
 
     return split_sizes(config.data.n_samples, config.data.train, config.data.val, config.data.test)[0]
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from engine.control import Control, install_signal_handlers
-from engine.events import ABORT_WINDOW_S
+from nnplay.engine.core.control import Control, install_signal_handlers
+from nnplay.engine.core.events import ABORT_WINDOW_S
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_stop_from_stdin_and_one_ctrl_c_count_as_one_press(restore_signals) ->
 
 def test_a_second_press_long_after_the_first_stops_again_instead_of_aborting(restore_signals, monkeypatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("engine.control.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("nnplay.engine.core.control.time.monotonic", lambda: clock[0])
     control = Control()
     install_signal_handlers(control)
     os.kill(os.getpid(), signal.SIGINT)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from engine.config import TRAIN_EVAL_MIN
-from engine.training.hooks import MIN_VIEW_INTERVAL_S, Throttle
-from engine.training.loop import Split, train_eval_subset
+from nnplay.engine.core.config import TRAIN_EVAL_MIN
+from nnplay.engine.training.hooks import MIN_VIEW_INTERVAL_S, Throttle
+from nnplay.engine.training.loop import Split, train_eval_subset
 
 
 def split(n: int) -> Split:
@@ -29,7 +29,7 @@ def test_large_training_splits_are_measured_on_a_fixed_subset_as_large_as_valida
 
 def test_views_follow_snapshot_every_but_never_faster_than_the_minimum_interval(monkeypatch):
     clock = [100.0]
-    monkeypatch.setattr("engine.training.hooks.time.perf_counter", lambda: clock[0])
+    monkeypatch.setattr("nnplay.engine.training.hooks.time.perf_counter", lambda: clock[0])
     throttle = Throttle(every=2)
     assert not throttle.due(1)  # not a multiple of snapshot_every
     assert throttle.due(2)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine import experiment, memory
-from engine.config import ConfigError
-from engine.events import Emitter
-from engine.planning import estimate_memory
+from nnplay.engine import experiment
+from nnplay.engine.core import memory
+from nnplay.engine.core.config import ConfigError
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.planning import estimate_memory
 
 
 def test_the_estimate_counts_data_model_and_activations_without_allocating(tiny_config) -> None:
@@ -49,8 +50,8 @@ def test_the_limit_can_be_set_and_a_bad_limit_is_one_sentence(tiny_config, monke
 
 
 def test_the_warm_engine_answers_a_plan_too_large_for_memory_before_building_it(tiny_data, monkeypatch) -> None:
-    from engine.events import Emitter
-    from engine.serve import Server
+    from nnplay.engine.core.events import Emitter
+    from nnplay.engine.serve import Server
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, "1MB")
     answers: list[dict] = []

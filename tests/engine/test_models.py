@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from engine.config import ExperimentConfig, validate
-from engine.models import VAEOutput, build_model, make_activation, summarize
+from nnplay.engine.core.config import ExperimentConfig, validate
+from nnplay.engine.models import VAEOutput, build_model, make_activation, summarize
 
 # Per-sample input shapes of the data sets the tests use (sequences have the default seq_len 20).
 SHAPES: dict[str, tuple[int, ...]] = {

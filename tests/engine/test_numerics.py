@@ -10,16 +10,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import experiment, planning
-from engine.config import validate
-from engine.data.load import load_dataset
-from engine.data.normalize import Normalizer
-from engine.data.split import split_indices
-from engine.events import Emitter
-from engine.models import build_model
-from engine.training.loop import Split, Trainer, TrainSettings
-from engine.training.losses import Criterion, regularization_penalty
-from engine.training.optim import make_optimizer
+from nnplay.engine import experiment, planning
+from nnplay.engine.core.config import validate
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.data.load import load_dataset
+from nnplay.engine.data.normalize import Normalizer
+from nnplay.engine.data.split import split_indices
+from nnplay.engine.models import build_model
+from nnplay.engine.training.loop import Split, Trainer, TrainSettings
+from nnplay.engine.training.losses import Criterion, regularization_penalty
+from nnplay.engine.training.optim import make_optimizer
 
 CPU = torch.device("cpu")
 RTOL = 1e-5

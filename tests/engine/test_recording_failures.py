@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import experiment
-from engine.events import Emitter
-from engine.runs import RunWriter, load_run
+from nnplay.engine import experiment
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.core.runs import RunWriter, load_run
 
 
 class FillingFile:
@@ -86,7 +86,7 @@ def test_an_abort_during_the_test_metrics_marks_the_run_stopped_with_every_epoch
 
 
 def test_on_a_full_disk_the_status_is_rewritten_in_place_with_the_reason(tmp_path, monkeypatch) -> None:
-    from engine import runs
+    from nnplay.engine.core import runs
 
     writer = RunWriter(tmp_path / "run", "")
 

@@ -1,8 +1,8 @@
 """The run store when its directory or its files are not what they should be.
 
 A runs directory that cannot hold runs (a file, a path under a file, read-only) is refused in one
-sentence naming the path, before anything starts and before torch loads, by `python -m engine` and
-`python -m engine serve` alike. A run whose files are damaged says which file and what is wrong with
+sentence naming the path, before anything starts and before torch loads, by `python -m nnplay.engine` and
+`python -m nnplay.engine serve` alike. A run whose files are damaged says which file and what is wrong with
 it; its events' garbage lines are skipped."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runs import RunStoreError, RunWriter, UnreadableRun, load_run, read_events, writable_runs_root
+from nnplay.engine.core.runs import RunStoreError, RunWriter, UnreadableRun, load_run, read_events, writable_runs_root
 
 REPO = Path(__file__).resolve().parents[2]
 PRESET = REPO / "presets" / "batch-math.toml"
@@ -123,7 +123,7 @@ def test_a_run_directory_that_cannot_be_made_is_one_sentence(a_file):
 
 
 def engine_main(*argv: str, stdin: str = "", env: dict | None = None) -> tuple[int, list[dict], bool]:
-    """`python -m engine ARGV` in a fresh interpreter: its exit code, its events, and whether torch was
+    """`python -m nnplay.engine ARGV` in a fresh interpreter: its exit code, its events, and whether torch was
     imported by the time it returned."""
     snippet = (
         "import json, sys\n"

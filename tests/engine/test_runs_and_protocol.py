@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import tomli_w
 
-from engine.events import EVENT_TYPES, PROTOCOL_VERSION
-from engine.runs import RunWriter, find_run, list_runs, load_run, read_events, write_json_atomic
-from tui.report import summary_of
+from nnplay.engine.core.events import EVENT_TYPES, PROTOCOL_VERSION
+from nnplay.engine.core.runs import RunWriter, find_run, list_runs, load_run, read_events, write_json_atomic
+from nnplay.tui.report import summary_of
 
 # A run that would take minutes: it only ends when told to (or killed).
 ENDLESS = {"training": {"epochs": 100_000, "snapshot_every": 1000}}

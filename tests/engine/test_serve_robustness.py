@@ -1,4 +1,4 @@
-"""The long-lived engine (`python -m engine serve`) under bad input, signals and races: every line is
+"""The long-lived engine (`python -m nnplay.engine serve`) under bad input, signals and races: every line is
 answered, a stop is never lost, and the process ends when told to, by a signal or by the end of its input.
 
 In-process tests feed a Server lines from a generator that holds the input open until the test ends it,
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.control import Control, ControlReader, apply_control
-from engine.events import Emitter
-from engine.runs import load_run
-from engine.serve import Server
+from nnplay.engine.core.control import Control, ControlReader, apply_control
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.core.runs import load_run
+from nnplay.engine.serve import Server
 
 # A run that would take minutes: it only ends when told to (or killed).
 ENDLESS = {"training": {"epochs": 100_000, "snapshot_every": 1000}}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine import experiment
-from engine.config import ConfigError, validate
-from engine.events import Emitter
-from engine.sweep import Bands, member_configs
-from engine.training.diagnosis import VERDICTS
+from nnplay.engine import experiment
+from nnplay.engine.core.config import ConfigError, validate
+from nnplay.engine.core.diagnosis import VERDICTS
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.sweep import Bands, member_configs
 
 BASE = {
     "name": "sweep",

@@ -18,9 +18,9 @@ import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from engine import experiment
-from engine.events import STEP_FLUSH_INTERVAL_S, Emitter
-from engine.training.loop import Trainer
+from nnplay.engine import experiment
+from nnplay.engine.core.events import STEP_FLUSH_INTERVAL_S, Emitter
+from nnplay.engine.training.loop import Trainer
 
 SYNC_METHODS = ("item", "tolist", "cpu", "numpy", "__bool__", "__float__", "__int__", "__index__")
 STEP_EVENTS_PER_S = 1 / STEP_FLUSH_INTERVAL_S  # 20: what the protocol promises

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine import experiment, planning
-from engine.config import ConfigError, validate
-from engine.data.load import load_dataset
-from engine.events import Emitter
+from nnplay.engine import experiment, planning
+from nnplay.engine.core.config import ConfigError, validate
+from nnplay.engine.core.events import Emitter
+from nnplay.engine.data.load import load_dataset
 
 SOURCE = {
     "name": "source",
@@ -123,7 +123,7 @@ def test_a_sweep_of_a_frozen_model_is_refused():
 
 
 def test_kept_classes_that_the_sample_happens_to_miss_still_number_in_order():
-    from engine.data.load import _relabel
+    from nnplay.engine.data.load import _relabel
 
     labels, names = _relabel(np.array([5, 6, 5]), [str(k) for k in range(10)], [5, 6, 9])
     assert labels.tolist() == [0, 1, 0] and names == ["5", "6", "9"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import presets
-from presets import (
+from nnplay import presets
+from nnplay.presets import (
     INVALID_DESCRIPTION,
     PRESETS_DIR,
     find_preset,

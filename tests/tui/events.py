@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 
-from tui.state import RunState
+from nnplay.tui.state import RunState
 
 CLASS_NAMES = ["orange", "blue"]
 

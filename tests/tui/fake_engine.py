@@ -1,4 +1,4 @@
-"""A scripted stand-in for `python -m engine serve`: the serve protocol of engine/PROTOCOL.md, no torch.
+"""A scripted stand-in for `python -m nnplay.engine serve`: the serve protocol of engine/PROTOCOL.md, no torch.
 
     python tests/tui/fake_engine.py SCENARIO [--runs DIR]
 
@@ -37,7 +37,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from engine.control import BadCommand, Control, parse_command  # the engine's own reading of a line (torch-free)
+from nnplay.engine.core.control import (  # the engine's own reading of a line (torch-free)
+    BadCommand,
+    Control,
+    parse_command,
+)
 
 SCENARIOS = ("normal", "crash", "malformed", "nan", "flood", "slow_start")
 GRID = 40

@@ -24,18 +24,18 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList, Select, TabbedContent
 from waiting import POLL_S, WAIT_S, until
 
-import presets
-from engine.config import validate
-from engine.data.catalog import architectures_for
-from engine.runs import list_runs, load_run
-from tui.app import NNPlayApp
-from tui.screens.compare import CompareScreen
-from tui.screens.dashboard import PANELS, DashboardScreen
-from tui.screens.runs import RunsScreen
-from tui.screens.save_preset import SavePresetScreen
-from tui.widgets import LogPanel, LossChart, MetricChart, PlanPanel, RunHeader
-from tui.widgets.compare_chart import CompareChart
-from tui.widgets.loss_chart import ghost_label
+from nnplay import presets
+from nnplay.engine.core.catalog import architectures_for
+from nnplay.engine.core.config import validate
+from nnplay.engine.core.runs import list_runs, load_run
+from nnplay.tui.app import NNPlayApp
+from nnplay.tui.screens.compare import CompareScreen
+from nnplay.tui.screens.dashboard import PANELS, DashboardScreen
+from nnplay.tui.screens.runs import RunsScreen
+from nnplay.tui.screens.save_preset import SavePresetScreen
+from nnplay.tui.widgets import LogPanel, LossChart, MetricChart, PlanPanel, RunHeader
+from nnplay.tui.widgets.compare_chart import CompareChart
+from nnplay.tui.widgets.loss_chart import ghost_label
 
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
 SIZES = [(120, 36), (80, 24)]
@@ -43,7 +43,7 @@ REAL_ENGINE_WAIT_S = 90.0  # importing torch on a busy 2-core machine, then trai
 
 
 def fake(scenario: str = "normal") -> list[str]:
-    """The command that replaces `python -m engine serve` (the client appends --runs DIR)."""
+    """The command that replaces `python -m nnplay.engine serve` (the client appends --runs DIR)."""
     return [sys.executable, str(FAKE_ENGINE), scenario]
 
 

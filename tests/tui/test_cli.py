@@ -1,4 +1,4 @@
-"""The `nnplay` command, driven in-process through tui.cli.main; its engine runs as a real subprocess."""
+"""The `nnplay` command, driven in-process through nnplay.tui.cli.main; its engine runs as a real subprocess."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ import pytest
 import tomli_w
 from rich.console import Console
 
-from engine.events import EVENT_TYPES, decode
-from engine.runs import list_runs, load_run
-from engine.training.diagnosis import VERDICTS, format_value
-from presets import course, find_lesson, list_presets
-from tui.cli import cmd_runs, main
-from tui.live import RunRenderer
+from nnplay.engine.core.diagnosis import VERDICTS, format_value
+from nnplay.engine.core.events import EVENT_TYPES, decode
+from nnplay.engine.core.runs import list_runs, load_run
+from nnplay.presets import course, find_lesson, list_presets
+from nnplay.tui.cli import cmd_runs, main
+from nnplay.tui.live import RunRenderer
 
 EPOCHS = 3
 
@@ -217,7 +217,7 @@ RUNS_COLUMNS = ["run", "date", "task", "data / model", "status", "epochs", "best
 
 def test_runs_into_a_pipe_prints_every_column_tab_separated():
     """`nnplay runs | grep crashed`: a pipe gets every column in full, one line per run, no styles."""
-    command = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"
+    command = "import sys; from nnplay.tui.cli import main; sys.exit(main(sys.argv[1:]))"
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")} | {"TZ": "UTC"}
     done = subprocess.run(
         [sys.executable, "-c", command, "runs", "--runs", str(RUN_STORE)],

@@ -11,8 +11,8 @@ import tomli_w
 from rich.console import Console
 from test_cli import cli, normalized
 
-from engine.runs import list_runs, load_run
-from tui.live import RunRenderer, final_metrics, members_table, plan_panel, verdict_panel
+from nnplay.engine.core.runs import list_runs, load_run
+from nnplay.tui.live import RunRenderer, final_metrics, members_table, plan_panel, verdict_panel
 
 MARKUP = "[/oops]"  # a closing tag with nothing open: Rich raises MarkupError if it parses it
 

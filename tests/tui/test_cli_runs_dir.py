@@ -19,7 +19,7 @@ def nnplay(*argv: str, env: dict | None = None) -> tuple[int, str, str, bool]:
     """`nnplay ARGV` in a fresh interpreter: exit code, stdout, stderr, and whether torch was imported."""
     snippet = (
         "import json, sys\n"
-        "from tui.cli import main\n"
+        "from nnplay.tui.cli import main\n"
         "code = main(sys.argv[1:])\n"
         "sys.stdout.flush()\n"
         "print('\\n' + json.dumps({'code': code, 'torch': 'torch' in sys.modules}))\n"

@@ -11,9 +11,9 @@ from test_app import finish, form_built, make_app, start_run
 from textual.widgets import Checkbox, Input, OptionList, Select, TabbedContent, Tabs
 from waiting import until
 
-from tui.screens.dashboard import DashboardScreen
-from tui.widgets import LogPanel, LossChart
-from tui.widgets.toggle import Toggle
+from nnplay.tui.screens.dashboard import DashboardScreen
+from nnplay.tui.widgets import LogPanel, LossChart
+from nnplay.tui.widgets.toggle import Toggle
 
 
 def notifications(app) -> list[str]:
@@ -198,7 +198,7 @@ async def test_after_a_resize_the_logs_lines_wrap_to_its_new_width_instead_of_be
 
 
 async def test_an_engine_that_refuses_its_runs_directory_is_reported_once_not_restarted(tmp_path) -> None:
-    from tui.app import NNPlayApp
+    from nnplay.tui.app import NNPlayApp
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", encoding="utf-8")

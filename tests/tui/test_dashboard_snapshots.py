@@ -13,11 +13,11 @@ from test_snapshots import make_app
 from textual.pilot import Pilot
 from waiting import until
 
-from engine.training.diagnosis import diagnose
-from tui.engine_client import EngineClient
-from tui.screens.dashboard import DashboardScreen
-from tui.state import RunState
-from tui.widgets import LossChart, OverfitPanel, RunHeader
+from nnplay.engine.core.diagnosis import diagnose
+from nnplay.tui.engine_client import EngineClient
+from nnplay.tui.screens.dashboard import DashboardScreen
+from nnplay.tui.state import RunState
+from nnplay.tui.widgets import LossChart, OverfitPanel, RunHeader
 
 DATA = Path(__file__).with_name("data")
 SIZES = {"120x36": (120, 36), "80x24": (80, 24)}

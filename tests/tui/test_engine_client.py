@@ -17,9 +17,9 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
-from engine.runs import load_run
-from tui.engine_client import EngineClient, EngineMessage
-from tui.state import RunState
+from nnplay.engine.core.runs import load_run
+from nnplay.tui.engine_client import EngineClient, EngineMessage
+from nnplay.tui.state import RunState
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
@@ -370,7 +370,7 @@ async def test_quitting_the_app_mid_run_stops_the_run_cleanly(fake, tmp_path: Pa
 async def test_shutdown_mid_run_of_the_real_engine_keeps_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(REPO_ROOT)  # `python -m engine` resolves from the working directory
+    monkeypatch.chdir(REPO_ROOT)
     app = Host(None, tmp_path / "runs")
     config = {
         "name": "shutdown",

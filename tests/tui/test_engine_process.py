@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-import tui.engine_process as engine_process
-from tui.engine_process import STDERR_TAIL_LINES, EngineProcess, LineTooLong
+import nnplay.tui.engine_process as engine_process
+from nnplay.tui.engine_process import STDERR_TAIL_LINES, EngineProcess, LineTooLong
 
 WAIT_S = 20.0
 

@@ -18,9 +18,9 @@ from rich.console import Console
 from textual.widgets import DataTable
 from waiting import until
 
-from tui.app import NNPlayApp
-from tui.cli import cmd_runs, main
-from tui.screens.runs import RunsScreen
+from nnplay.tui.app import NNPlayApp
+from nnplay.tui.cli import cmd_runs, main
+from nnplay.tui.screens.runs import RunsScreen
 
 DATA = Path(__file__).with_name("data")
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")

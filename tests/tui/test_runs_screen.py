@@ -14,10 +14,10 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 from waiting import until
 
-from tui.app import NNPlayApp
-from tui.report import exported_message
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.runs import RunsScreen, fit_columns
+from nnplay.tui.app import NNPlayApp
+from nnplay.tui.report import exported_message
+from nnplay.tui.screens.dashboard import DashboardScreen
+from nnplay.tui.screens.runs import RunsScreen, fit_columns
 
 DATA = Path(__file__).with_name("data")
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")

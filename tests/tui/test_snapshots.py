@@ -5,7 +5,7 @@ the config alone); the runs table reads a fixture directory whose dates and path
 the clock's time zone pinned to UTC. The dashboards are in test_dashboard_snapshots.py.
 
 The run store in tests/tui/data was made once with the real engine and then fixed up:
-  python -m engine presets/batch-math.toml --runs /tmp/x   (likewise overfit-small-data,
+  python -m nnplay.engine presets/batch-math.toml --runs /tmp/x   (likewise overfit-small-data,
   xor-perceptron, and sine-regression with --set training.epochs=120)
 with every `time` set to 2025-01-01 plus a hundredth of a second per event and `run_dir` set to
 runs/<fixed id>. The run directories in run-store/ (not runs/, which git ignores)
@@ -28,9 +28,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 from waiting import until
 
-from tui.app import NNPlayApp
-from tui.screens.runs import RunsScreen
-from tui.widgets import PlanPanel
+from nnplay.tui.app import NNPlayApp
+from nnplay.tui.screens.runs import RunsScreen
+from nnplay.tui.widgets import PlanPanel
 
 DATA = Path(__file__).with_name("data")
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")

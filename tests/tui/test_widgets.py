@@ -34,8 +34,8 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import TabbedContent
 
-from tui.state import RunState
-from tui.widgets import (
+from nnplay.tui.state import RunState
+from nnplay.tui.widgets import (
     BoundaryView,
     ConfusionView,
     CurveView,
@@ -49,9 +49,9 @@ from tui.widgets import (
     PlanPanel,
     RunHeader,
 )
-from tui.widgets.boundary_view import DOT, HALF
-from tui.widgets.confusion_view import confusion_table
-from tui.widgets.loss_chart import drawable, ema
+from nnplay.tui.widgets.boundary_view import DOT, HALF
+from nnplay.tui.widgets.confusion_view import confusion_table
+from nnplay.tui.widgets.loss_chart import drawable, ema
 
 SIZES = [(120, 36), (80, 24)]
 
@@ -694,11 +694,12 @@ def test_loss_chart_and_boundary_snapshot(snap_compare) -> None:
 
 
 def test_counts_of_one_read_in_the_singular_in_the_plan_panel_the_log_and_report_md() -> None:
-    from tui.report import batch_arithmetic, export
+    from nnplay.engine.core.batches import batch_arithmetic
+    from nnplay.tui.report import export
 
     plan = {"n_train": 60, "batch_size": 60, "iterations_per_epoch": 1, "epochs": 1, "total_updates": 1}
     assert batch_arithmetic(plan) == "⌈60 / 60⌉ = 1 iteration per epoch × 1 epoch = 1 update"
-    from engine.runs import load_run
+    from nnplay.engine.core.runs import load_run
 
     record = load_run(Path(__file__).with_name("data") / "run-store" / "20250101-091500-overfit-small-data")
     report = export(record, "md")

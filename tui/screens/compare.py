@@ -11,11 +11,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from engine.runs import load_run
-from tui.changes import IDENTITY
-from tui.report import config_of, flatten
-from tui.state import RunState
-from tui.widgets.compare_chart import CompareChart
+from nnplay.engine.core.runs import load_run
+from nnplay.tui.changes import IDENTITY
+from nnplay.tui.report import config_of, flatten
+from nnplay.tui.state import RunState
+from nnplay.tui.widgets.compare_chart import CompareChart
 
 
 def replay(path: Path) -> tuple[RunState, dict]:

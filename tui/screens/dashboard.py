@@ -10,8 +10,8 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.state import METRIC_LABELS, RunState
-from tui.widgets import LogPanel, LossChart, MetricChart, ModelView, OverfitPanel, RunHeader
+from nnplay.tui.state import METRIC_LABELS, RunState
+from nnplay.tui.widgets import LogPanel, LossChart, MetricChart, ModelView, OverfitPanel, RunHeader
 
 REDRAW_INTERVAL_S = 0.25
 PANELS = ("loss", "metric", "overfit", "model", "log")

@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from engine.runs import list_runs, load_run
-from tui.report import RUN_READ_ERRORS, UNREADABLE, format_metric, headline_metric, summary_of, unreadable_reason
+from nnplay.engine.core.runs import list_runs, load_run
+from nnplay.tui.report import RUN_READ_ERRORS, UNREADABLE, format_metric, headline_metric, summary_of, unreadable_reason
 
 COLUMNS = ("run", "date", "task", "model", "status", "best val", "test", "verdict")
 # Dropped in this order when the terminal is too narrow; the run, its status and verdict always show.
@@ -240,7 +240,7 @@ class RunsScreen(Screen):
         return [key for key in keys if key not in unreadable]
 
     def action_compare(self) -> None:
-        from tui.screens.compare import CompareScreen
+        from nnplay.tui.screens.compare import CompareScreen
 
         keys = self._readable([k for k in self.paths if k in self.marked])
         if len(keys) < 2:

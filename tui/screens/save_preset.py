@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from presets import reserved_name_reason, user_preset_path, user_presets_dir
+from nnplay.presets import reserved_name_reason, user_preset_path, user_presets_dir
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 

@@ -14,13 +14,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static, TabbedContent, TabPane
 
-from presets import LESSON_TABLE, list_presets
-from tui.lessons import lesson_help, lesson_options
-from tui.widgets.plan_panel import PlanPanel
-from tui.widgets.toggle import Toggle
+from nnplay.presets import LESSON_TABLE, list_presets
+from nnplay.tui.lessons import lesson_help, lesson_options
+from nnplay.tui.widgets.plan_panel import PlanPanel
+from nnplay.tui.widgets.toggle import Toggle
 
 if TYPE_CHECKING:
-    from tui.form_schema import FieldSpec
+    from nnplay.tui.form_schema import FieldSpec
 
 # The config schema (pydantic) and the form built from it are imported after the first frame,
 # inside the methods that need them: the lessons list appears without waiting for them.
@@ -85,8 +85,8 @@ class SetupScreen(Screen):
         yield Footer()
 
     async def _build_form(self) -> None:
-        from engine.config import validate
-        from tui.form_schema import FIELDS, GROUPS
+        from nnplay.engine.core.config import validate
+        from nnplay.tui.form_schema import FIELDS, GROUPS
 
         self.defaults = validate({}).model_dump()
         tabs = self.query_one("#form-tabs", TabbedContent)
@@ -99,7 +99,7 @@ class SetupScreen(Screen):
         self.refresh_form()
 
     def _field_row(self, spec: FieldSpec) -> Vertical:
-        from tui.form_schema import options_for, show
+        from nnplay.tui.form_schema import options_for, show
 
         # Controls start with the form's values: what they announce on mount is then an echo.
         value = self._shown_value(spec.path)
@@ -116,7 +116,7 @@ class SetupScreen(Screen):
         return Vertical(line, Static("", classes="field-error"), classes="field", id=f"row-{spec.widget_id}")
 
     def _shown_value(self, path: str) -> Any:
-        from tui.form_schema import FIELDS, get_value
+        from nnplay.tui.form_schema import FIELDS, get_value
 
         value = get_value(self.data, path)
         return get_value(self.defaults, path) if value is None and not FIELDS[path].optional else value
@@ -136,8 +136,8 @@ class SetupScreen(Screen):
     # Filling the form
 
     def load_preset(self, name: str) -> None:
-        from engine.config import ConfigError
-        from engine.config_files import read_experiment
+        from nnplay.engine.core.config import ConfigError
+        from nnplay.engine.core.config_files import read_experiment
 
         preset = next((p for p in list_presets() if p.name == name), None)
         if preset is None:
@@ -156,7 +156,7 @@ class SetupScreen(Screen):
     def focus_setting(self, path: str) -> None:
         """Bring forward the tab that holds a setting and focus its control (the tab alone if the
         setting does not apply to this experiment)."""
-        from tui.form_schema import FIELDS
+        from nnplay.tui.form_schema import FIELDS
 
         if not self.form_ready or path not in FIELDS:
             return
@@ -168,7 +168,7 @@ class SetupScreen(Screen):
 
     def fill(self) -> None:
         """Show self.data in every control (defaults where data says nothing)."""
-        from tui.form_schema import FIELDS, show
+        from nnplay.tui.form_schema import FIELDS, show
 
         if not self.form_ready:  # the form is being built from self.data already
             return
@@ -189,7 +189,7 @@ class SetupScreen(Screen):
     def _set_select(self, widget: Select, path: str, value: Any) -> None:
         """Offer only the options that fit the rest of the form; keep the value if it still fits, else
         take the closest that does (an MLP for a CNN on points) and say so."""
-        from tui.form_schema import FIELDS, closest_option, get_value, options_for, set_value
+        from nnplay.tui.form_schema import FIELDS, closest_option, get_value, options_for, set_value
 
         options = options_for(path, self.data) or FIELDS[path].options
         if self._options.get(path) != options:
@@ -210,7 +210,7 @@ class SetupScreen(Screen):
 
     def refresh_form(self) -> None:
         """Hide fields that do not apply, narrow the selects, validate, ask for a plan."""
-        from tui.form_schema import FIELDS, applies, get_value
+        from nnplay.tui.form_schema import FIELDS, applies, get_value
 
         if not self.form_ready:
             return
@@ -225,7 +225,7 @@ class SetupScreen(Screen):
         self.validate_form()
 
     def validate_form(self) -> None:
-        from engine.config import ConfigError, validate
+        from nnplay.engine.core.config import ConfigError, validate
 
         for row in self.query(".field.-invalid"):
             row.remove_class("-invalid")
@@ -246,7 +246,7 @@ class SetupScreen(Screen):
 
     def show_error(self, message: str, path: str | None = None) -> None:
         """One sentence in the plan panel, and under the field it names."""
-        from tui.form_schema import FIELDS, error_field
+        from nnplay.tui.form_schema import FIELDS, error_field
 
         self.query_one(PlanPanel).show_error(message)
         path = path or error_field(message)
@@ -262,7 +262,7 @@ class SetupScreen(Screen):
     # Reacting to the user
 
     def _changed(self, widget_id: str | None, raw: Any) -> None:
-        from tui.form_schema import FIELDS, get_value, parse, set_value
+        from nnplay.tui.form_schema import FIELDS, get_value, parse, set_value
 
         if not widget_id:
             return
@@ -316,7 +316,7 @@ class SetupScreen(Screen):
     def on_descendant_focus(self, event) -> None:
         if not self.form_ready:  # no field to explain yet, and the schema's import must not delay the first frame
             return
-        from tui.form_schema import FIELDS
+        from nnplay.tui.form_schema import FIELDS
 
         widget_id = getattr(event.widget, "id", None) or ""
         spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
@@ -327,7 +327,7 @@ class SetupScreen(Screen):
 
     def action_start(self) -> None:
         if not self.form_ready:  # started before the form was built: the chosen lesson as it is
-            from engine.config import ConfigError, validate
+            from nnplay.engine.core.config import ConfigError, validate
 
             try:
                 self.config = validate(copy.deepcopy(self.data))
@@ -343,8 +343,8 @@ class SetupScreen(Screen):
         """The form's config as it will run. Once a setting differs from the loaded preset the run is no
         longer that preset: it is named `<preset>-modified` (unless the user named it) and described
         by what changed, not by the preset's description."""
-        from engine.config import ConfigError, validate
-        from tui.changes import MODIFIED_SUFFIX, config_changes, describe
+        from nnplay.engine.core.config import ConfigError, validate
+        from nnplay.tui.changes import MODIFIED_SUFFIX, config_changes, describe
 
         config = self.config.model_dump(exclude_none=True)
         try:
@@ -359,7 +359,7 @@ class SetupScreen(Screen):
         return config
 
     def action_explain(self) -> None:
-        from tui.form_schema import FIELDS
+        from nnplay.tui.form_schema import FIELDS
 
         focused = self.focused
         spec = next((s for s in FIELDS.values() if s.widget_id == getattr(focused, "id", None)), None)
@@ -367,7 +367,7 @@ class SetupScreen(Screen):
             self.notify(spec.help, title=spec.path, timeout=12, markup=False)
 
     def action_save(self) -> None:
-        from tui.screens.save_preset import SavePresetScreen
+        from nnplay.tui.screens.save_preset import SavePresetScreen
 
         if self.config is None:
             self.notify("Fix the setting shown in red before saving.", severity="error")

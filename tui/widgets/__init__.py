@@ -27,5 +27,5 @@ __all__ = list(_MODULES)
 
 def __getattr__(name: str):
     if name not in _MODULES:
-        raise AttributeError(f"module 'tui.widgets' has no attribute {name!r}")
-    return getattr(import_module(f"tui.widgets.{_MODULES[name]}"), name)
+        raise AttributeError(f"module 'nnplay.tui.widgets' has no attribute {name!r}")
+    return getattr(import_module(f"nnplay.tui.widgets.{_MODULES[name]}"), name)

@@ -16,7 +16,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.state import RunState, is_number
+from nnplay.tui.state import RunState, is_number
 
 RGB = tuple[int, int, int]
 # Class 0 orange and class 1 blue as in TensorFlow Playground, then eight more distinct hues.

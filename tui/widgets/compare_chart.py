@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tui.state import RunState
-from tui.widgets.keyed_plot import DOTTED, SOLID, KeyedPlot
+from nnplay.tui.state import RunState
+from nnplay.tui.widgets.keyed_plot import DOTTED, SOLID, KeyedPlot
 
 PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75))
 

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.state import RunState, is_number
+from nnplay.tui.state import RunState, is_number
 
 MAX_NAME = 10
 

@@ -3,10 +3,10 @@ actual vs predicted values over validation samples (`forecast`)."""
 
 from __future__ import annotations
 
-from tui.state import RunState, is_number
-from tui.widgets.keyed_plot import KeyedPlot
-from tui.widgets.loss_chart import drawable
-from tui.widgets.run_chart import TRAIN_COLOR, VAL_COLOR, Curve
+from nnplay.tui.state import RunState, is_number
+from nnplay.tui.widgets.keyed_plot import KeyedPlot
+from nnplay.tui.widgets.loss_chart import drawable
+from nnplay.tui.widgets.run_chart import TRAIN_COLOR, VAL_COLOR, Curve
 
 POINT_COLOR = (235, 235, 240)
 

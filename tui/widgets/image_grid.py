@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.state import RunState, is_number
+from nnplay.tui.state import RunState, is_number
 
 GAP = 2
 MIN_TILE = 10  # wide enough for a caption like "7→7 ✓ 98%" under an 8×8 digit

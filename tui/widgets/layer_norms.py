@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.state import RunState, is_number
+from nnplay.tui.state import RunState, is_number
 
 # The bar spans at least these decades, so healthy gradients do not fill it and tiny ones still show.
 MIN_DECADE, MAX_DECADE = -8, 1

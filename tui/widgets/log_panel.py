@@ -7,7 +7,7 @@ from collections import deque
 from rich.text import Text
 from textual.widgets import RichLog
 
-from tui.state import LOG_LINES, RunState
+from nnplay.tui.state import LOG_LINES, RunState
 
 MATCH_WINDOW = 3  # how many of the last shown lines must match to find our place again
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.reactive import reactive
 
-from tui.charts import finite_pairs
-from tui.report import train_label
-from tui.state import RunState, Series
-from tui.widgets.keyed_plot import BLOCK, rich_color, segments
-from tui.widgets.run_chart import (
+from nnplay.tui.charts import finite_pairs
+from nnplay.tui.report import train_label
+from nnplay.tui.state import RunState, Series
+from nnplay.tui.widgets.keyed_plot import BLOCK, rich_color, segments
+from nnplay.tui.widgets.run_chart import (
     BEST_COLOR,
     GHOST_TRAIN_COLOR,
     GHOST_VAL_COLOR,

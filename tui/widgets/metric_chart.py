@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tui.report import train_label
-from tui.state import METRIC_LABELS, RunState
-from tui.widgets.keyed_plot import segments
-from tui.widgets.loss_chart import drawable, ghost_label, value_range
-from tui.widgets.run_chart import (
+from nnplay.tui.report import train_label
+from nnplay.tui.state import METRIC_LABELS, RunState
+from nnplay.tui.widgets.keyed_plot import segments
+from nnplay.tui.widgets.loss_chart import drawable, ghost_label, value_range
+from nnplay.tui.widgets.run_chart import (
     GHOST_TRAIN_COLOR,
     GHOST_VAL_COLOR,
     LABELS,

@@ -9,12 +9,12 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
-from tui.state import RunState
-from tui.widgets.boundary_view import BoundaryView
-from tui.widgets.confusion_view import ConfusionView
-from tui.widgets.curve_view import CurveView
-from tui.widgets.image_grid import ImageGrid
-from tui.widgets.layer_norms import LayerNorms
+from nnplay.tui.state import RunState
+from nnplay.tui.widgets.boundary_view import BoundaryView
+from nnplay.tui.widgets.confusion_view import ConfusionView
+from nnplay.tui.widgets.curve_view import CurveView
+from nnplay.tui.widgets.image_grid import ImageGrid
+from nnplay.tui.widgets.layer_norms import LayerNorms
 
 # Which tab shows which snapshot view, and the tab's title for it; tabs keep this order.
 VIEW_TABS = {

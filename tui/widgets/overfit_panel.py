@@ -11,12 +11,12 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.live import table_of
-from tui.report import folds_table
-from tui.state import RunState, is_number
-from tui.widgets.keyed_plot import KeyedPlot
-from tui.widgets.loss_chart import drawable
-from tui.widgets.run_chart import VAL_COLOR, Curve, epoch_ticks
+from nnplay.tui.live import table_of
+from nnplay.tui.report import folds_table
+from nnplay.tui.state import RunState, is_number
+from nnplay.tui.widgets.keyed_plot import KeyedPlot
+from nnplay.tui.widgets.loss_chart import drawable
+from nnplay.tui.widgets.run_chart import VAL_COLOR, Curve, epoch_ticks
 
 ZERO_COLOR = (120, 120, 120)
 VERDICT_CLASSES = {

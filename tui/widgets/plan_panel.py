@@ -8,9 +8,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.memory import human
-from tui.report import batch_arithmetic, count
-from tui.state import RunState, is_number
+from nnplay.engine.core.batches import batch_arithmetic, count
+from nnplay.engine.core.memory import human
+from nnplay.tui.state import RunState, is_number
 
 
 def sentence(text: str) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from tui.state import RunState
-from tui.widgets.keyed_plot import DOTTED, KeyedPlot, rich_color
+from nnplay.tui.state import RunState
+from nnplay.tui.widgets.keyed_plot import DOTTED, KeyedPlot, rich_color
 
 Curve = tuple[list[float], list[float]]
 # Live curves are saturated; ghosts (earlier runs) and a sweep's band are the same hues, darker, so

@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.report import duration
-from tui.state import RunState, is_number
+from nnplay.tui.report import duration
+from nnplay.tui.state import RunState, is_number
 
 STATUS_TEXT = {
     "idle": ("○ idle", "-idle"),

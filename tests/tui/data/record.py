@@ -51,7 +51,7 @@ def normalized(events: list[dict], name: str) -> list[dict]:
 
 def record(name: str, args: list[str]) -> None:
     with tempfile.TemporaryDirectory() as runs:
-        command = [sys.executable, "-m", "engine", *args, "--runs", runs]
+        command = [sys.executable, "-m", "nnplay.engine", *args, "--runs", runs]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         (run_dir,) = Path(runs).iterdir()
         lines = (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from engine.config import (
+from nnplay.engine.core.config import (
     NESTING_WORDS,
     ConfigError,
     ExperimentConfig,
@@ -22,7 +22,7 @@ from engine.config import (
     quoted,
     validate,
 )
-from presets import LESSON_TABLE
+from nnplay.presets import LESSON_TABLE
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:

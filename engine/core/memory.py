@@ -12,8 +12,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from engine.config import ConfigError, ExperimentConfig
-from engine.data.catalog import DATASETS, IMAGE, SEQUENCE
+from nnplay.engine.core.catalog import DATASETS, IMAGE, SEQUENCE
+from nnplay.engine.core.config import ConfigError, ExperimentConfig
 
 LIMIT_VARIABLE = "NNPLAY_MEMORY_LIMIT"
 LIMIT_SHARE = 0.5  # of the memory free now: the machine (and the app) keep the rest

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import math
 
-from engine.config import LOSSES_FOR_TASK, SWEEPABLE, ExperimentConfig, quoted, split_sizes
-from engine.data.catalog import (
+from nnplay.engine.core.catalog import (
     DATASETS,
     DEFAULT_CLASSES,
     GENERATIVE,
@@ -17,6 +16,7 @@ from engine.data.catalog import (
     architectures_for,
     datasets_for,
 )
+from nnplay.engine.core.config import LOSSES_FOR_TASK, SWEEPABLE, ExperimentConfig, quoted, split_sizes
 
 MAX_HIDDEN_LAYERS = 64  # deeper than any lesson needs; 200,000 layers took minutes and gigabytes to build
 

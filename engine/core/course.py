@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.training.diagnosis import format_value
+from nnplay.engine.core.diagnosis import format_value
 
 OVERFIT = "overfitting"
 

@@ -13,12 +13,12 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from engine.data.catalog import (
+from nnplay.engine.core.catalog import (
     DATASETS,
     DEFAULT_CLASSES,
     DEFAULT_SYNTHETIC_SAMPLES,
 )
-from engine.events import QUOTE_LIMIT, quoted, shortened  # noqa: F401 (the config's messages use them)
+from nnplay.engine.core.events import QUOTE_LIMIT, quoted, shortened  # noqa: F401 (the config's messages use them)
 
 Task = Literal["classification", "regression", "generation", "forecasting"]
 Activation = Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "linear"]
@@ -221,7 +221,7 @@ class ExperimentConfig(Section):
 
     @model_validator(mode="after")
     def _check_combination(self) -> ExperimentConfig:
-        from engine.config_checks import check_combination  # the checks read this module's types
+        from nnplay.engine.core.config_checks import check_combination  # the checks read this module's types
 
         check_combination(self)
         return self

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-from engine.events import ABORT_WINDOW_S, quoted
+from nnplay.engine.core.events import ABORT_WINDOW_S, quoted
 
 
 class BadCommand(ValueError):

@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import IO, Any
 
-from engine.events import finite
+from nnplay.engine.core.events import finite
 
 DEFAULT_ROOT = Path("runs")
 

@@ -1,0 +1,54 @@
+"""Batch arithmetic, shared by the engine (which trains by it) and the app (which explains it):
+how many iterations an epoch takes, what happens to the last batch, and the sentence that shows
+the division, e.g. '⌈1,000 / 64⌉ = 16 iterations per epoch × 10 epochs = 160 updates'."""
+
+from __future__ import annotations
+
+import math
+
+
+def iterations_per_epoch(n_train: int, batch_size: int, drop_last: bool) -> int:
+    """Updates in one epoch: ⌈n / batch⌉, or ⌊n / batch⌋ when a partial last batch is dropped."""
+    return n_train // batch_size if drop_last else math.ceil(n_train / batch_size)
+
+
+def last_batch(n_train: int, batch_size: int, drop_last: bool) -> str:
+    """What becomes of the samples that do not fill a whole batch, as a phrase."""
+    remainder = n_train % batch_size
+    if not remainder:
+        return f"every batch holds {batch_size} samples"
+    if drop_last:
+        return f"the last {remainder} samples of each shuffled epoch are dropped"
+    return f"the last batch of each epoch holds the remaining {remainder} samples"
+
+
+def count(value: object) -> str:
+    """A whole count with thousands separators; '?' when unknown."""
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return f"{value:,}" if number else "?"
+
+
+def counted(value: object, word: str) -> str:
+    """'1 iteration', '50 iterations', '1,000 updates': the count and its noun, in the right number."""
+    return f"{count(value)} {word}{'' if value == 1 else 's'}"
+
+
+def batch_arithmetic(plan: dict) -> str:
+    """'⌈1000 / 20⌉ = 50 iterations per epoch × 10 epochs = 500 updates', with the plan's numbers."""
+    n_train, batch = plan.get("n_train"), plan.get("batch_size")
+    iterations, epochs, updates = plan.get("iterations_per_epoch"), plan.get("epochs"), plan.get("total_updates")
+    division = ""
+    if isinstance(n_train, int) and isinstance(batch, int) and batch > 0:
+        # The engine decides whether a partial last batch counts; show the rounding that matches it.
+        if iterations == math.ceil(n_train / batch):
+            division = f"⌈{n_train:,} / {batch:,}⌉ = "
+        elif iterations == n_train // batch:
+            division = f"⌊{n_train:,} / {batch:,}⌋ = "
+        else:
+            division = f"{n_train:,} / {batch:,} → "
+    k_folds = plan.get("k_folds")
+    folds = f" × {k_folds} folds" if isinstance(k_folds, int) and k_folds > 1 else ""
+    return (
+        f"{division}{counted(iterations, 'iteration')} per epoch × {counted(epochs, 'epoch')}{folds}"
+        f" = {counted(updates, 'update')}"
+    )
