@@ -26,7 +26,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check engine tui presets tests bench
 
+# The `bench` extra (lightning) only here: the tests never need it.
 bench: $(STAMP)
+	$(PY) -c "import lightning" 2>/dev/null || $(PY) -m pip install -q -e ".[dev,bench]"
 	$(PY) bench/run.py
 
 # Every lesson and its variation on 3 data seeds x 3 training seeds; writes the table of outcomes.

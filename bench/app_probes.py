@@ -175,7 +175,7 @@ async def memory_over_long_run(runs_dir: Path) -> dict:
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await _until(pilot, lambda: app.hello is not None, 120, "the engine's hello")
         before_run_mb = rss_mb()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         app.start_run(MEMORY_CONFIG)
         next_sample = MEMORY_FIRST_SAMPLE_EPOCH
         deadline = time.perf_counter() + CHILD_TIMEOUT_S - 30
@@ -190,6 +190,7 @@ async def memory_over_long_run(runs_dir: Path) -> dict:
         await pilot.pause()
         end_mb = rss_mb()
         run_s = time.perf_counter() - started
+        cpu_s = time.process_time() - cpu_started  # the app's own work while the run streamed (engine aside)
         status, epochs = app.live.status, app.live.epochs_done
     if not trace:
         raise RuntimeError("no RSS sample was taken during the run")
@@ -207,6 +208,7 @@ async def memory_over_long_run(runs_dir: Path) -> dict:
         "status": status,
         "epochs": epochs,
         "run_s": run_s,
+        "app_cpu_share": cpu_s / run_s,
     }
 
 

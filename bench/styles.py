@@ -9,26 +9,27 @@ warming-up epoch are left out alike:
                  loss.item() every step, a validation pass with .item() every epoch
   tight          hand-written and tensor-resident: randperm index slices, the loss summed on the
                  device, one host sync per epoch, torch.optim.Adam with its defaults
+  tight+fused    tight with torch.optim.Adam(fused=True) (foreach=True where the device has no
+                 fused kernel): the best a user could write
   engine         nnplay's engine in this process (experiment.run): metrics, diagnosis,
                  snapshots and the run directory on, events to an Emitter without a stream
-  engine+stream  `python -m nnplay.engine` as a subprocess whose JSON lines a reader here parses
-  lightning      a LightningModule, only where lightning is installed
+  engine+stream  `python -m nnplay.engine` as a subprocess read as the app reads it, while the
+                 reader also redraws charts (bench/stream_reader.py)
+  lightning      a LightningModule and Trainer with the ref's DataLoaders, where lightning is
+                 installed (the `bench` extra)
 """
 
 from __future__ import annotations
 
-import json
-import os
+import logging
 import statistics
-import subprocess
-import sys
-import tempfile
-import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import stream_reader
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -40,9 +41,7 @@ from nnplay.engine.core.events import Emitter
 from nnplay.engine.data.load import load_dataset
 from nnplay.engine.data.split import split_indices
 
-REPO = Path(__file__).resolve().parents[1]
 LR = 1e-2
-STREAM_TIMEOUT_S = 300.0  # an engine subprocess that takes longer is killed and the bench fails loudly
 SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}
 # Where every style trains: bench/run.py's --device (auto: CUDA when there is a GPU, else the CPU).
 DEVICE = torch.device("cpu")
@@ -236,14 +235,33 @@ def run_ref(workload: Workload, data: Data, epochs: int) -> dict:
     return {"s_per_epoch": (marks[-1] - marks[0]) / epochs}
 
 
+def fused_adam(params) -> tuple[torch.optim.Optimizer, str]:
+    """torch.optim.Adam with its fused kernel where torch has one for DEVICE (CUDA, and the CPU for
+    float32 since torch 2.4), else its foreach (multi-tensor) kernel; and which one it is."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=LR, fused=True), "fused"
+    except RuntimeError:  # "`fused=True` requires all the params to be ... on a supported device"
+        return torch.optim.Adam(params, lr=LR, foreach=True), "foreach"
+
+
 def run_tight(workload: Workload, data: Data, epochs: int) -> dict:
+    # torch.optim.Adam as one writes it (its default, unfused implementation on the CPU): the fused
+    # kernel the engine chooses is one of the things it does better than the hand-written loop.
+    return _tight(workload, data, epochs, lambda params: (torch.optim.Adam(params, lr=LR), "default"))
+
+
+def run_tight_fused(workload: Workload, data: Data, epochs: int) -> dict:
+    """The hand-written loop with the fastest Adam torch offers on the device."""
+    return _tight(workload, data, epochs, fused_adam)
+
+
+def _tight(workload: Workload, data: Data, epochs: int, make_optimizer) -> dict:
     torch.manual_seed(0)
     model = workload.make_model().to(DEVICE)
     x_train, y_train, x_val, y_val = (t.to(DEVICE) for t in (data.x_train, data.y_train, data.x_val, data.y_val))
     loss_fn = loss_function(workload)
-    # torch.optim.Adam as one writes it (its default, unfused implementation on the CPU): the fused
-    # kernel the engine chooses is one of the things it does better than the hand-written loop.
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    optimizer, kind = make_optimizer(model.parameters())
     generator = torch.Generator(device=DEVICE).manual_seed(0)
     n, batch = data.n_train, workload.batch_size
     marks = []
@@ -263,93 +281,75 @@ def run_tight(workload: Workload, data: Data, epochs: int) -> dict:
             val_loss = loss_fn(model(x_val), y_val)
         _history = torch.stack([loss_sum / n, val_loss]).tolist()  # the one host sync per epoch
         marks.append(time.perf_counter())
-    return {"s_per_epoch": (marks[-1] - marks[0]) / epochs}
+    return {"s_per_epoch": (marks[-1] - marks[0]) / epochs, "adam": kind}
+
+
+def thread_schedule() -> tuple[float, float] | None:
+    """This thread's seconds on a CPU and seconds runnable but waiting for one (Linux's schedstat)."""
+    try:
+        on_cpu, waiting, _ = Path("/proc/thread-self/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return None
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
 
 
 def run_engine(workload: Workload, epochs: int, runs_root: Path) -> dict:
     config = validate(workload.engine_config(epochs + 1))
     marks: list[tuple[float, float]] = []
+    schedule: list[tuple[float, float] | None] = []  # the training thread's, at the first and the last epoch
 
     def on_event(event: dict) -> None:
         if event["type"] == "epoch":
             marks.append((time.perf_counter(), event["time_s"]))
+            if len(marks) in (1, epochs + 1):
+                schedule.append(thread_schedule())
 
     started = time.perf_counter()
     summary = experiment.run(config, emitter=Emitter(callback=on_event), root=runs_root)
     ended = time.perf_counter()
     if summary["status"] != "completed" or len(marks) != epochs + 1:
         raise RuntimeError(f"engine run of {workload.name} ended {summary['status']} after {len(marks)} epochs")
+    window = marks[-1][0] - marks[0][0]
+    first, last = schedule
     return {
-        "s_per_epoch": (marks[-1][0] - marks[0][0]) / epochs,
+        "s_per_epoch": window / epochs,
+        "waiting_for_a_core": None if first is None or last is None else (last[1] - first[1]) / window,
+        "cpu_s_per_epoch": None if first is None or last is None else (last[0] - first[0]) / epochs,
         "time_s_per_epoch": statistics.fmean(t for _, t in marks[1:]),
         "whole_run_s_per_epoch": (ended - started) / (epochs + 1),
         "start_s": marks[0][0] - started,
     }
 
 
-def run_stream(workload: Workload, epochs: int, runs_root: Path) -> dict:
-    """`python -m nnplay.engine` with the config as the first stdin line; every stdout line parsed as the app does."""
-    env = {**os.environ, "NNPLAY_RUNS": str(runs_root), "PYTHONUNBUFFERED": "1"}
-    env.pop("OMP_NUM_THREADS", None)  # the engine subprocess keeps its own default thread count
-    config_line = json.dumps(workload.engine_config(epochs + 1)) + "\n"
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "nnplay.engine"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-        )
-        watchdog = threading.Timer(STREAM_TIMEOUT_S, proc.kill)
-        watchdog.start()
-        try:
-            proc.stdin.write(config_line.encode())
-            proc.stdin.close()  # end of input changes nothing in single-run mode
-            marks, lines, n_bytes, status = [], 0, 0, None
-            for line in proc.stdout:
-                event = json.loads(line)
-                lines += 1
-                n_bytes += len(line)
-                if event["type"] == "epoch":
-                    marks.append(time.perf_counter())
-                elif event["type"] == "done":
-                    status = event["status"]
-            returncode = proc.wait()
-        finally:
-            watchdog.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        ended = time.perf_counter()
-        if returncode != 0 or status != "completed" or len(marks) != epochs + 1:
-            stderr.seek(0)
-            tail = stderr.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(
-                f"engine subprocess for {workload.name}: exit {returncode}, status {status}, {len(marks)} epochs\n{tail}"
-            )
-    return {
-        "s_per_epoch": (marks[-1] - marks[0]) / epochs,
-        "start_s": marks[0] - started,
-        "whole_run_s_per_epoch": (ended - started) / (epochs + 1),
-        "lines": lines,
-        "mb_streamed": n_bytes / 1e6,
-    }
+def run_stream(workload: Workload, epochs: int, runs_root: Path, frame_s: float | None) -> dict:
+    """`python -m nnplay.engine` with the config as the first stdin line, read as the app reads it
+    while the reader redraws charts every `frame_s` seconds (None: reads only)."""
+    return stream_reader.run(workload.engine_config(epochs + 1), epochs, runs_root, frame_s, workload.name)
 
 
 def lightning_module():
-    """The lightning package, or None (with the reason) when neither import name works."""
-    for name in ("lightning", "pytorch_lightning"):
+    """lightning.pytorch, or None with the reason when it does not import (the `bench` extra installs
+    it); pytorch_lightning, the older name of the same package, is tried second."""
+    reasons = []
+    for name in ("lightning.pytorch", "pytorch_lightning"):
         try:
-            return __import__(name), None
+            module = __import__(name, fromlist=["Trainer"])
         except ImportError as exc:
-            reason = str(exc)
-    return None, f"skipped: neither lightning nor pytorch_lightning imports ({reason})"
+            reasons.append(str(exc))
+            continue
+        # Its start-up chatter ("GPU available: False", "Trainer(...) was configured ...") would fill
+        # the bench's log, once per run.
+        for logger in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning_fabric"):
+            logging.getLogger(logger).setLevel(logging.ERROR)
+        return module, None
+    return None, f"skipped: lightning does not import ({'; '.join(reasons)}); `pip install -e .[bench]` installs it"
 
 
 def run_lightning(workload: Workload, data: Data, epochs: int, pl) -> dict:
-    """A LightningModule with the ref's DataLoaders and Adam; epochs timed like the others."""
+    """Idiomatic Lightning: a LightningModule that logs its epoch losses, Adam, a Trainer on DEVICE with
+    logging, checkpoints, the progress bar, the summary and the sanity check off (none of which the
+    other styles do), fed the ref's DataLoaders. Timed like the others: end of the first epoch (its
+    validation included) to the end of the last."""
     loss_fn = loss_function(workload)
 
     class Module(pl.LightningModule):
@@ -373,11 +373,12 @@ def run_lightning(workload: Workload, data: Data, epochs: int, pl) -> dict:
     marks: list[float] = []
 
     class Marks(pl.Callback):
-        def on_validation_epoch_end(self, trainer, module) -> None:
-            if not trainer.sanity_checking:
-                marks.append(time.perf_counter())
+        # Lightning validates at the end of the training epoch, before this hook.
+        def on_train_epoch_end(self, trainer, module) -> None:
+            marks.append(time.perf_counter())
 
     torch.manual_seed(0)
+    pin = DEVICE.type == "cuda"
     trainer = pl.Trainer(
         max_epochs=epochs + 1,
         accelerator="gpu" if DEVICE.type == "cuda" else "cpu",
@@ -389,9 +390,16 @@ def run_lightning(workload: Workload, data: Data, epochs: int, pl) -> dict:
         num_sanity_val_steps=0,
         callbacks=[Marks()],
     )
-    trainer.fit(
-        Module(),
-        DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=workload.batch_size, shuffle=True),
-        DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=workload.batch_size),
-    )
+    with warnings.catch_warnings():
+        # "The 'train_dataloader' does not have many workers": the ref's loaders, on purpose.
+        warnings.simplefilter("ignore")
+        trainer.fit(
+            Module(),
+            DataLoader(
+                TensorDataset(data.x_train, data.y_train), batch_size=workload.batch_size, shuffle=True, pin_memory=pin
+            ),
+            DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=workload.batch_size, pin_memory=pin),
+        )
+    if len(marks) != epochs + 1:
+        raise RuntimeError(f"lightning run of {workload.name} ended after {len(marks)} epochs")
     return {"s_per_epoch": (marks[-1] - marks[0]) / epochs}

@@ -22,8 +22,9 @@ import json  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TextIO  # noqa: E402
 
-from nnplay.engine.core.config import ConfigError, validate  # noqa: E402
+from nnplay.engine.core.config import ConfigError, ExperimentConfig, validate  # noqa: E402
 from nnplay.engine.core.config_files import apply_overrides, load  # noqa: E402
 from nnplay.engine.core.control import ControlReader, install_signal_handlers  # noqa: E402
 from nnplay.engine.core.events import Emitter, RunFailed  # noqa: E402
@@ -32,7 +33,7 @@ from nnplay.engine.core.runs import RunStoreError, writable_runs_root  # noqa: E
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DIVERGED = 0, 1, 2, 3
 
 
-def _read_config(args: argparse.Namespace, stdin) -> object:
+def _read_config(args: argparse.Namespace, stdin: TextIO) -> ExperimentConfig:
     if args.config:
         return load(Path(args.config), args.set)
     line = stdin.readline()
@@ -58,11 +59,12 @@ def runs_dir_error(runs: str | None) -> str | None:
 
 
 def run_once(args: argparse.Namespace) -> int:
+    """Run the one experiment the arguments or stdin name, reporting on stdout; returns the exit code."""
     emitter = Emitter(sys.stdout)
     try:
         config = _read_config(args, sys.stdin)
     except ConfigError as exc:
-        emitter.emit("error", message=str(exc), kind="config", traceback=None)
+        emitter.emit("error", **exc.as_event_fields(), kind="config", traceback=None)
         return EXIT_CONFIG
     if (problem := runs_dir_error(args.runs)) is not None:
         emitter.emit("error", message=problem, kind="config", traceback=None)
@@ -79,7 +81,7 @@ def run_once(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # a second Ctrl+C in a row: the run (if it began) is recorded as stopped
         return EXIT_OK
     except ConfigError as exc:
-        emitter.emit("error", message=str(exc), kind="config", traceback=None)
+        emitter.emit("error", **exc.as_event_fields(), kind="config", traceback=None)
         return EXIT_CONFIG
     except RunFailed:  # already reported as an error event and recorded in the run
         return EXIT_FAILED
@@ -90,6 +92,7 @@ def run_once(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: one run, or `serve`; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m nnplay.engine", description=__doc__.split("\n")[0])
     parser.add_argument("config", nargs="?", help="experiment TOML file, or 'serve'")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")

@@ -21,7 +21,7 @@ from nnplay.engine.core.control import Control
 from nnplay.engine.core.diagnosis import diagnose, diagnose_folds
 from nnplay.engine.core.events import Emitter, RunFailed
 from nnplay.engine.core.runs import RunStoreError, RunWriter, runs_root
-from nnplay.engine.data.load import Dataset, load_dataset
+from nnplay.engine.data.load import Dataset, load_dataset, settled
 from nnplay.engine.data.normalize import Normalizer, TargetScaler
 from nnplay.engine.models import build_model
 from nnplay.engine.planning import check_memory, fold_indices, hello, make_plan, n_outputs
@@ -97,6 +97,7 @@ def prepare_fold(
 
 
 def train_settings(config: ExperimentConfig, n_train: int, target_std: float, seed: int) -> TrainSettings:
+    """The training loop's settings from the config, for a training split of n_train samples."""
     r = config.regularization
     return TrainSettings(
         epochs=config.training.epochs,
@@ -237,6 +238,7 @@ def run(
         emitter.emit("hello", **hello(device))
     needed = check_memory(config, device)  # before any allocation: one sentence, not an allocator's error
     dataset = load_dataset(config)
+    config = settled(config, dataset)  # your own data decided the task and its classes
     the_plan = make_plan(config, dataset, device, root, needed)
     try:
         writer = RunWriter.create(runs_root(root), config.name, config.to_toml())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ QUIET = ["training.snapshot_every=100000"]
 
 @dataclass
 class LessonResult:
+    """One lesson judged on one pair of seeds: its two runs, the outcome and the time taken."""
+
     lesson: Lesson
     data_seed: int
     training_seed: int
@@ -62,13 +65,19 @@ def run_preset(path: Path, overrides: list[str], root: str | Path | None) -> Run
 
 
 def run_lesson(
-    lesson: Lesson, data_seed: int = 0, training_seed: int = 0, root: str | Path | None = None, extra: list[str] = ()
+    lesson: Lesson,
+    data_seed: int = 0,
+    training_seed: int = 0,
+    root: str | Path | None = None,
+    extra: Sequence[str] = (),
 ) -> LessonResult:
     """The lesson's run and its variation's on these seeds (after the lesson it requires), judged."""
     started = time.perf_counter()
     seeds = [f"data.seed={data_seed}", f"training.seed={training_seed}", *QUIET, *extra]
     if lesson.requires:
-        required = run_preset(find_lesson(lesson.requires).path, seeds, root)
+        before = find_lesson(lesson.requires)
+        assert before is not None  # the course's lessons require only lessons of the course
+        required = run_preset(before.path, seeds, root)
         seeds.append(f'model.init_from="{required.summary["run_dir"]}"')
     first = run_preset(lesson.path, seeds, root)
     variation = run_preset(lesson.path, seeds + lesson.variation_overrides, root)
@@ -106,6 +115,7 @@ def outcome_table(results: list[LessonResult], data_seeds: list[int], training_s
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: judge lessons over seeds and print (or write) the table of outcomes; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m nnplay.engine.lessons", description=__doc__.split("\n")[0])
     parser.add_argument("lessons", nargs="*", help="lesson names (default: the whole course)")
     parser.add_argument("--data-seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -115,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import tempfile
 
-    chosen = [find_lesson(name) for name in args.lessons] or [one for s in course() for one in s.lessons]
-    if None in chosen:
-        unknown = [name for name, found in zip(args.lessons, chosen, strict=True) if found is None]
+    named = [find_lesson(name) for name in args.lessons]
+    unknown = [name for name, found in zip(args.lessons, named, strict=True) if found is None]
+    if unknown:
         print(f"error: not lessons of the course: {', '.join(unknown)}", file=sys.stderr)
         return 2
+    chosen = [one for one in named if one is not None] or [one for s in course() for one in s.lessons]
     root = args.runs or tempfile.mkdtemp(prefix="nnplay-lessons-")
     results, started = [], time.perf_counter()
     for lesson in chosen:

@@ -13,10 +13,10 @@ import torch
 
 from nnplay.engine.core import memory
 from nnplay.engine.core.batches import iterations_per_epoch, last_batch
-from nnplay.engine.core.catalog import DATASETS
+from nnplay.engine.core.catalog import DATASETS, IMAGE
 from nnplay.engine.core.config import ExperimentConfig, batch_size_of, split_sizes, train_eval_size
 from nnplay.engine.core.events import ENGINE_VERSION, PROTOCOL_VERSION
-from nnplay.engine.data.load import Dataset, load_dataset
+from nnplay.engine.data.load import Dataset, load_dataset, settled
 from nnplay.engine.data.split import kfold_indices, split_indices
 from nnplay.engine.models import build_model, summarize
 from nnplay.engine.runtime import choose_threads, device_info, select_device
@@ -46,15 +46,19 @@ def fold_indices(config: ExperimentConfig, n: int) -> list[tuple[torch.Tensor, t
 
 
 def n_outputs(config: ExperimentConfig) -> int:
+    """Units of the model's last layer: one per class, or one for binary cross-entropy and for the other tasks."""
     if config.task == "classification":
+        if config.n_classes is None:  # your own data before it is read: two stands in for the classes found
+            assert DATASETS[config.data.dataset].own, "None only for the other tasks and unread own data"
+            return 2
         return 1 if config.resolved_loss == "bce" else config.n_classes
     return 1
 
 
-def estimate_memory(config: ExperimentConfig) -> memory.Estimate:
-    """The run's memory from its config alone; builds the model on the meta device (no allocation)."""
-    n = memory.samples_of(config)
-    shape = memory.input_shape_of(config)
+def estimate_memory(config: ExperimentConfig, dataset: Dataset | None = None) -> memory.Estimate:
+    """The run's memory from its config alone (or with the data set once read: its size and sample shape);
+    builds the model on the meta device (no allocation)."""
+    n, shape = _size_and_shape(config, dataset)
     per_sample = math.prod(shape) + 1
     data = float(n) * per_sample * memory.FLOAT_BYTES * memory.DATA_COPIES
     with torch.device("meta"):
@@ -76,10 +80,23 @@ def estimate_memory(config: ExperimentConfig) -> memory.Estimate:
     )
 
 
-def check_memory(config: ExperimentConfig, device: torch.device) -> memory.Estimate:
-    """Before anything is allocated: the run's memory, or ConfigError when it would not fit."""
+def _size_and_shape(config: ExperimentConfig, dataset: Dataset | None) -> tuple[int, tuple[int, ...]]:
+    """Samples and the shape of one, as read or, before that, from the config. Your own data is read before
+    it is counted (at most files.MAX_DATA_BYTES of it): until then only the model and a batch are estimated."""
+    if dataset is not None:
+        return len(dataset), tuple(dataset.input_shape)
+    d, info = config.data, DATASETS[config.data.dataset]
+    if not info.own:
+        return memory.samples_of(config), memory.input_shape_of(config)
+    shape = (d.channels, d.image_size, d.image_size) if info.kind == IMAGE else (1,)
+    return d.n_samples or 1, shape
+
+
+def check_memory(config: ExperimentConfig, device: torch.device, dataset: Dataset | None = None) -> memory.Estimate:
+    """Before anything is allocated: the run's memory, or ConfigError when it would not fit; with `dataset`
+    (your own data, once read) from its real size."""
     gpu_free = float(torch.cuda.mem_get_info(device)[0]) if device.type == "cuda" else None
-    return memory.check(estimate_memory(config), gpu_free)
+    return memory.check(estimate_memory(config, dataset), gpu_free)
 
 
 def make_plan(
@@ -89,7 +106,10 @@ def make_plan(
     `needed` is the memory estimate check_memory already made (else it is made here).
 
     Raises ConfigError when model.init_from or model.freeze do not fit the model (`root` is the run store
-    init_from may name a run in)."""
+    init_from may name a run in), or when your own data, now read, would not fit in memory."""
+    config = settled(config, dataset)
+    if DATASETS[config.data.dataset].own:  # only now is its size known
+        needed = check_memory(config, device, dataset)
     folds = fold_indices(config, dataset.x.shape[0])
     train_idx, val_idx, test_idx = folds[0]
     n_train = len(train_idx)
@@ -130,6 +150,7 @@ def make_plan(
         "memory_bytes": (needed or estimate_memory(config)).total,
         "sweep": sweep_plan(config, device),
         "transfer": transfer,
+        "data_info": dataset.data_info,
     }
 
 

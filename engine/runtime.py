@@ -23,9 +23,14 @@ def select_device(preference: str) -> torch.device:
     if preference == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
     if preference == "cuda" and not cuda:
-        raise ConfigError("training.device = 'cuda' but no CUDA device is available here; allowed: auto, cpu")
+        raise ConfigError(
+            "training.device = 'cuda' but no CUDA device is available here; allowed: auto, cpu",
+            setting="training.device",
+        )
     if preference == "mps" and not mps:
-        raise ConfigError("training.device = 'mps' but no Apple GPU is available here; allowed: auto, cpu")
+        raise ConfigError(
+            "training.device = 'mps' but no Apple GPU is available here; allowed: auto, cpu", setting="training.device"
+        )
     return torch.device(preference)
 
 

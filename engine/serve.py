@@ -25,6 +25,7 @@ from nnplay.engine import experiment, planning
 from nnplay.engine.core.config import ConfigError, ExperimentConfig, quoted, validate
 from nnplay.engine.core.control import BadCommand, Control, apply_control, parse_command
 from nnplay.engine.core.events import CONTROL_COMMANDS, Emitter
+from nnplay.engine.data import files
 from nnplay.engine.data.load import Dataset, load_dataset
 from nnplay.engine.runtime import select_device
 
@@ -33,14 +34,16 @@ ALLOWED_COMMANDS = "plan, run, pause, resume, stop, quit"
 
 
 class DatasetCache:
-    """Recently loaded datasets by their data settings, so plans for a changed batch size are instant."""
+    """Recently loaded datasets by their data settings, so plans for a changed batch size are instant. Your own
+    files are also keyed by their size and modification time: an edited file is read again."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[str, Dataset] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, config: ExperimentConfig) -> Dataset:
-        key = json.dumps([config.task, config.data.model_dump()], sort_keys=True)
+        """The dataset for these data settings: cached, or loaded and cached."""
+        key = json.dumps([config.task, config.data.model_dump(), files.fingerprint(config)], sort_keys=True)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -71,7 +74,7 @@ class Server:
 
     def _error(self, exc: BaseException, request_id) -> None:
         if isinstance(exc, ConfigError):
-            self.emitter.emit("error", id=request_id, kind="config", message=str(exc), traceback=None)
+            self.emitter.emit("error", id=request_id, kind="config", **exc.as_event_fields(), traceback=None)
         else:
             self.emitter.emit(
                 "error",
@@ -85,6 +88,7 @@ class Server:
         self.emitter.emit("error", id=request_id, kind="protocol", message=message, traceback=None)
 
     def answer_plan(self, request: dict) -> None:
+        """Answer a plan request with the plan, or with an error event."""
         try:
             config = request_config(request)
             needed = planning.check_memory(config, select_device(config.training.device))  # before any allocation
@@ -113,6 +117,7 @@ class Server:
         self.jobs.put(None)
 
     def on_command(self, command: dict) -> None:
+        """Route one request: control commands to every unfinished run, plan, run and quit to their handlers."""
         cmd = command.get("cmd")
         if cmd in CONTROL_COMMANDS:
             for control in list(self.unfinished):  # none: ignored, a stop may cross a run's done
@@ -177,6 +182,8 @@ class Server:
 def id_of(request: dict):
     """The id a request's answers carry: what it sent when that is a number or text, else null."""
     value = request.get("id")
+    if isinstance(value, bool):  # JSON's true and false are no numbers, though Python's bool is an int
+        return None
     return value if isinstance(value, str | int | float) or value is None else None
 
 
@@ -218,6 +225,7 @@ def _warm_up() -> None:
 
 
 def serve(runs_dir: str | None = None) -> int:
+    """Keep torch loaded and answer requests from stdin until quit or end of input; returns the exit code."""
     emitter = Emitter(sys.stdout)
     server = Server(runs_dir, emitter)
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # before hello: an app may signal at once

@@ -90,7 +90,9 @@ def use_batched(config: ExperimentConfig, device_type: str) -> bool:
     """
     obstacle = batched_obstacle(config)
     if config.sweep.mode == "batched" and obstacle:
-        raise ConfigError(f"sweep.mode = 'batched' is not possible here: {obstacle}; allowed: auto, processes")
+        raise ConfigError(
+            f"sweep.mode = 'batched' is not possible here: {obstacle}; allowed: auto, processes", setting="sweep.mode"
+        )
     if config.sweep.mode == "auto":
         return obstacle is None
     return config.sweep.mode == "batched"
@@ -110,10 +112,12 @@ class Bands:
         self.history: list[dict] = []
 
     def add(self, member: int, record: dict) -> None:
+        """Add member's epoch record to the band of its epoch."""
         self.rows[record["epoch"]][member] = record
         self._flush()
 
     def finish(self, member: int, last_epoch: int) -> None:
+        """The member ended after `last_epoch`: later bands no longer wait for it."""
         self.last_epoch[member] = last_epoch
         self._flush()
 
@@ -173,6 +177,7 @@ def run_processes(
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        assert proc.stdin is not None and proc.stdout is not None  # both are pipes
         proc.stdin.write(json.dumps(members[k][1].model_dump(exclude_none=True)) + "\n")
         proc.stdin.flush()
         running[k] = proc
@@ -181,6 +186,7 @@ def run_processes(
     def tell_all(command: str) -> None:
         for proc in running.values():
             try:
+                assert proc.stdin is not None
                 proc.stdin.write(command + "\n")
                 proc.stdin.flush()
             except (BrokenPipeError, OSError, ValueError):
@@ -338,7 +344,7 @@ def run_sweep(
     else:
         results = run_processes(members, emitter, control, str(writer.path / "members"), bands)
     statuses = [r.get("status") for r in results]
-    status = "stopped" if control.stop_requested else "completed" if "completed" in statuses else statuses[0]
+    status = "stopped" if control.stop_requested else "completed" if "completed" in statuses else str(statuses[0])
     r = config.regularization
     diagnosis = diagnose(bands.history, r.patience, r.min_delta, plan.get("baseline_loss"))
     emitter.emit("diagnosis", final=True, **diagnosis)

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from nnplay.engine.core.catalog import DATASETS
 from nnplay.engine.core.config import ConfigError, ExperimentConfig
 from nnplay.engine.core.runs import list_runs, runs_root
 
@@ -39,7 +40,8 @@ def resolve_init(init_from: str, root: str | Path | None) -> Path:
             return run / "model.pt"
     raise ConfigError(
         f"model.init_from = {init_from!r} is neither a run directory, a model.pt file, nor the name of a run "
-        f"with saved weights under {store}/; run that experiment first (e.g. `nnplay run {init_from}`)"
+        f"with saved weights under {store}/; run that experiment first (e.g. `nnplay run {init_from}`)",
+        setting="model.init_from",
     )
 
 
@@ -62,7 +64,7 @@ def _keep_evaluating(module: nn.Module) -> None:
     def train(mode: bool = True) -> nn.Module:
         return nn.Module.train(module, False)
 
-    module.train = train  # model.train() reaches each child through its own train()
+    module.train = train  # type: ignore[method-assign]  # on purpose: model.train() reaches each child through its own train()
     module.eval()
 
 
@@ -82,7 +84,8 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
             saved = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # a truncated or foreign file
             raise ConfigError(
-                f"model.init_from = {m.init_from!r}: {path} could not be read as weights ({exc})"
+                f"model.init_from = {m.init_from!r}: {path} could not be read as weights ({exc})",
+                setting="model.init_from",
             ) from None
         own = model.state_dict()
         misfits = [
@@ -91,15 +94,23 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
             if key in saved and saved[key].shape != value.shape
         ]
         if misfits:
+            shapes = (
+                " (your data must give the source run's input shape and number of classes: for images "
+                "data.image_size and data.channels, for tables the same columns)"
+                if DATASETS[config.data.dataset].own
+                else ""
+            )
             raise ConfigError(
                 f"model.init_from = {m.init_from!r} does not fit this model: {'; '.join(misfits[:3])}; "
-                "allowed: a run of the same architecture and layer sizes"
+                f"allowed: a run of the same architecture and layer sizes{shapes}",
+                setting="model.init_from",
             )
         shared = [key for key in own if key in saved]
         if not shared:
             raise ConfigError(
                 f"model.init_from = {m.init_from!r} shares no layer with this model ({config.model.architecture}); "
-                "allowed: a run of the same architecture"
+                "allowed: a run of the same architecture",
+                setting="model.init_from",
             )
         with torch.no_grad():
             for key in shared:
@@ -114,7 +125,8 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
             layers = sorted({name.rsplit(".", 1)[0] for name in names})
             raise ConfigError(
                 f"model.freeze = {m.freeze}: {prefix!r} names no layer of this {config.model.architecture}; "
-                f"allowed: {', '.join(layers)} or a prefix of them"
+                f"allowed: {', '.join(layers)} or a prefix of them",
+                setting="model.freeze",
             )
     for name, param in model.named_parameters():
         if any(_matches(name, prefix) for prefix in m.freeze):
@@ -124,5 +136,8 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
         if isinstance(module, nn.modules.batchnorm._BatchNorm) and any(_matches(name, p) for p in m.freeze):
             _keep_evaluating(module)
     if m.freeze and all(not p.requires_grad for p in model.parameters()):
-        raise ConfigError(f"model.freeze = {m.freeze} freezes every layer, so nothing would train; leave one out")
+        raise ConfigError(
+            f"model.freeze = {m.freeze} freezes every layer, so nothing would train; leave one out",
+            setting="model.freeze",
+        )
     return done

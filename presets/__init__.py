@@ -24,6 +24,8 @@ INVALID_DESCRIPTION = "(this preset is not valid TOML)"
 
 @dataclass(frozen=True)
 class Preset:
+    """An experiment preset: its name, its description and the TOML file it lives in."""
+
     name: str
     description: str
     path: Path
@@ -53,6 +55,8 @@ class Lesson:
 
 @dataclass(frozen=True)
 class Section:
+    """A section of the course and its lessons in teaching order."""
+
     id: str
     title: str
     lessons: tuple[Lesson, ...] = field(default_factory=tuple)

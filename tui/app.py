@@ -39,10 +39,12 @@ class NNPlayCommands(Provider):
         yield "Set-up: new experiment", "Back to the form", app.action_setup
 
     async def discover(self) -> Hits:
+        """Every command (presets, runs, export, set-up), offered before anything is typed."""
         for name, help_text, callback in self._commands():
             yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        """The commands whose name matches what is typed."""
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
@@ -51,6 +53,8 @@ class NNPlayCommands(Provider):
 
 
 class NNPlayApp(App):
+    """The explorer: the set-up screen, the live dashboard, past runs; one warm engine process behind them."""
+
     CSS_PATH = "app.tcss"
     TITLE = "nnplay"
     SUB_TITLE = "a neural-network playground"
@@ -69,9 +73,11 @@ class NNPlayApp(App):
         self.hello: dict | None = None
 
     def compose(self) -> ComposeResult:
+        """Nothing of its own: the screens hold the widgets."""
         yield self.engine
 
     def on_mount(self) -> None:
+        """Show the set-up screen and start the engine, so torch loads while the user reads."""
         self.push_screen(self.setup_screen)
 
     # Engine messages
@@ -89,7 +95,7 @@ class NNPlayApp(App):
 
     @on(EngineClient.PlanFailed)
     def _plan_failed(self, message: EngineClient.PlanFailed) -> None:
-        self.setup_screen.show_error(message.message)
+        self.setup_screen.show_problems(message.problems or [(None, message.message)])
 
     @on(EngineClient.Event)
     def _engine_event(self, message: EngineClient.Event) -> None:
@@ -126,6 +132,7 @@ class NNPlayApp(App):
     # What screens ask for
 
     def request_plan(self, config: dict) -> None:
+        """Ask the engine for the plan of `config`; the newest request is answered, stale ones are dropped."""
         self.engine.request_plan(config)
 
     def _on_dashboard(self, live_only: bool = False) -> bool:
@@ -133,7 +140,14 @@ class NNPlayApp(App):
 
         return isinstance(self.screen, DashboardScreen) and (self.screen.live or not live_only)
 
+    def _dashboard_state(self) -> RunState | None:
+        """The run the dashboard shows, when the dashboard is the screen on top."""
+        from nnplay.tui.screens.dashboard import DashboardScreen
+
+        return self.screen.state if isinstance(self.screen, DashboardScreen) else None
+
     def start_run(self, config: dict) -> None:
+        """Start a run of `config` and show its dashboard."""
         from nnplay.tui.screens.dashboard import DashboardScreen  # charts load when the first run starts
 
         if self.engine.running:
@@ -195,6 +209,7 @@ class NNPlayApp(App):
         self.notify(f"{state.name} is pinned: the next run draws it as a dim ghost.", markup=False)
 
     def toggle_pause(self) -> None:
+        """Pause the live run, or resume it."""
         if self.paused:
             self.engine.resume()
         else:
@@ -203,6 +218,7 @@ class NNPlayApp(App):
         self.live.note("paused" if self.paused else "resumed")
 
     def stop_run(self) -> None:
+        """Stop the live run cleanly: its test metrics are still measured."""
         self.engine.stop()
         self.paused = False
         self.live.note("stopping: the run finishes its bookkeeping and keeps every finished epoch")
@@ -241,10 +257,10 @@ class NNPlayApp(App):
         if lesson is None or not is_variation:
             return
         first = next((g for g in self.ghosts if g.name == lesson.name and g.run_dir), None)
-        if first is None or not self.live.run_dir:
+        if first is None or not first.run_dir or not self.live.run_dir:
             return
         try:
-            runs = [Run.of(load_run(Path(s.run_dir))) for s in (first, self.live)]
+            runs = [Run.of(load_run(Path(run_dir))) for run_dir in (first.run_dir, self.live.run_dir)]
         except FileNotFoundError:
             return
         outcome = judge(lesson.name, *runs)
@@ -263,10 +279,12 @@ class NNPlayApp(App):
         self.notify("Change one setting and press ctrl+r: this run stays on the charts as a ghost.")
 
     def choose_preset(self, name: str) -> None:
+        """Load preset `name` into the set-up screen and show it."""
         self.action_setup()
         self.setup_screen.load_preset(name)
 
     def open_recorded(self, path: Path) -> None:
+        """Show the run recorded in `path` on a dashboard of its own."""
         from nnplay.tui.screens.compare import replay
         from nnplay.tui.screens.dashboard import DashboardScreen
 
@@ -274,8 +292,9 @@ class NNPlayApp(App):
         self.push_screen(DashboardScreen(state=state))
 
     def export_files(self, *run_dirs: Path, notify: bool = True) -> list[Path]:
-        """JSON, CSV and Markdown reports into each run directory, as `nnplay export` writes them;
-        one notification names every file and directory written."""
+        """JSON, CSV and Markdown reports and the training script (train.py) into each run directory, as
+        `nnplay export` writes them; one notification names every file and directory written."""
+        from nnplay.engine.core.script import DataMissing, ScriptNotPossible
         from nnplay.tui.report import EXPORT_FORMATS, default_export_path, export, exported_message
 
         written = []
@@ -283,8 +302,13 @@ class NNPlayApp(App):
             try:
                 record = load_run(run_dir)
                 for fmt in EXPORT_FORMATS:
+                    try:
+                        text = export(record, fmt)
+                    except (ScriptNotPossible, DataMissing) as exc:  # a run without a script keeps its reports
+                        self.notify(f"{run_dir} has no training script: {exc}", severity="information", markup=False)
+                        continue
                     path = default_export_path(record, fmt)
-                    path.write_text(export(record, fmt), encoding="utf-8")
+                    path.write_text(text, encoding="utf-8")
                     written.append(path)
             except (OSError, ValueError) as exc:
                 self.notify(f"{run_dir} cannot be exported: {exc}", severity="warning", markup=False)
@@ -307,11 +331,13 @@ class NNPlayApp(App):
     # Actions
 
     def action_runs(self) -> None:
+        """Show the table of past runs."""
         from nnplay.tui.screens.runs import RunsScreen
 
         self.push_screen(RunsScreen())
 
     def action_setup(self) -> None:
+        """Back to the set-up screen."""
         while self.screen is not self.setup_screen and len(self.screen_stack) > 2:
             self.pop_screen()
 
@@ -319,7 +345,7 @@ class NNPlayApp(App):
         """The palette's Screenshot: an SVG into the shown run's directory, else the runs directory; not
         into a Downloads directory, which a server reached over SSH usually lacks (the save then fails)."""
         if path is None:
-            state = self.screen.state if self._on_dashboard() else None
+            state = self._dashboard_state()
             shown = Path(state.run_dir) if state is not None and state.run_dir else None
             target = shown if shown is not None and shown.is_dir() else self.runs_root
             try:
@@ -333,7 +359,9 @@ class NNPlayApp(App):
         self.deliver_screenshot(filename, path)
 
     def action_export(self) -> None:
-        self.export_run(self.screen.state if self._on_dashboard() else self.live)
+        """Export the run on screen (else the live one) as report files."""
+        shown = self._dashboard_state()
+        self.export_run(shown if shown is not None else self.live)
 
 
 def variation_config(base: dict, overrides: list[str]) -> dict:
@@ -345,5 +373,6 @@ def variation_config(base: dict, overrides: list[str]) -> dict:
 
 
 def main(runs_dir: str | None = None) -> int:
+    """Run the app on the terminal; returns the exit code."""
     NNPlayApp(runs_dir).run()
     return 0

@@ -30,6 +30,7 @@ def config_changes(before: dict, after: dict) -> list[tuple[str, Any, Any]]:
 
 
 def shown(value: Any) -> str:
+    """A setting's value as the user would write it: on/off, none, 0.5, [2, 3]."""
     if value is None:
         return "none"
     if isinstance(value, bool):

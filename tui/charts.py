@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 import plotext as plt
 
@@ -28,7 +29,7 @@ def line_chart(
     color: bool = True,
     log_y: bool = False,
     xlabel: str = "epoch",
-    marks: dict[str, float] | None = None,
+    marks: Mapping[str, float] | None = None,
 ) -> str:
     """Several named (x, y) series on one chart, as text. Without color, series differ by marker."""
     plt.clear_figure()

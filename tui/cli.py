@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-EXPORT_FORMATS = ("json", "csv", "md")  # the formats tui.report writes
+# What `nnplay export` writes: the text formats of tui.report (reports, and py: the training script), and
+# tensorboard, a directory of event files (tui.tensorboard).
+EXPORT_FORMATS = ("json", "csv", "md", "py", "tensorboard")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -33,11 +35,13 @@ class UsageError(Exception):
 
 
 def engine_command(runs: str | None) -> list[str]:
+    """The command that starts one engine run, with the runs directory when one is given."""
     command = [sys.executable, "-m", "nnplay.engine"]
     return command + ["--runs", runs] if runs else command
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    """`nnplay run`: train a preset or TOML file headless, live in the terminal; returns the exit code."""
     from rich.markup import escape
 
     from nnplay.engine.core.config_files import load
@@ -81,8 +85,10 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
         bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    engine.stdin.write(json.dumps(config) + "\n")
-    engine.stdin.flush()
+    stdin, stdout = engine.stdin, engine.stdout
+    assert stdin is not None and stdout is not None  # both are pipes
+    stdin.write(json.dumps(config) + "\n")
+    stdin.flush()
     renderer = RunRenderer(console)
     interrupts, last_interrupt = 0, -math.inf
     run_dir = status = None
@@ -96,8 +102,8 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
         interrupts = interrupts + 1 if now - last_interrupt < ABORT_WINDOW_S else 1
         last_interrupt = now
         try:
-            engine.stdin.write("stop\n")
-            engine.stdin.flush()
+            stdin.write("stop\n")
+            stdin.flush()
         except (BrokenPipeError, ValueError, OSError):
             pass
         if interrupts == 1:
@@ -117,7 +123,7 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        for line in engine.stdout:
+        for line in stdout:
             try:
                 event = decode(line)
             except ValueError:
@@ -166,14 +172,16 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
             border_style="cyan",
         )
     )
-    steps = []
+    steps: list[tuple[str, Path, list[str]]] = []
     if lesson.requires:
-        steps.append((f"first, the lesson it builds on: {lesson.requires}", find_lesson(lesson.requires).path, []))
+        required = find_lesson(lesson.requires)
+        assert required is not None, lesson.requires  # the course's own test holds every `requires` to a lesson
+        steps.append((f"first, the lesson it builds on: {lesson.requires}", required.path, []))
     steps += [
         ("the lesson", lesson.path, []),
         (f"try next: {lesson.try_next}", lesson.path, lesson.variation_overrides),
     ]
-    run_dirs: list[str | None] = []
+    run_dirs: list[str] = []
     for i, (what, path, variation) in enumerate(steps, start=1):
         console.rule(f"run {i} of {len(steps)}: {escape(what)}", align="left")
         extra = list(overrides)
@@ -279,10 +287,17 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
 
     from nnplay.tui.report import UNREADABLE
 
-    rows = [tuple(cell.translate(UNPRINTABLE) for cell in row) for row in rows]
-    ordinary = [row for row in rows if row[4] != UNREADABLE]  # the verdict's room is that of real verdicts
+    def printable(cell: str) -> str:
+        return cell if cell.isprintable() else cell.translate(UNPRINTABLE)
+
+    def cells_of(text: str) -> int:  # a printable ASCII character is one cell: no need to ask Rich
+        return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+
+    rows = [tuple(map(printable, row)) for row in rows]
+    lengths = [tuple(map(cells_of, row)) for row in rows]
+    ordinary = [n for row, n in zip(rows, lengths, strict=True) if row[4] != UNREADABLE]  # real verdicts' room
     widths = {
-        name: max(cell_len(row[i]) for row in (ordinary if name == "verdict" else rows))
+        name: max((n[i] for n in (ordinary if name == "verdict" else lengths)), default=0)
         for i, name in enumerate(RUNS_COLUMNS)
     }
     shown = dict(widths)
@@ -298,32 +313,34 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
         shown["run"] = max(RUNS_MIN_RUN_WIDTH, shown["run"] - (total() - width))
     index = {name: i for i, name in enumerate(RUNS_COLUMNS)}
 
-    def fitted(cell: str, cells: int) -> str:
-        if cell_len(cell) > cells:
+    def fitted(cell: str, length: int, cells: int) -> str:
+        if length > cells:
             return set_cell_size(cell, cells - 1) + "…"
-        return cell + " " * (cells - cell_len(cell))
+        return cell + " " * (cells - length)
 
+    columns = [(index[name], w) for name, w in shown.items() if name != "verdict"]
+    verdict = index["verdict"]
     lines = []
-    for row in rows:
-        cells = [fitted(row[index[name]], w) for name, w in shown.items() if name != "verdict"]
-        lines.append(RUNS_GAP.join([*cells, row[index["verdict"]]]).rstrip())
+    for row, n in zip(rows, lengths, strict=True):
+        cells = [fitted(row[i], n[i], w) for i, w in columns]
+        lines.append(RUNS_GAP.join([*cells, row[verdict]]).rstrip())
     return lines
 
 
 def _runs_row(path: Path) -> tuple[str, ...]:
-    """One run's cells for `nnplay runs`; a run whose files cannot be read shows as unreadable, and why."""
-    from nnplay.engine.core.runs import load_run
+    """One run's cells for `nnplay runs`, from its listing (listed_summary); a run whose files cannot be
+    read shows as unreadable, and why."""
     from nnplay.tui.report import (
         RUN_READ_ERRORS,
         UNREADABLE,
         format_metric,
         headline_metric,
-        summary_of,
+        listed_summary,
         unreadable_reason,
     )
 
     try:
-        s = summary_of(load_run(path))
+        s = listed_summary(path)
         metric, value = headline_metric(s)
         started = datetime.fromtimestamp(s["started"]).strftime("%Y-%m-%d %H:%M") if s.get("started") else "—"
         dataset, architecture = s.get("dataset"), s.get("architecture")
@@ -347,6 +364,7 @@ METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": 
 
 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
+    """`nnplay show`: a run's summary, verdict and loss curves."""
     from rich.text import Text
 
     from nnplay.engine.core.batches import counted
@@ -394,12 +412,22 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    """`nnplay export RUN`: a report (md, json, csv), the training script (py) or TensorBoard files."""
     from rich.text import Text
 
     from nnplay.engine.core.runs import find_run, load_run, runs_root
     from nnplay.tui.report import default_export_path, export
 
     record = load_run(find_run(runs_root(args.runs), args.run))
+    if args.format == "tensorboard":
+        from nnplay.tui.tensorboard import write_tensorboard
+
+        if args.output == "-":
+            raise UsageError("--format tensorboard writes a directory of event files; -o names that directory, not '-'")
+        directory = Path(args.output) if args.output else default_export_path(record, "tensorboard")
+        written = write_tensorboard(record, directory)
+        console.print(Text(f"wrote {written}; view it with: tensorboard --logdir {directory}"), soft_wrap=True)
+        return EXIT_OK
     text = export(record, args.format)
     if args.output == "-":
         sys.stdout.write(text)
@@ -412,6 +440,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: the subcommands and their options."""
     parser = argparse.ArgumentParser(
         prog="nnplay", description="A neural-network playground for the terminal, on real PyTorch."
     )
@@ -439,11 +468,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("runs", help="table of past runs")
     p = sub.add_parser("show", help="a run's summary and loss curves")
     p.add_argument("run", help="run id, unique part of it, path, or 'last'")
-    p = sub.add_parser("export", help="write a run report")
+    p = sub.add_parser(
+        "export", help="write a run report, a PyTorch script that reproduces the run, or TensorBoard files"
+    )
     p.add_argument("run", help="run id, unique part of it, path, or 'last'")
-    p.add_argument("--format", default="md", choices=EXPORT_FORMATS)
     p.add_argument(
-        "-o", "--output", default=None, help="file to write ('-' for stdout; default: report.FORMAT in the run)"
+        "--format",
+        default="md",
+        choices=EXPORT_FORMATS,
+        help="md, json, csv: a report; py: a standalone training script; tensorboard: event files",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="file to write ('-' for stdout), or directory for tensorboard "
+        "(default, in the run: report.FORMAT, train.py or tensorboard/)",
     )
     for sp in sub.choices.values():
         sp.add_argument("--runs", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -479,6 +519,7 @@ def runs_dir_error(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`nnplay`: the app with no command, else the subcommand; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if (problem := runs_dir_error(args)) is not None:
@@ -493,12 +534,12 @@ def main(argv: list[str] | None = None) -> int:
         return app_main(args.runs)
     from rich.console import Console
 
-    from nnplay.engine.core.config import ConfigError
-
     console = Console(highlight=False)
     try:
         return COMMANDS[args.command](args, console)
-    except (ConfigError, UsageError, FileNotFoundError, ValueError) as exc:
+    # A ConfigError is a ValueError: caught without importing the config schema (pydantic, a sixth of a
+    # second), which `nnplay runs` never needs.
+    except (UsageError, FileNotFoundError, ValueError) as exc:
         from rich.text import Text
 
         Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", str(exc)), soft_wrap=True)

@@ -17,7 +17,7 @@ import asyncio
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from nnplay.engine.core.events import decode
-from nnplay.tui.engine_process import KILL_GRACE_S, LINE_LIMIT, EngineProcess, LineTooLong
+from nnplay.tui.engine_process import KILL_GRACE_S, LINE_LIMIT, EngineProcess
 
 ENGINE_START_DELAY_S = 0.3  # the app's first frame comes first; torch's import then takes seconds
 # Step events are merged and posted at most this often, however fast the engine sends them.
@@ -43,12 +43,24 @@ class EngineMessage(Message):
 
     @property
     def control(self) -> EngineClient | None:
+        """The client that posted the message."""
         return self._client
 
 
 def _thin(steps: list) -> list:
     """Every other step, always keeping the newest, once the list is over STEP_CAP."""
     return steps if len(steps) <= STEP_CAP else steps[(len(steps) - 1) % 2 :: 2]
+
+
+def problems_of(event: dict, message: str) -> list[tuple[str | None, str]]:
+    """The (setting, sentence) pairs of an error event's `problems`; the message alone when it has none
+    (or they are not what the protocol says)."""
+    found: list[tuple[str | None, str]] = []
+    for problem in event.get("problems") or []:
+        if isinstance(problem, dict) and isinstance(problem.get("message"), str):
+            setting = problem.get("setting")
+            found.append((setting if isinstance(setting, str) else None, problem["message"]))
+    return found or [(None, message)]
 
 
 class EngineClient(Widget):
@@ -71,10 +83,12 @@ class EngineClient(Widget):
 
     @dataclass
     class PlanFailed(EngineMessage):
-        """The newest plan request was refused (a config error, in one sentence), or the engine is gone."""
+        """The newest plan request was refused (a config error), or the engine is gone. `problems`
+        holds (setting or None, sentence) for each problem the engine named."""
 
         request_id: int
         message: str
+        problems: list[tuple[str | None, str]] = field(default_factory=list)
 
     @dataclass(repr=False)
     class Event(EngineMessage):
@@ -88,12 +102,14 @@ class EngineClient(Widget):
 
         @property
         def type(self) -> str:
+            """The event's type: plan, epoch, step, snapshot, done..."""
             return self.event["type"]
 
         def __repr__(self) -> str:  # Textual's debug log prints messages: not 500 KB snapshots
             return f"EngineClient.Event(type={self.type!r})"
 
         def can_replace(self, message: Message) -> bool:
+            """True for a step event of the same fold as the newer `message`, whose steps then take this one's in."""
             # Textual calls this on the older of two queued messages and, on True, drops it. Fold its
             # steps into the newer one instead, so a slow consumer gets fewer messages and no steps lost.
             if (
@@ -164,6 +180,7 @@ class EngineClient(Widget):
         return not self._exited
 
     def on_mount(self) -> None:
+        """Start the engine shortly after the app's first frame."""
         # As early as possible, torch takes seconds to import while the user picks an experiment;
         # but after the app's first frame, which the new process's start would otherwise delay.
         # Commands sent meanwhile wait in the outbox and go out once the process exists.
@@ -174,6 +191,7 @@ class EngineClient(Widget):
             self.run_worker(self._pump(), name="engine", group="engine", exclusive=True, exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        """Shut the engine down with the widget."""
         # Also reached when the app quits without calling shutdown(): the run still ends cleanly.
         await self.shutdown()
 
@@ -261,10 +279,10 @@ class EngineClient(Widget):
             engine.write(command)
         try:
             async for raw in engine.lines():
-                if raw is LineTooLong:
-                    self._post(self.Malformed(f"<a line longer than {LINE_LIMIT} bytes was dropped>"))
-                else:
+                if isinstance(raw, bytes):
                     self._handle_line(raw)
+                else:  # LineTooLong
+                    self._post(self.Malformed(f"<a line longer than {LINE_LIMIT} bytes was dropped>"))
             returncode = await engine.wait()
         except asyncio.CancelledError:
             for task in engine.abandon():  # restarted, or the app is closing: it quits on its own
@@ -326,7 +344,8 @@ class EngineClient(Widget):
         if event["type"] == "plan":
             self._post(self.PlanReady(request_id, event))
         else:
-            self._post(self.PlanFailed(request_id, str(event.get("message") or "the plan request failed")))
+            message = str(event.get("message") or "the plan request failed")
+            self._post(self.PlanFailed(request_id, message, problems_of(event, message)))
 
     def _run_ended(self, request_id: Any) -> None:
         if request_id in self._runs:

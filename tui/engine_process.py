@@ -50,6 +50,7 @@ class EngineProcess:
 
     @property
     def returncode(self) -> int | None:
+        """The engine's exit code; None while it runs."""
         return self.proc.returncode
 
     async def lines(self) -> AsyncIterator[bytes | type[LineTooLong]]:
@@ -93,6 +94,7 @@ class EngineProcess:
             self.proc.stdin.close()
 
     def terminate(self) -> None:
+        """SIGTERM, unless the engine already exited."""
         if self.proc.returncode is None:
             self.proc.terminate()
 

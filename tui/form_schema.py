@@ -15,6 +15,8 @@ from typing import Any, Literal
 from nnplay.engine.core.catalog import DATASETS, DEFAULT_CLASSES, IMAGE, SEQUENCE, architectures_for, datasets_for
 from nnplay.engine.core.config import LOSSES_FOR_TASK, ExperimentConfig, quoted
 
+LAST_COLUMN = "(last column)"  # data.target's default, as its select offers it
+
 GROUPS: list[tuple[str, list[str]]] = [
     (
         "Task & data",
@@ -27,6 +29,11 @@ GROUPS: list[tuple[str, list[str]]] = [
             "data.n_classes",
             "data.seq_len",
             "data.path",
+            "data.target",
+            "data.features",
+            "data.missing",
+            "data.channels",
+            "data.image_size",
             "data.train",
             "data.val",
             "data.test",
@@ -140,17 +147,20 @@ class FieldSpec:
     path: str  # "data.dataset"
     label: str
     help: str
-    kind: str  # select | switch | int | float | text | int_list | float_list | batch
+    kind: str  # select | switch | int | float | text | int_list | float_list | batch | column | column_list
     options: tuple[str, ...] = ()
     optional: bool = False
+    numeric_options: bool = False  # a select over numbers (Literal[1, 3]): its options are shown as text
 
     @property
     def widget_id(self) -> str:
+        """The id of the control that edits this setting."""
         return "f-" + self.path.replace(".", "-")
 
 
-def _model_for(path: str):
-    model = ExperimentConfig
+def _model_for(path: str) -> tuple[Any, str]:
+    """The settings section (a pydantic model) that holds `path`, and the setting's own name."""
+    model: Any = ExperimentConfig
     parts = path.split(".")
     for part in parts[:-1]:
         model = model.model_fields[part].annotation
@@ -167,10 +177,12 @@ def _kind_of(annotation) -> tuple[str, tuple[str, ...], bool]:
         origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Literal:
         return "select", tuple(str(a) for a in args), optional
-    if origin in (typing.Union, types.UnionType):  # int | "full"
-        return "batch", (), optional
+    if origin in (typing.Union, types.UnionType):  # int | "full", or a column by name or number
+        return ("column" if str in args else "batch"), (), optional
     if origin is list:
-        return ("float_list" if args == (float,) else "int_list"), (), optional
+        if args == (float,):
+            return "float_list", (), optional
+        return ("int_list" if args == (int,) else "column_list"), (), optional
     if annotation is bool:
         return "switch", (), optional
     if annotation is int:
@@ -181,19 +193,25 @@ def _kind_of(annotation) -> tuple[str, tuple[str, ...], bool]:
 
 
 def field_spec(path: str) -> FieldSpec:
+    """The form field for setting `path`, built from the config schema."""
     model, name = _model_for(path)
     info = model.model_fields[name]
     kind, options, optional = _kind_of(info.annotation)
     if path == "data.dataset":
         kind, options = "select", tuple(DATASETS)
+    if path == "data.target":  # the columns are offered once the engine has read the file
+        kind, options = "select", (LAST_COLUMN,)
+    literal = typing.get_args(info.annotation) if typing.get_origin(info.annotation) is Literal else ()
+    numeric = bool(literal) and all(isinstance(a, int) for a in literal)
     help_text = " ".join((info.description or "").split())
-    return FieldSpec(path, name.replace("_", " "), CONCEPTS.get(path, help_text), kind, options, optional)
+    return FieldSpec(path, name.replace("_", " "), CONCEPTS.get(path, help_text), kind, options, optional, numeric)
 
 
 FIELDS: dict[str, FieldSpec] = {path: field_spec(path) for _, paths in GROUPS for path in paths}
 
 
 def get_value(data: dict, path: str) -> Any:
+    """The value at dotted `path` in nested `data`, or None when it is not set."""
     node: Any = data
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -235,8 +253,13 @@ def closest_option(path: str, value: Any, options: tuple[str, ...]) -> Any:
     return next((o for o in preferred if o in options), options[0])
 
 
-def options_for(path: str, data: dict) -> tuple[str, ...]:
-    """The choices a select may offer given the rest of the form: only combinations that fit."""
+def options_for(path: str, data: dict, columns: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The choices a select may offer given the rest of the form: only combinations that fit;
+    `columns` are those the engine read from the user's table (for data.target)."""
+    if path == "data.target":
+        current = get_value(data, path)
+        kept = () if current is None or show(current) in columns else (show(current),)  # so it can be fixed
+        return (LAST_COLUMN, *columns, *kept)
     task = get_value(data, "task") or "classification"
     dataset = get_value(data, "data.dataset") or "moons"
     if path == "data.dataset":
@@ -263,6 +286,11 @@ def applies(path: str, data: dict) -> bool:
         "data.n_classes": dataset in DEFAULT_CLASSES,
         "data.seq_len": kind == SEQUENCE,
         "data.path": bool(info and info.from_files),
+        "data.target": bool(info and info.own and kind != IMAGE),
+        "data.features": bool(info and info.own and kind != IMAGE),
+        "data.missing": bool(info and info.own and kind != IMAGE),
+        "data.channels": dataset == "image_folder",
+        "data.image_size": dataset == "image_folder",
         "data.train": not get_value(data, "data.k_folds"),
         "data.val": not get_value(data, "data.k_folds"),
         "model.hidden": arch in ("mlp", "autoencoder", "vae"),
@@ -303,6 +331,10 @@ def parse(spec: FieldSpec, text: str) -> Any:
             return float(text)
         if spec.kind == "batch":
             return "full" if text.lower() == "full" else int(text)
+        if spec.kind == "column":
+            return column(text)
+        if spec.kind == "column_list":
+            return [column(part.strip()) for part in text.split(",") if part.strip()] or None
         if spec.kind in ("int_list", "float_list"):
             number = int if spec.kind == "int_list" else float
             return [number(part) for part in text.replace("[", "").replace("]", "").replace(",", " ").split()]
@@ -318,6 +350,26 @@ def parse(spec: FieldSpec, text: str) -> Any:
     return text
 
 
+def column(text: str) -> str | int:
+    """A table column as typed: a whole number is its position (0 the first, -1 the last), else its name."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def typed_option(spec: FieldSpec, option: str) -> Any:
+    """A select's option as the select holds it: the number itself for numeric choices (data.channels)."""
+    return int(option) if spec.numeric_options else option
+
+
+def chosen_value(spec: FieldSpec, option: Any, columns: tuple[str, ...] = ()) -> Any:
+    """The config's value for a select's chosen option: none for the target's default (the last
+    column), a column's position when a number that names no column was typed into the config."""
+    if spec.path == "data.target":
+        if option == LAST_COLUMN:
+            return None
+        return option if option in columns else column(str(option))
+    return option
+
+
 def show(value: Any) -> str:
     """A value as the form's inputs display it."""
     if value is None:
@@ -327,10 +379,3 @@ def show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def error_field(message: str) -> str | None:
-    """The field a validation message names first ("model.architecture = ..." → model.architecture)."""
-    head = message.split(":", 1)[-1] if ".toml:" in message else message
-    first = head.strip().split(" ", 1)[0]
-    return first if first in FIELDS else None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from rich.console import Console, Group
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 from nnplay.engine.core.batches import batch_arithmetic
+from nnplay.engine.core.catalog import data_info_summary
 from nnplay.engine.core.memory import human
 from nnplay.tui.charts import loss_chart
 from nnplay.tui.report import (
@@ -46,11 +47,14 @@ def epoch_metrics_text(event: dict) -> str:
 
 
 def plan_panel(plan: dict) -> Panel:
+    """The plan as a Rich panel: data and split, batches, model, loss, device and memory."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
     # Every cell is a Text: a plan's words reach here from the engine and the user's config, never markup.
     table.add_row("data", Text(f"{plan['dataset']} ({plan['n_samples']} samples, input {plan['input_shape']})"))
+    if plan.get("data_info"):  # your own data: what was read
+        table.add_row("read", Text(data_info_summary(plan["data_info"])))
     split = f"{plan['n_train']} train / {plan['n_val']} validation / {plan['n_test']} test"
     if plan.get("k_folds"):
         split += f", {plan['k_folds']}-fold cross-validation"
@@ -121,6 +125,7 @@ def members_table(members: list[dict]) -> Table:
 
 
 def verdict_panel(diagnosis: dict) -> Panel:
+    """The diagnosis as a Rich panel, colored by verdict: the explanation, the advice and any notes."""
     verdict = diagnosis.get("verdict", "unknown")
     body = [Text(str(diagnosis.get("explanation", "")))]
     if diagnosis.get("advice"):
@@ -141,7 +146,7 @@ class RunRenderer:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.progress: Progress | None = None
-        self.task_id = None
+        self.task_id: TaskID | None = None  # set with the progress bar
         self.epochs: list[dict] = []
         self.diagnosis: dict = {}
         self.plan: dict = {}
@@ -149,11 +154,13 @@ class RunRenderer:
         self.total = 0
 
     def handle(self, event: dict) -> None:
+        """Pass the event to its `on_<type>` method; other types are ignored."""
         handler = getattr(self, f"on_{event.get('type')}", None)
         if handler is not None:
             handler(event)
 
     def on_hello(self, e: dict) -> None:
+        """Print the engine's version, torch's and the device, dimmed."""
         self.console.print(
             Text(
                 f"nnplay engine {e.get('engine_version')} · torch {e.get('torch_version')} · {e.get('device_name')}",
@@ -162,6 +169,7 @@ class RunRenderer:
         )
 
     def on_plan(self, e: dict) -> None:
+        """Print the plan and start the progress bar (on a terminal)."""
         self.plan = e
         self.console.print(plan_panel(e))
         self.total = e["epochs"] * (e.get("k_folds") or 1)
@@ -179,9 +187,10 @@ class RunRenderer:
             self.progress.start()
 
     def on_epoch(self, e: dict) -> None:
+        """Advance the progress bar, or print a line every few epochs when the output is not a terminal."""
         self.epochs.append(e)
         speed = f"{e['samples_per_s']:,.0f} samples/s" if e.get("samples_per_s") else ""
-        if self.progress is not None:
+        if self.progress is not None and self.task_id is not None:
             self.progress.update(
                 self.task_id,
                 completed=len(self.epochs),
@@ -193,12 +202,15 @@ class RunRenderer:
             self.console.print(f"epoch {e['epoch']}/{e.get('epochs')}  {epoch_metrics_text(e)}  {speed}")
 
     def on_warning(self, e: dict) -> None:
+        """Print the engine's warning."""
         self.console.print(Text.assemble(("warning:", "yellow"), " ", str(e.get("message"))))
 
     def on_fold(self, e: dict) -> None:
+        """Print the finished fold's line."""
         self.console.print(Text(fold_line(e)))
 
     def on_diagnosis(self, e: dict) -> None:
+        """Keep the diagnosis for the final report."""
         self.diagnosis = e
 
     def _stop_progress(self) -> None:
@@ -207,6 +219,8 @@ class RunRenderer:
             self.progress = None
 
     def on_done(self, e: dict) -> None:
+        """Stop the progress bar and print the final report: loss chart, verdict, metrics, status and where the run is
+        saved."""
         self._stop_progress()
         if any(is_number(x.get("train_loss", x.get("train_loss_running"))) for x in self.epochs):
             width = min(self.console.width, 100)
@@ -231,6 +245,7 @@ class RunRenderer:
         self.console.print(Text.assemble((str(e["status"]), "bold"), f"{weights} · run saved in {e.get('run_dir')}"))
 
     def on_error(self, e: dict) -> None:
+        """Stop the progress bar and print the error, after its traceback when there is one."""
         self._stop_progress()
         if e.get("traceback"):
             self.console.print(Text(e["traceback"], style="dim"))

@@ -11,10 +11,13 @@ import shlex
 from pathlib import Path
 
 from nnplay.engine.core.batches import batch_arithmetic
+from nnplay.engine.core.catalog import data_info_summary
 from nnplay.engine.core.diagnosis import HEADLINE_METRICS, diagnose, format_value
-from nnplay.engine.core.runs import RunRecord, UnreadableRun
+from nnplay.engine.core.runs import RunRecord, UnreadableRun, load_run, read_listing, record_crash
 
-EXPORT_FORMATS = ("json", "csv", "md")
+# The formats `export` writes as text; "py" is a standalone training script (engine/core/script.py). The CLI
+# also writes "tensorboard", a directory of event files (tui/tensorboard.py).
+EXPORT_FORMATS = ("json", "csv", "md", "py")
 HEADLINE_ORDER = tuple(key for key, _ in HEADLINE_METRICS)  # the metric a learner looks at first, by task
 METRIC_NAMES = {
     "loss": "loss",
@@ -80,6 +83,20 @@ def summary_of(record: RunRecord) -> dict:
         "plan": {k: v for k, v in plan.items() if k not in ("model", "type", "time")},
         "error": error.get("message") if error else (record.summary or {}).get("error"),
     }
+
+
+def listed_summary(path: Path) -> dict:
+    """What a listing shows of a run (its status and the LISTING_KEYS of its summary_of): from the listing
+    in its status.json when it has one that still matches its files, else from its files as summary_of
+    reads them. A run found crashed is then recorded as such, with its listing, so that its events are
+    read once, not at every listing. Raises what load_run and summary_of raise for a damaged run."""
+    status, listing = read_listing(path)
+    if listing is not None:
+        return listing | {"status": status}
+    summary = summary_of(load_run(path))
+    if summary["status"] == "crashed":
+        record_crash(path, summary)
+    return summary
 
 
 def judge(record: RunRecord, epochs: list[dict], status: str | None = None) -> dict:
@@ -217,7 +234,7 @@ def members_table(record: RunRecord, summary: dict) -> tuple[list[str], list[lis
     """A sweep, one row per member: its seed or strength, status, best validation loss and verdict (judged
     from the member's own epochs in the record), its test score; then the test's mean ± std row."""
     members = summary.get("members") or []
-    epochs: dict[int, list[dict]] = {}
+    epochs: dict[int | None, list[dict]] = {}
     for event in record.of_type("member"):
         epochs.setdefault(event.get("member"), []).append(event)
     key = headline_key(next((m.get("test") for m in members if m.get("test")), None))
@@ -284,10 +301,12 @@ def headline_metric(summary: dict) -> tuple[str, float | None]:
 
 
 def rerun_command(record: RunRecord) -> str:
+    """The shell command that runs this run's config again."""
     return f"nnplay run {shlex.quote(str(record.path / 'config.toml'))}"
 
 
 def to_json(record: RunRecord) -> str:
+    """The run as JSON: its summary, config and epoch events."""
     data = {"summary": summary_of(record), "config": config_of(record), "epochs": record.epochs}
     return json.dumps(data, indent=2, default=str)
 
@@ -330,6 +349,8 @@ def to_markdown(record: RunRecord) -> str:
             f"- {plan.get('params')} parameters; loss: {plan.get('loss_description', plan.get('loss'))}; device: {plan.get('device')}",
             "",
         ]
+        if plan.get("data_info"):  # your own data: what was read
+            lines[-1:-1] = [f"- read: {data_info_summary(plan['data_info'])}"]
     members = s.get("members") or []
     if s.get("folds"):
         columns, rows = folds_table(s)
@@ -384,13 +405,25 @@ def to_markdown(record: RunRecord) -> str:
 
 
 def export(record: RunRecord, fmt: str) -> str:
+    """The run in an export format (json, csv, md, or py: the script that reproduces it); ValueError names
+    the formats allowed, and ScriptNotPossible or DataMissing (both ValueErrors) why a run has no script."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"--format {fmt!r} is not a format; allowed: {', '.join(EXPORT_FORMATS)}")
+    if fmt == "py":
+        from nnplay.engine.core.script import script_of_run
+
+        return script_of_run(record)
     return {"json": to_json, "csv": to_csv, "md": to_markdown}[fmt](record)
 
 
 def default_export_path(record: RunRecord, fmt: str) -> Path:
-    return record.path / f"report.{fmt}"
+    """Where an export of the run goes by default, in its directory: report.<format>, train.py for the
+    script, tensorboard/ for TensorBoard's event files."""
+    if fmt == "py":
+        from nnplay.engine.core.script import SCRIPT_NAME
+
+        return record.path / SCRIPT_NAME
+    return record.path / ("tensorboard" if fmt == "tensorboard" else f"report.{fmt}")
 
 
 def exported_message(written: list[Path]) -> str:

@@ -45,7 +45,8 @@ SERIES_KEYS = (
 )
 
 
-def is_number(value) -> bool:
+def is_number(value: object) -> bool:
+    """True for a finite int or float (not a bool)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -62,6 +63,7 @@ class Series:
         self.last: tuple[float, float] | None = None  # the newest point, even when the stride skips it
 
     def append(self, x: float, y) -> None:
+        """Add a point; a missing or non-finite value is skipped."""
         if not is_number(y) or not is_number(x):
             return
         self.last = (x, y)
@@ -108,18 +110,22 @@ class RunState:
 
     @property
     def task(self) -> str | None:
+        """The run's task, from its plan."""
         return (self.plan or {}).get("task")
 
     @property
     def metric(self) -> str:
+        """The metric charted beside the loss for the run's task (accuracy until the plan says)."""
         return TASK_METRIC.get(self.task or "", "accuracy")
 
     @property
     def epochs_total(self) -> int:
+        """Epochs in the whole run, over every fold."""
         return int((self.plan or {}).get("epochs") or 0) * int((self.plan or {}).get("k_folds") or 1)
 
     @property
     def epochs_done(self) -> int:
+        """Epochs finished so far, over every fold."""
         return int((self.last_epoch or {}).get("epoch") or 0) + len(self.folds) * int(
             (self.plan or {}).get("epochs") or 0
         )
@@ -130,17 +136,19 @@ class RunState:
         trains, its final diagnosis once done. Every panel shows these, never its own count."""
         final = (self.diagnosis or {}).get("final")
         for source in (self.diagnosis,) if final else (self.last_epoch, self.diagnosis):
-            epoch = (source or {}).get("best_epoch")
-            if is_number(epoch):
-                loss = source.get("best_val_loss")
-                return int(epoch), (loss if is_number(loss) else None)
+            record = source or {}
+            if is_number(record.get("best_epoch")):
+                loss = record.get("best_val_loss")
+                return int(record["best_epoch"]), (loss if is_number(loss) else None)
         return None, None
 
     @property
     def finished(self) -> bool:
+        """True once the run ended, however it ended."""
         return self.status in FINISHED
 
     def note(self, line: str) -> None:
+        """Add a line to the log."""
         self.log.append(line)
         self.version += 1
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 POINTS = "points"  # 2-D points (x1, x2)
 CURVE = "curve"  # one input feature, one target
 TABULAR = "tabular"  # a row of named features
-IMAGE = "image"  # 1 x H x W grey-level image in [0, 1]
+IMAGE = "image"  # C x H x W image in [0, 1]: 1 channel (grey levels), or 3 (RGB) for image_folder
 SEQUENCE = "sequence"  # T time steps x F features
 
 DEFAULT_SYNTHETIC_SAMPLES = 1000
+# Your own tables: task "auto" (the config's way of saying "follow the target column") decides between these.
+OWN_TABLE_TASKS = ("classification", "regression", "auto")
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,13 @@ class DatasetInfo:
     n_features: int | None = None  # flat inputs per sample; None when set by parameters
     n_classes: int | None = None  # None for regression, or when set by data.n_classes
     fixed_size: int | None = None  # real data sets have a fixed number of samples
-    image_side: int | None = None  # images are square: side x side pixels
-    from_files: bool = False  # read from IDX files in data.path
+    image_side: int | None = None  # images are square: side x side pixels (data.image_size for image_folder)
+    from_files: bool = False  # read from files in data.path (IDX files, or the user's own)
+    own: bool = False  # the user's own files: features, classes, sizes and the task are read from them
 
     @property
     def synthetic(self) -> bool:
+        """True for data generated from parameters (no fixed size, no files)."""
         return self.fixed_size is None and not self.from_files
 
 
@@ -89,6 +93,30 @@ DATASETS: dict[str, DatasetInfo] = {
             from_files=True,
         ),
         DatasetInfo(
+            "csv",
+            TABULAR,
+            OWN_TABLE_TASKS,
+            "your own table: a .csv or .tsv file in data.path, a first row naming the columns, one row per sample",
+            from_files=True,
+            own=True,
+        ),
+        DatasetInfo(
+            "numpy",
+            TABULAR,
+            OWN_TABLE_TASKS,
+            "your own arrays: a .npz file in data.path with arrays x and y, or a 2-D .npy file (target: last column)",
+            from_files=True,
+            own=True,
+        ),
+        DatasetInfo(
+            "image_folder",
+            IMAGE,
+            ("classification", "generation", "auto"),
+            "your own images: data.path holds one sub-folder of PNG, JPEG or BMP images per class",
+            from_files=True,
+            own=True,
+        ),
+        DatasetInfo(
             "sine_forecast",
             SEQUENCE,
             ("forecasting",),
@@ -133,6 +161,45 @@ def architectures_for(dataset: str, task: str) -> tuple[str, ...]:
     return tuple(a for a in allowed if a not in GENERATIVE)
 
 
+def own_data(dataset: str) -> bool:
+    """True for the data sets read from the user's own files (csv, numpy, image_folder)."""
+    info = DATASETS.get(dataset)
+    return bool(info and info.own)
+
+
 def datasets_for(task: str) -> tuple[str, ...]:
     """The datasets that serve `task`."""
     return tuple(name for name, info in DATASETS.items() if task in info.tasks)
+
+
+def data_info_summary(info: dict) -> str:
+    """What was read from your own data (the plan's data_info) in one line, for the CLI's plan and reports."""
+    name = info["path"].rstrip("/").rsplit("/", 1)[-1]
+    counts = info.get("class_counts") or {}
+    classes = ", ".join(f"{label}: {count}" for label, count in list(counts.items())[:10])
+    classes += f", ... ({len(counts)} classes)" if len(counts) > 10 else ""
+    if info["format"] == "image_folder":
+        colour = "RGB" if info["channels"] == 3 else "grey"
+        side = info["image_size"]
+        parts = [f"{name}/: {info['used']:,} of {info['rows']:,} images, {side}x{side} {colour}"]
+        if classes:
+            parts.append(f"classes {classes}")
+        if info.get("skipped_files"):
+            skipped = info["skipped_files"]
+            parts.append(f"{skipped} other file{'s' if skipped > 1 else ''} left out")
+        return "; ".join(parts)
+    parts = [
+        f"{name}: {info['used']:,} of {info['rows']:,} rows, {len(info['features'])} feature columns",
+        f"target {info['target']} → {info['task']} ({info['task_reason']})",
+    ]
+    if classes:
+        parts.append(f"classes {classes}")
+    if info.get("encoded"):
+        parts.append("one-hot " + ", ".join(f"{col} ({len(v)} values)" for col, v in info["encoded"].items()))
+    if info.get("missing"):
+        remedy = {"drop": f"{info['dropped_rows']} rows dropped", "mean": "filled with training means"}
+        missing = ", ".join(f"{col}: {n}" for col, n in info["missing"].items())
+        parts.append(f"missing {missing} ({remedy.get(info['missing_policy'], 'refused')})")
+    if info.get("unused"):
+        parts.append("unused " + ", ".join(info["unused"][:10]) + (" ..." if len(info["unused"]) > 10 else ""))
+    return "; ".join(parts)

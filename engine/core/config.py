@@ -8,10 +8,11 @@ Every error is one sentence naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any, Literal, NamedTuple
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from nnplay.engine.core.catalog import (
     DATASETS,
@@ -21,6 +22,8 @@ from nnplay.engine.core.catalog import (
 from nnplay.engine.core.events import QUOTE_LIMIT, quoted, shortened  # noqa: F401 (the config's messages use them)
 
 Task = Literal["classification", "regression", "generation", "forecasting"]
+# The task setting: a task, or "auto" (your own data only), which the engine decides from the data it reads.
+TaskSetting = Literal["classification", "regression", "generation", "forecasting", "auto"]
 Activation = Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "linear"]
 Architecture = Literal["perceptron", "mlp", "cnn", "rnn", "lstm", "gru", "autoencoder", "vae"]
 Loss = Literal["auto", "cross_entropy", "bce", "mse", "mae", "huber"]
@@ -30,14 +33,69 @@ LOSSES_FOR_TASK: dict[str, tuple[str, ...]] = {
     "regression": ("auto", "mse", "mae", "huber"),
     "forecasting": ("auto", "mse", "mae", "huber"),
     "generation": ("auto", "bce", "mse"),
+    "auto": ("auto",),  # the task is decided from the data: so is its loss
 }
 
 
+class Problem(NamedTuple):
+    """One thing wrong with a config: the setting it names (dotted, e.g. "training.batch_size"; None
+    when it names no single setting, such as an unreadable file) and one sentence for the user."""
+
+    setting: str | None
+    message: str
+
+
 class ConfigError(ValueError):
-    """A config that cannot be run; the message is one sentence for the user."""
+    """A config that cannot be run, with every problem found: one sentence each, naming its setting.
+
+    `str()` is the one sentence when there is one problem, else a count and the sentences one per
+    line. The app marks each named setting in its form from `problems`; the engine's error event
+    carries them too."""
+
+    def __init__(
+        self, problems: str | Problem | list[Problem], setting: str | None = None, where: str | None = None
+    ) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(setting, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems) or [Problem(setting, "the config cannot be run")]
+        self.where = where  # the file the config came from, when it came from one
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The problems as the CLI prints them: one sentence ("bad.toml: training.epochs = 0 is out of
+        range; ..."), or a count and one sentence per line."""
+        if len(self.problems) == 1:
+            return f"{self.where}: {self.problems[0].message}" if self.where else self.problems[0].message
+        head = f"{self.where} has {len(self.problems)} problems" if self.where else f"{len(self.problems)} problems"
+        return f"{head}:\n" + "\n".join(f"- {p.message}" for p in self.problems)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def within(self, where: str) -> ConfigError:
+        """The same problems, found in `where` (a file name), which the message then names."""
+        return ConfigError(self.problems, where=where)
+
+    def as_event_fields(self) -> dict[str, Any]:
+        """`message` and `problems` for the protocol's error event."""
+        return {"message": self.message, "problems": [p._asdict() for p in self.problems]}
+
+
+class CombinationError(ValueError):
+    """Raised inside validation by the combination rules, carrying every problem they found (pydantic
+    keeps the exception, so validate() can hand each problem on with its setting)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
 
 
 class Section(BaseModel):
+    """A section of settings: unknown keys, wrong types and non-finite numbers are refused."""
+
     # allow_inf_nan=False: inf or nan in any float setting (and in lists of floats) is an error, not a
     # value that reaches the engine and breaks it mid-run.
     model_config = ConfigDict(
@@ -46,10 +104,12 @@ class Section(BaseModel):
 
 
 class DataConfig(Section):
+    """[data]: which data set, how many samples, and how they are split."""
+
     dataset: str = "moons"
     """Which data set: 2-D synthetic (moons, circles, xor, spiral, blobs), regression (sine, plane, bump),
     real tabular (iris, wine, breast_cancer, diabetes), images (digits, mnist, fashion_mnist),
-    sequences (sine_forecast, memory)."""
+    sequences (sine_forecast, memory); your own files in data.path (csv, numpy, image_folder)."""
     n_samples: int | None = Field(None, ge=10, le=10_000_000)
     """How many samples to use; synthetic data is generated with this many (default 1000),
     real data sets are subsampled to it (default: all)."""
@@ -60,7 +120,22 @@ class DataConfig(Section):
     seq_len: int = Field(20, ge=2, le=500)
     """Sequence length: the input window for sine_forecast, the lag to remember for memory."""
     path: str | None = None
-    """Directory holding the IDX files (mnist, fashion_mnist), raw or .gz."""
+    """Where the data is read from: the directory holding the IDX files (mnist, fashion_mnist), raw or .gz; for your
+    own data the .csv or .tsv file (csv), the .npz or .npy file (numpy), or the folder of class folders (image_folder).
+    A relative path is relative to the directory nnplay runs in."""
+    target: str | int | None = None
+    """Your own table (csv, numpy): the column to predict, by name or number (0 the first, -1 the last); default the
+    last column. Text or a few whole numbers make it classification, other numbers regression (with task = "auto")."""
+    features: list[str | int] | None = None
+    """Your own table: the columns to learn from, by name or number; default every column but the target. Text columns
+    are one-hot encoded (one input per value)."""
+    missing: Literal["refuse", "drop", "mean"] = "refuse"
+    """Your own table: what to do with empty cells (or NA, NaN, null, ?): refuse the file and count them, drop their
+    rows, or fill them with the column's mean over the training split (rows missing the target are dropped)."""
+    channels: Literal[1, 3] = 1
+    """image_folder: 1 reads every image as grey levels, 3 keeps its colours (RGB)."""
+    image_size: int = Field(28, ge=4, le=256)
+    """image_folder: the side, in pixels, every image is resized to (square)."""
     seed: int = Field(0, ge=0, lt=2**32)
     """Seed for generating and splitting the data (the same seed gives the same split)."""
     train: float = Field(0.6, gt=0, lt=1)
@@ -77,8 +152,30 @@ class DataConfig(Section):
     normalization: Literal["none", "minmax", "zscore"] = "zscore"
     """Input scaling, fitted on the training split only: none, minmax to [0, 1], zscore to mean 0 and std 1."""
 
+    @field_validator("target", mode="before")
+    @classmethod
+    def _target_form(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ValueError(f"data.target = {quoted(value)} is not valid; allowed: a column name in quotes or a number")
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _features_form(cls, value: Any) -> Any:
+        if value is None or (
+            isinstance(value, list)
+            and all(isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)) for v in value)
+        ):
+            return value
+        raise ValueError(
+            f"data.features = {quoted(value)} is not valid; allowed: a list of column names in quotes or numbers, "
+            'e.g. ["age", "income"]'
+        )
+
 
 class ModelConfig(Section):
+    """[model]: the architecture and its sizes, and weights to start from."""
+
     architecture: Architecture = "mlp"
     """perceptron (one linear layer), mlp, cnn (LeNet-style), rnn, lstm, gru, autoencoder, vae."""
     hidden: list[int] = Field(default_factory=lambda: [16, 16])
@@ -104,6 +201,8 @@ class ModelConfig(Section):
 
 
 class RegularizationConfig(Section):
+    """[regularization]: the cures for overfitting (dropout, penalties, early stopping, augmentation)."""
+
     l1: float = Field(0.0, ge=0)
     """L1 penalty λ·Σ|w| added to the loss: pushes weights to exactly zero."""
     l2: float = Field(0.0, ge=0)
@@ -131,6 +230,8 @@ class RegularizationConfig(Section):
 
 
 class OptimizerConfig(Section):
+    """[optimizer]: the update rule, its learning rate and schedule."""
+
     kind: Literal["sgd", "adam", "adamw", "rmsprop"] = "adam"
     """The update rule."""
     lr: float = Field(0.01, gt=0, le=10)
@@ -150,6 +251,8 @@ class OptimizerConfig(Section):
 
 
 class TrainingConfig(Section):
+    """[training]: epochs, batches, seed, device and how often the engine reports."""
+
     epochs: int = Field(50, ge=1, le=100_000)
     """Passes over the training split."""
     batch_size: int | Literal["full"] = 32
@@ -188,6 +291,8 @@ SWEEPABLE = ("l1", "l2", "weight_decay", "dropout")
 
 
 class SweepConfig(Section):
+    """[sweep]: train several copies that differ in seed or in one regularization strength."""
+
     seeds: int = Field(1, ge=1, le=32)
     """Train this many copies, with seeds training.seed, training.seed + 1, ...; charts show their mean and min–max band."""
     parameter: Literal["none", "l1", "l2", "weight_decay", "dropout"] = "none"
@@ -204,12 +309,15 @@ class SweepConfig(Section):
 
 
 class ExperimentConfig(Section):
+    """One experiment, every setting validated and the sections checked to fit together."""
+
     name: str = Field("experiment", min_length=1, max_length=100)
     """Short name of the experiment, used to name its runs."""
     description: str = ""
     """What the experiment demonstrates."""
-    task: Task = "classification"
-    """classification, regression, generation or forecasting; the loss follows from it."""
+    task: TaskSetting = "classification"
+    """classification, regression, generation or forecasting; the loss follows from it. With your own data (csv,
+    numpy, image_folder) also auto: classification or regression as the target column says (images: classification)."""
     loss: Loss = "auto"
     """auto picks by task; or cross_entropy, bce (two classes), mse, mae, huber."""
     data: DataConfig = Field(default_factory=DataConfig)
@@ -218,6 +326,8 @@ class ExperimentConfig(Section):
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
+    # The number of classes the engine found in your own data (no setting states it); None until then.
+    _classes_read: int | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _check_combination(self) -> ExperimentConfig:
@@ -233,9 +343,11 @@ class ExperimentConfig(Section):
         """Number of classes for classification, else None."""
         if self.task != "classification":
             return None
+        info = DATASETS[self.data.dataset]
+        if info.own:  # read, not known: None until the engine has read the files (with_data_read)
+            return self._classes_read
         if self.data.classes:
             return len(self.data.classes)
-        info = DATASETS[self.data.dataset]
         return info.n_classes or self.data.n_classes or DEFAULT_CLASSES[self.data.dataset]
 
     @property
@@ -256,6 +368,13 @@ class ExperimentConfig(Section):
         if info.fixed_size:
             return min(self.data.n_samples or info.fixed_size, info.fixed_size)
         return self.data.n_samples or DEFAULT_SYNTHETIC_SAMPLES
+
+    def with_data_read(self, task: str, n_classes: int | None) -> ExperimentConfig:
+        """This config once the engine has read your own data: the task it decided (for task = "auto") and the
+        number of classes it found. The engine trains, plans and records with this one."""
+        settled = self.model_copy(update={"task": task})
+        settled._classes_read = n_classes
+        return settled
 
     def to_toml(self) -> str:
         """The fully resolved config as TOML (None values are left out)."""
@@ -301,9 +420,10 @@ def as_typed(text: str) -> str:
 def nesting_error(data: Any) -> str | None:
     """Where plain data nests tables and lists more than MAX_NESTING deep ("model.hidden"), or None.
     Iterative, so that it cannot itself run out of stack."""
-    stack = [(data, (), 0)]
+    stack: list[tuple[Any, tuple[Any, ...], int]] = [(data, (), 0)]
     while stack:
         value, path, depth = stack.pop()
+        children: Iterable[tuple[Any, Any]]
         if isinstance(value, dict):
             children = value.items()
         elif isinstance(value, list | tuple):
@@ -341,7 +461,9 @@ _TYPE_WORDS = {
 def _walk(loc: tuple) -> tuple[list[str], Any]:
     """The part of a pydantic error location that names config fields (drops union tags), and the
     FieldInfo of the last field it names (None when it names none)."""
-    path, model, info = [], ExperimentConfig, None
+    path: list[str] = []
+    model: Any = ExperimentConfig
+    info = None
     for part in loc:
         fields = getattr(model, "model_fields", None)
         if fields is None or not isinstance(part, str) or part not in fields:
@@ -388,15 +510,28 @@ def _length_words(info: Any) -> str:
     return f"at most {high} characters" if high else f"at least {low} characters"
 
 
-def _describe_error(exc: ValidationError) -> str:
-    """One sentence for the first problem pydantic found: field, value, what is allowed."""
-    err = exc.errors(include_url=False)[0]
+def _problems(exc: ValidationError) -> list[Problem]:
+    """Every problem pydantic found, each with its setting, in the order of the config's sections."""
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, CombinationError):
+            problems.extend(cause.problems)
+            continue
+        path, _ = _walk(err["loc"])
+        setting = ".".join(part.split("[")[0] for part in path) or None
+        problems.append(Problem(setting, _describe_error(err)))
+    return problems
+
+
+def _describe_error(err: Any) -> str:
+    """One sentence for one problem pydantic found: field, value, what is allowed."""
     kind, ctx = err["type"], err.get("ctx", {})
     if kind == "value_error":
         return err["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
         section = [str(p) for p in err["loc"][:-1]]
-        model = ExperimentConfig
+        model: Any = ExperimentConfig
         for part in section:
             model = model.model_fields[part].annotation
         where = f"in [{'.'.join(section)}]" if section else "at the top level"
@@ -423,11 +558,12 @@ def _describe_error(exc: ValidationError) -> str:
 
 
 def validate(data: dict[str, Any]) -> ExperimentConfig:
-    """Build a config from plain data, or raise ConfigError with one clear sentence."""
+    """Build a config from plain data, or raise ConfigError with every problem found (the
+    combination rules are checked once every setting on its own is valid)."""
     where = nesting_error(data)
     if where is not None:
         raise ConfigError(f"{where} is nested too deeply; {NESTING_WORDS}")
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe_error(exc)) from None
+        raise ConfigError(_problems(exc)) from None

@@ -8,6 +8,7 @@ import copy
 import re
 import sys
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +106,14 @@ def read_experiment(path: Path) -> dict[str, Any]:
     return data
 
 
-def load(path: Path, overrides: list[str] = ()) -> ExperimentConfig:
+def load(path: Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
     """Read a TOML experiment, apply overrides and validate; errors name the file."""
     data = apply_overrides(read_experiment(path), list(overrides))
     data.setdefault("name", path.stem)
     try:
         return validate(data)
     except ConfigError as exc:
-        raise ConfigError(f"{path.name}: {exc}") from None
+        raise exc.within(path.name) from None
 
 
 def reference_markdown() -> str:

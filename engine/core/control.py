@@ -31,20 +31,25 @@ class Control:
         self._running.set()
 
     def stop(self) -> None:
+        """Ask the run to stop at its next check; a paused run wakes to stop."""
         self.stop_requested = True
         self._running.set()
 
     def pause(self) -> None:
+        """Hold the run at its next check until resume or stop."""
         self._running.clear()
 
     def resume(self) -> None:
+        """Let a paused run go on."""
         self._running.set()
 
     @property
     def paused(self) -> bool:
+        """True while the run is held by a pause."""
         return not self._running.is_set()
 
     def wait_if_paused(self) -> None:
+        """Block while paused; return at once otherwise."""
         self._running.wait()
 
 
@@ -89,6 +94,7 @@ class ControlReader(threading.Thread):
         self.on_other = on_other
 
     def run(self) -> None:
+        """Apply each control line until the stream ends; others go to `on_other`."""
         for line in self.stream:
             try:
                 command = parse_command(line)

@@ -36,13 +36,16 @@ class Run:
         return ((self.summary.get("kept") or {}).get(split) or {}).get(metric)
 
     def acc(self, split: str = "test") -> float:
+        """Accuracy of the kept weights on a split (NaN when not measured)."""
         return _number(self.kept(split, "accuracy"))
 
     def loss(self, split: str = "val") -> float:
+        """Loss of the kept weights on a split (NaN when not measured)."""
         return _number(self.kept(split, "loss"))
 
     @property
     def verdict(self) -> str:
+        """The diagnosis's verdict, or 'unknown'."""
         return str(self.summary.get("verdict") or "unknown")
 
     @property
@@ -51,6 +54,7 @@ class Run:
         return self.loss("val") - self.loss("train")
 
     def plan(self, key: str):
+        """A value of the run's plan (None when the plan lacks it)."""
         return (self.summary.get("plan") or {}).get(key)
 
     @property
@@ -59,15 +63,19 @@ class Run:
         return _number((self.epochs[0] if self.epochs else {}).get("lr"))
 
     def last(self, key: str) -> float:
+        """A value of the last epoch event (NaN when missing)."""
         return _number((self.epochs[-1] if self.epochs else {}).get(key))
 
     @property
     def notes(self) -> list[str]:
+        """The diagnosis's notes (a vanishing-gradient warning, say)."""
         return list((self.summary.get("diagnosis") or {}).get("notes") or [])
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """Whether a lesson's claim held, and the two runs' numbers in words."""
+
     held: bool
     comparison: str  # the two runs' numbers side by side, in words
 
@@ -77,10 +85,12 @@ def _number(value) -> float:
 
 
 def pct(value: float) -> str:
+    """An accuracy as a percentage, or a dash for NaN."""
     return "—" if math.isnan(value) else format_value("accuracy", value)
 
 
 def num(value: float) -> str:
+    """A number to three significant digits, or a dash for NaN."""
     return "—" if math.isnan(value) else f"{value:.3g}"
 
 
@@ -92,6 +102,8 @@ def _both(a: Run, b: Run, what: str, show: Callable[[float], str], get: Callable
 
 
 def train_test_split(a: Run, b: Run) -> Outcome:
+    """Held when the run without a validation split gets no verdict (at 85% test accuracy or more) and the run with one
+    does."""
     held = a.verdict == "unknown" and b.verdict != "unknown" and a.acc() >= 0.85
     return Outcome(
         held,
@@ -101,6 +113,7 @@ def train_test_split(a: Run, b: Run) -> Outcome:
 
 
 def train_val_test(a: Run, b: Run) -> Outcome:
+    """Held when validation and test accuracy lie within 5 points of each other."""
     held = abs(a.acc("val") - a.acc("test")) <= 0.05
     return Outcome(
         held,
@@ -111,8 +124,9 @@ def train_val_test(a: Run, b: Run) -> Outcome:
 
 
 def k_fold(a: Run, b: Run) -> Outcome:
-    scores = [(f.get("val") or {}).get("accuracy") for f in a.summary.get("folds") or []]
-    scores = [s for s in scores if isinstance(s, int | float)]
+    """Held when five folds give five scores, the best and the worst at least 3 points apart."""
+    found = [(f.get("val") or {}).get("accuracy") for f in a.summary.get("folds") or []]
+    scores: list[float] = [s for s in found if isinstance(s, int | float)]
     spread = max(scores) - min(scores) if scores else math.nan
     held = len(scores) == 5 and spread >= 0.03
     std = _number((a.summary.get("cv") or {}).get("val", {}).get("accuracy_std"))
@@ -129,6 +143,7 @@ def _iterations(run: Run) -> int:
 
 
 def batch_math(a: Run, b: Run) -> Outcome:
+    """Held when batches of 20 give 50 iterations per epoch and 500 updates in all, and the variation 16 per epoch."""
     done = int(a.last("iterations")) if not math.isnan(a.last("iterations")) else 0
     held = _iterations(a) == 50 and a.plan("total_updates") == 500 and done == 500 and _iterations(b) == 16
     return Outcome(
@@ -139,6 +154,7 @@ def batch_math(a: Run, b: Run) -> Outcome:
 
 
 def batch_size(a: Run, b: Run) -> Outcome:
+    """Held when small batches reach 90% test accuracy and at most 70% of the full batch's validation loss."""
     held = a.loss() <= 0.7 * b.loss() and a.acc() >= 0.9
     return Outcome(
         held,
@@ -149,6 +165,7 @@ def batch_size(a: Run, b: Run) -> Outcome:
 
 
 def drop_last(a: Run, b: Run) -> Outcome:
+    """Held when drop_last gives 15 iterations per epoch and keeping the last partial batch 16."""
     held = _iterations(a) == 15 and _iterations(b) == 16
     return Outcome(
         held,
@@ -166,11 +183,13 @@ def _cannot_then_can(threshold_low: float, threshold_high: float, what: str, oth
 
 
 def spiral_depth(a: Run, b: Run) -> Outcome:
+    """Held when the deeper network reaches 90% test accuracy and at least 10 points more than one layer of 4."""
     held = b.acc() >= a.acc() + 0.10 and b.acc() >= 0.9
     return Outcome(held, f"Test accuracy: one layer of 4 units {pct(a.acc())}, three layers of 32 {pct(b.acc())}.")
 
 
 def vanishing_sigmoid(a: Run, b: Run) -> Outcome:
+    """Held when sigmoid gets the vanishing-gradient note and at most 65% test accuracy, and ReLU 85% without it."""
     held = bool(a.notes) and a.acc() <= 0.65 and b.acc() >= 0.85 and not b.notes
     last_layer = a.last("grad_norm_last")
     ratio = a.last("grad_norm_first") / last_layer if last_layer else math.nan
@@ -182,6 +201,7 @@ def vanishing_sigmoid(a: Run, b: Run) -> Outcome:
 
 
 def batch_norm(a: Run, b: Run) -> Outcome:
+    """Held when batch norm reaches 85% test accuracy and the run without it at most 65%."""
     held = a.acc() >= 0.85 and b.acc() <= 0.65
     return Outcome(held, f"Test accuracy: with batch norm {pct(a.acc())}, without {pct(b.acc())}.")
 
@@ -197,6 +217,7 @@ def _lower_loss(share: float, what: str, other: str):
 
 
 def sgd_momentum(a: Run, b: Run) -> Outcome:
+    """Held when momentum ends at most at 70% of plain SGD's validation loss."""
     held = b.loss() <= 0.7 * a.loss()
     return Outcome(
         held, f"Validation loss after {len(a.epochs)} epochs: plain SGD {num(a.loss())}, momentum 0.9 {num(b.loss())}."
@@ -204,6 +225,8 @@ def sgd_momentum(a: Run, b: Run) -> Outcome:
 
 
 def lr_too_high(a: Run, b: Run) -> Outcome:
+    """Held when the high rate gets the verdict 'learning rate too high' and the lower one neither it nor 'diverged', at
+    85% test accuracy or more."""
     held = (
         a.verdict == "learning rate too high"
         and b.verdict not in ("learning rate too high", "diverged")
@@ -217,6 +240,7 @@ def lr_too_high(a: Run, b: Run) -> Outcome:
 
 
 def lr_too_low(a: Run, b: Run) -> Outcome:
+    """Held when the low rate is judged still improving and the higher one ends at most at half its validation loss."""
     held = a.verdict == "still improving" and b.loss() <= 0.5 * a.loss()
     return Outcome(
         held,
@@ -231,6 +255,7 @@ def _tail_band(run: Run, n: int = 10) -> float:
 
 
 def lr_schedule(a: Run, b: Run) -> Outcome:
+    """Held when validation loss moves within a narrower band over the last 10 epochs with the cosine schedule."""
     held = _tail_band(a) < _tail_band(b)
     return Outcome(
         held,
@@ -240,11 +265,13 @@ def lr_schedule(a: Run, b: Run) -> Outcome:
 
 
 def normalization(a: Run, b: Run) -> Outcome:
+    """Held when z-scored features reach 93% test accuracy and at least 5 points more than raw ones."""
     held = b.acc() >= 0.93 and b.acc() >= a.acc() + 0.05
     return Outcome(held, f"Test accuracy: raw features {pct(a.acc())}, z-scored {pct(b.acc())}.")
 
 
 def minmax_scaling(a: Run, b: Run) -> Outcome:
+    """Held when min-max scaled inputs reach 90% test accuracy and at least 10 points more than raw values."""
     held = a.acc() >= 0.9 and a.acc() >= b.acc() + 0.10
     return Outcome(held, f"Test accuracy: min-max scaled {pct(a.acc())}, raw values {pct(b.acc())}.")
 
@@ -257,6 +284,7 @@ def _gaps(a: Run, b: Run, cure: str, without: str) -> str:
 
 
 def overfit_small_data(a: Run, b: Run) -> Outcome:
+    """Held when the wide network overfits and the small one does not."""
     held = a.verdict == OVERFIT and b.verdict != OVERFIT
     return Outcome(held, _gaps(a, b, "Wide network", "4 hidden units"))
 
@@ -270,6 +298,8 @@ def _cure(share: float, cure: str, without: str | None = None):
 
 
 def l1_sparsity(a: Run, b: Run) -> Outcome:
+    """Held when the L1 penalty leaves at least half the weights near zero without overfitting, and no penalty at most a
+    tenth."""
     held = a.last("weight_sparsity") >= 0.5 and b.last("weight_sparsity") <= 0.1 and a.verdict != OVERFIT
     return Outcome(
         held,
@@ -279,6 +309,7 @@ def l1_sparsity(a: Run, b: Run) -> Outcome:
 
 
 def early_stopping(a: Run, b: Run) -> Outcome:
+    """Held when early stopping stops, keeps the best epoch and beats on test loss the full run, which overfits."""
     kept = (a.summary.get("kept") or {}).get("epoch")
     held = (
         a.summary.get("status") == "early_stopped"
@@ -295,16 +326,19 @@ def early_stopping(a: Run, b: Run) -> Outcome:
 
 
 def fewer_epochs(a: Run, b: Run) -> Outcome:
+    """Held when the shorter run does not overfit and the longer one does."""
     held = a.verdict != OVERFIT and b.verdict == OVERFIT
     return Outcome(held, _gaps(a, b, f"{len(a.epochs)} epochs", f"{len(b.epochs)} epochs"))
 
 
 def sine_regression(a: Run, b: Run) -> Outcome:
+    """Held when the lesson's run overfits and the variation's does not."""
     held = a.verdict == OVERFIT and b.verdict != OVERFIT
     return Outcome(held, _gaps(a, b, f"{len(a.epochs)} epochs", f"{len(b.epochs)} epochs"))
 
 
 def digits_cnn(a: Run, b: Run) -> Outcome:
+    """Held when the CNN reaches 95% test accuracy, at most 1 point below the MLP, with fewer parameters."""
     params_a, params_b = a.plan("params") or 0, b.plan("params") or 0
     held = a.acc() >= 0.95 and a.acc() >= b.acc() - 0.01 and params_a < params_b
     return Outcome(
@@ -321,18 +355,21 @@ def _memory(cell: str):
 
 
 def sine_forecast(a: Run, b: Run) -> Outcome:
+    """Held when the less noisy forecast reaches a test R² of 0.9 and beats the noisier one."""
     r2_a, r2_b = _number(a.kept("test", "r2")), _number(b.kept("test", "r2"))
     held = r2_a >= 0.9 and r2_b < r2_a
     return Outcome(held, f"Test R²: noise 0.1 {num(r2_a)}, noise 0.5 {num(r2_b)}.")
 
 
 def digits_autoencoder(a: Run, b: Run) -> Outcome:
+    """Held when the code of 8 reconstructs with at most 80% of the error of the code of 2."""
     err_a, err_b = _number(a.kept("test", "recon_error")), _number(b.kept("test", "recon_error"))
     held = err_a <= 0.8 * err_b
     return Outcome(held, f"Reconstruction error on test digits: code of 8 {num(err_a)}, code of 2 {num(err_b)}.")
 
 
 def digits_vae(a: Run, b: Run) -> Outcome:
+    """Held when the VAE's KL term stays above 0.5 and its reconstruction error falls by a third from epoch 1."""
     first = _number(a.epochs[0].get("val_recon_error")) if a.epochs else math.nan
     last = _number(a.kept("val", "recon_error"))
     kl = _number(a.kept("val", "kl"))
@@ -346,6 +383,7 @@ def digits_vae(a: Run, b: Run) -> Outcome:
 
 
 def transfer_pretrain(a: Run, b: Run) -> Outcome:
+    """Held when the lesson's run reaches 85% test accuracy and the variation's at least 5 points less."""
     held = a.acc() >= 0.85 and b.acc() <= a.acc() - 0.05
     return Outcome(
         held,
@@ -354,6 +392,7 @@ def transfer_pretrain(a: Run, b: Run) -> Outcome:
 
 
 def transfer_learning(a: Run, b: Run) -> Outcome:
+    """Held when transferred features beat training from scratch by at least 3 points of test accuracy."""
     held = a.acc() >= b.acc() + 0.03
     return Outcome(
         held,

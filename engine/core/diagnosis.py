@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from typing import TypeGuard
 
 # How much worse than its best the final validation loss must be to call it overfitting
 # (validation loss on a few dozen samples wobbles by several percent from epoch to epoch).
@@ -59,7 +60,7 @@ VERDICTS = (
 )
 
 
-def _finite(x) -> bool:
+def _finite(x: object) -> TypeGuard[float]:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -162,7 +163,7 @@ def overfitting_onset(
     over those same evaluations is lower than at the best epoch."""
     evals = _evals(history)
     best, best_loss = best_epoch(evals, min_delta)
-    if best is None:
+    if best is None or best_loss is None:  # the two are None together
         return None
     at_best = next(i for i, r in enumerate(evals) if r["epoch"] == best)
     after = evals[at_best + 1 :]
@@ -178,7 +179,7 @@ def overfitting_onset(
 
 def _train_curve(history: list[dict]) -> list[tuple[int, float]]:
     """Training loss per epoch: measured in evaluation mode where it was, else the running average."""
-    curve = []
+    curve: list[tuple[int, float]] = []
     for rec in history:
         value = rec.get("train_loss") if _finite(rec.get("train_loss")) else rec.get("train_loss_running")
         if _finite(value):
@@ -473,6 +474,7 @@ class _Facts:
 
     def _stopped_on_plateau(self, kept_epoch) -> dict:
         last = self.evals[-1]
+        assert self.at_best is not None  # both losses are measured together, so the best epoch is among evals
         tail = lasting(self.since, self.patience) or [last]
         val_now = statistics.median(r["val_loss"] for r in tail)
         waited = f"early stopping waited {last['epoch'] - self.best} epochs (patience {self.patience}), stopped at "
@@ -524,6 +526,7 @@ class _Facts:
         else:
             window = lasting(since, self.patience)
             at_best = self.at_best
+            assert at_best is not None  # both losses are measured together, so the best epoch is among evals
             train_now = statistics.median(r["train_loss"] for r in window)
             val_now = statistics.median(r["val_loss"] for r in window)
             head = f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}"

@@ -113,13 +113,16 @@ class Emitter:
         self.on_record_failure: Callable[[str], None] | None = None
 
     def attach(self, file: IO[str]) -> None:
+        """Also write every event to `file` (a run's events.jsonl) from now on."""
         self.files.append(file)
 
     def detach(self, file: IO[str]) -> None:
+        """Stop writing events to `file`."""
         if file in self.files:
             self.files.remove(file)
 
     def emit(self, type_: str, **fields: Any) -> dict:
+        """Send one event of `type_` with `fields` (and the time) everywhere it goes; returns it."""
         event = {"type": type_, "time": round(time.time(), 3), **fields}
         line = encode(event) + "\n"
         failed: str | None = None

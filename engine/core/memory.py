@@ -46,6 +46,7 @@ def input_shape_of(config: ExperimentConfig) -> tuple[int, ...]:
     """The shape of one sample, as the loaders make it."""
     info = DATASETS[config.data.dataset]
     if info.kind == IMAGE:
+        assert info.image_side is not None  # every image data set has one
         return (1, info.image_side, info.image_side)
     if info.kind == SEQUENCE:
         return (config.data.seq_len, 2 if config.data.dataset == "memory" else 1)
@@ -64,9 +65,11 @@ class Estimate:
 
     @property
     def total(self) -> float:
+        """Bytes in all, over every sweep member."""
         return self.members * (self.data + self.model + self.activations)
 
     def parts(self) -> str:
+        """The parts of the total in words, for messages."""
         copies = f", × {self.members} sweep members" if self.members > 1 else ""
         return (
             f"data {human(self.data)}, model and optimizer {human(self.model)}, "
@@ -126,8 +129,10 @@ def check(needed: Estimate, gpu_free: float | None = None) -> Estimate:
     """The estimate, or ConfigError in one sentence when the run would not fit."""
     allowed, why = limit(gpu_free)
     if allowed is not None and needed.total > allowed:
+        setting = needed.setting_to_change()
         raise ConfigError(
             f"this experiment needs about {human(needed.total)} of memory ({needed.parts()}), more than the "
-            f"{human(allowed)} allowed ({why}); lower {needed.setting_to_change()}"
+            f"{human(allowed)} allowed ({why}); lower {setting}",
+            setting=setting.split(" ")[0],  # the form marks the first setting it names
         )
     return needed

@@ -3,13 +3,19 @@
 Layout of runs/<id>/:
   config.toml    the fully resolved config
   events.jsonl   every event, appended and flushed line by line
-  status.json    {"status", "pid", "host", "started"}; "running" reads as "crashed" once the process is gone
+  status.json    {"status", "pid", "host", "updated"}; "running" reads as "crashed" once the process is gone.
+                 At the end it also holds the run's `listing`: what a row of a listing shows (LISTING_KEYS of
+                 the summary) and the size of each file that came from (`sources`), so that listing 10,000
+                 runs reads one small file each. A run found crashed is recorded as such by the first
+                 listing that reads it (status "crashed", with the listing rebuilt from its events).
   summary.json   written atomically (temp file, fsync, rename) at the end of the run
   model.pt       best (or last) weights, a plain state dict for torch.load(weights_only=True)
 
 Pure Python: the CLI and the app read runs without importing torch. A runs directory is checked to
 hold runs (writable_runs_root) before a run starts; a run is read lazily (status and summary first, its
 config and events when used), and a damaged file raises UnreadableRun naming the file and what is wrong.
+A listing reads a run's `listing` (read_listing) and falls back to its other files when the run has none,
+or one that no longer matches them.
 """
 
 from __future__ import annotations
@@ -107,14 +113,16 @@ def writable_runs_root(root: str | Path | None = None) -> Path:
     return path
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader sees the old file or the new one, never half of one."""
+def write_json_atomic(path: Path, data: Any, durable: bool = True) -> None:
+    """Write JSON so that a reader sees the old file or the new one, never half of one; durable: on the disk
+    (fsync) before it replaces the old one, which a file that can be rebuilt does without."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(finite(data), f, indent=2, allow_nan=False, default=str)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -160,29 +168,38 @@ class RunWriter:
             raise RunStoreError(f"no run directory can be made in {root}: {why}") from exc
         raise FileExistsError(f"cannot create a run directory under {root}")
 
-    def set_status(self, status: str, reason: str | None = None) -> None:
+    def set_status(self, status: str, reason: str | None = None, listing: dict | None = None) -> None:
         """status.json, replaced whole; on a full disk (no room for the new copy) rewritten in place, which
-        needs no new space, so that the run's end is still recorded."""
+        needs no new space, so that the run's end is still recorded (without its listing: readers then
+        read the summary)."""
         data = {"status": status, "pid": os.getpid(), "host": socket.gethostname(), "updated": time.time()}
         if reason:
             data["reason"] = reason
         path = self.path / "status.json"
         try:
-            write_json_atomic(path, data)
+            write_json_atomic(path, data | ({"listing": listing} if listing else {}))
         except OSError:
             with open(path, "r+", encoding="utf-8") as f:  # raises again when even that is impossible
                 f.write(json.dumps(data))
                 f.truncate()
 
     def record(self, status: str, summary: dict) -> None:
-        """Write the summary and the final status (before `done` is sent, so a reader of `done` finds them)."""
-        write_json_atomic(self.path / "summary.json", summary)
-        self.set_status(status)
+        """Write the summary, then the final status with the run's listing (before `done` is sent, so a
+        reader of `done` finds them). A failed run gets no listing: what a listing shows of it is rebuilt
+        from its events, not read from its summary."""
+        path = self.path / "summary.json"
+        write_json_atomic(path, summary)
+        listing = None
+        if summary.get("status") != "failed":
+            listing = listing_of(summary, {"summary.json": path.stat().st_size})
+        self.set_status(status, listing=listing)
 
     def close(self) -> None:
+        """Close events.jsonl."""
         self.events.close()
 
     def finish(self, status: str, summary: dict) -> None:
+        """Record the run's end (status and summary) and close its events."""
         self.record(status, summary)
         self.close()
 
@@ -210,6 +227,7 @@ class RunRecord:
 
     @property
     def id(self) -> str:
+        """The run's id: its directory's name."""
         return self.path.name
 
     @property
@@ -231,18 +249,22 @@ class RunRecord:
 
     @property
     def events(self) -> list[dict]:
+        """Every complete event of events.jsonl, read once."""
         if self._events is None:
             self._events = read_events(self.path / "events.jsonl")
         return self._events
 
     def of_type(self, type_: str) -> list[dict]:
+        """The events of one type, in order."""
         return [e for e in self.events if e.get("type") == type_]
 
     @property
     def epochs(self) -> list[dict]:
+        """The run's epoch events, in order."""
         return self.of_type("epoch")
 
     def last(self, type_: str) -> dict | None:
+        """The last event of a type, or None when there is none."""
         found = self.of_type(type_)
         return found[-1] if found else None
 
@@ -269,14 +291,24 @@ JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a numb
 
 
 def _read_text(path: Path, name: str) -> str:
+    """A run's file as text, its line ends made "\n" as Path.read_text makes them. Read without a Python
+    file object, which costs as much as the reading of a small file: a listing reads one of each run."""
     try:
-        return (path / name).read_text(encoding="utf-8")
+        fd = os.open(f"{path}{os.sep}{name}", os.O_RDONLY)
+        try:
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        text = b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
         raise UnreadableRun(path, f"{name} is not UTF-8 text") from None
     except FileNotFoundError:
         raise
     except OSError as exc:
         raise UnreadableRun(path, f"{name} cannot be read ({exc.strerror})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _read_object(path: Path, name: str) -> dict | None:
@@ -318,6 +350,116 @@ def read_status(path: Path) -> str:
     return _status_of(_read_object(path, "status.json"))
 
 
+# What a row of a listing shows of a run besides its id and status (`nnplay runs`, the app's runs screen):
+# these keys of its summary, as summary.json holds them or as they are rebuilt from its events.
+LISTING_KEYS = (
+    "name",
+    "task",
+    "dataset",
+    "architecture",
+    "started",
+    "duration_s",
+    "epochs_run",
+    "best_epoch",
+    "best_val_loss",
+    "test",
+    "verdict",
+)
+# The files a listing can be made from; its `sources` give the size of each as it was then (null: absent).
+LISTING_SOURCES = ("summary.json", "config.toml", "events.jsonl")
+# The kind of each value of a listing as JSON gives it back (a key left out counts as null).
+_NULL, _NUMBER = type(None), {int, float}
+_LISTING_KINDS: dict[str, set[type]] = {
+    "name": {str},
+    "task": {str, _NULL},
+    "dataset": {str, _NULL},
+    "architecture": {str, _NULL},
+    "started": {*_NUMBER, _NULL},
+    "duration_s": {*_NUMBER, _NULL},
+    "epochs_run": {int},
+    "best_epoch": {int, _NULL},
+    "best_val_loss": {*_NUMBER, _NULL},
+    "test": {dict, _NULL},  # metric: number or null
+    "verdict": {str, _NULL},
+}
+
+
+def listing_of(summary: dict, sources: dict[str, int | None]) -> dict:
+    """A run's listing: the LISTING_KEYS of its summary, and the size of each file it was made from."""
+    return {key: summary.get(key) for key in LISTING_KEYS} | {"sources": sources}
+
+
+def _usable_listing(listing: Any) -> bool:
+    """Whether a listing is one this version writes, each value of its kind. A damaged or hand-edited one
+    is not used: the run is then read from its other files."""
+    if type(listing) is not dict:
+        return False
+    for key, kinds in _LISTING_KINDS.items():
+        if type(listing.get(key)) not in kinds:
+            return False
+    sources = listing.get("sources")
+    return (
+        all(type(value) in (int, float, _NULL) for value in (listing["test"] or {}).values())
+        and type(sources) is dict
+        and bool(sources)
+        and all(name in LISTING_SOURCES and type(size) in (int, _NULL) for name, size in sources.items())
+    )
+
+
+def _file_size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return None
+
+
+def _sources_unchanged(path: Path, sources: dict[str, int | None]) -> bool:
+    """Whether the files a listing was made from are still there (or still absent) with the same sizes: a
+    summary.json replaced or cut short, or events appended, make it stale."""
+    for name, size in sources.items():
+        try:
+            if os.stat(f"{path}{os.sep}{name}").st_size != size:
+                return False
+        except FileNotFoundError:
+            if size is not None:
+                return False
+        except OSError:  # cannot even be looked at: reading the files says why
+            return False
+    return True
+
+
+def read_listing(path: Path) -> tuple[str, dict | None]:
+    """A run's status and its listing, read from status.json alone (the files the listing was made from are
+    only looked at, for their sizes). The listing is None when the run has none (it is running, or was
+    written before listings, or ended without a summary) or one that no longer matches its files: the run
+    is then read as load_run reads it. UnreadableRun when status.json is damaged."""
+    info = _read_object(path, "status.json")
+    listing: Any = (info or {}).get("listing")
+    if not _usable_listing(listing) or not _sources_unchanged(path, listing["sources"]):
+        listing = None
+    return _status_of(info), listing
+
+
+def record_crash(path: Path, summary: dict) -> bool:
+    """Record a run whose process is gone without finishing as crashed, with its listing made from summary
+    (as rebuilt from its events), so that later listings read it from status.json alone. Only a run whose
+    status.json still says running, on this host, of a process that is gone. Best effort: a run that cannot
+    be written to (a copy on a read-only disk) is read from its events each time. Whether it was recorded."""
+    try:
+        info = _read_object(path, "status.json")
+    except (UnreadableRun, OSError):
+        return False
+    if info is None or info.get("status") != "running" or _status_of(info) != "crashed":
+        return False
+    try:
+        sources = {name: _file_size(os.path.join(path, name)) for name in LISTING_SOURCES}
+        crashed = info | {"status": "crashed", "listing": listing_of(summary, sources)}
+        write_json_atomic(path / "status.json", crashed, durable=False)  # lost, it is only rebuilt again
+    except OSError:
+        return False
+    return True
+
+
 def load_run(path: Path) -> RunRecord:
     """Read a run directory: its status and summary now, its config and events when first used.
     FileNotFoundError when it is not a run; UnreadableRun, naming the file and what is wrong with it,
@@ -331,7 +473,8 @@ def list_runs(root: Path) -> list[Path]:
     """Run directories under root, newest first."""
     if not root.is_dir():
         return []
-    return sorted((p for p in root.iterdir() if (p / "config.toml").is_file()), key=lambda p: p.name, reverse=True)
+    runs = (p for p in root.iterdir() if os.path.isfile(f"{p}{os.sep}config.toml"))
+    return sorted(runs, key=lambda p: p.name, reverse=True)
 
 
 def find_run(root: Path, ref: str) -> Path:

@@ -91,21 +91,24 @@ def load_idx(name: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     if not directory.is_dir():
         raise ConfigError(
             f"data.path = {path!r} {'is not a directory' if directory.exists() else 'does not exist'}; "
-            f"expected the {label} files {train_images} and {train_labels} (raw or .gz) there"
+            f"expected the {label} files {train_images} and {train_labels} (raw or .gz) there",
+            setting="data.path",
         )
-    parts = []
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
     for images_stem, labels_stem in IDX_PARTS:
         images_file, labels_file = _find(directory, images_stem), _find(directory, labels_stem)
         if images_file is None and labels_file is None and parts:
             continue  # the t10k pair is optional
         if images_file is None and labels_file is None:
             raise ConfigError(
-                f"data.path = {path!r} has no {label} files; expected {images_stem} and {labels_stem} (raw or .gz) there"
+                f"data.path = {path!r} has no {label} files; expected {images_stem} and {labels_stem} (raw or .gz) there",
+                setting="data.path",
             )
         if images_file is None or labels_file is None:
             found, missing = (images_stem, labels_stem) if labels_file is None else (labels_stem, images_stem)
             raise ConfigError(
-                f"data.path = {path!r} has {found} but not {missing} (raw or .gz); {label} needs both files of the pair"
+                f"data.path = {path!r} has {found} but not {missing} (raw or .gz); {label} needs both files of the pair",
+                setting="data.path",
             )
         images, labels = read_idx(images_file, 3), read_idx(labels_file, 1)
         if images.shape[1:] != (IDX_SIDE, IDX_SIDE):

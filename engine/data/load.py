@@ -10,7 +10,7 @@ import torch
 from nnplay.engine.core.catalog import DATASETS, DEFAULT_CLASSES, DEFAULT_SYNTHETIC_SAMPLES, IMAGE
 from nnplay.engine.core.config import ConfigError, ExperimentConfig
 from nnplay.engine.core.config_checks import check_batch_fits
-from nnplay.engine.data import images, sequences, synthetic, tabular
+from nnplay.engine.data import files, images, sequences, synthetic, tabular
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Dataset:
     n_classes: int | None
     class_names: list[str] | None
     feature_names: list[str] | None
+    task: str | None = None  # the task it serves; for your own data, as decided when it was read
+    data_info: dict | None = None  # your own data: what was read (the plan's data_info)
 
     def to(self, device: torch.device | str) -> Dataset:
         """The same data set on `device` (a generation target stays the very tensor of its inputs)."""
@@ -54,7 +56,8 @@ def _subsample(labels: np.ndarray, config: ExperimentConfig, rng: np.random.Gene
         return rows
     if d.n_samples > n_available:
         raise ConfigError(
-            f"data.n_samples = {d.n_samples} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}"
+            f"data.n_samples = {d.n_samples} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}",
+            setting="data.n_samples",
         )
     chosen = rng.choice(n_available, size=d.n_samples, replace=False)
     return chosen if rows is None else rows[chosen]
@@ -72,10 +75,7 @@ def _relabel(labels: np.ndarray, class_names: list[str] | None, classes: list[in
 
 def _check_batch(config: ExperimentConfig, n: int) -> None:
     """The config could not check the batch against a sample count read from files or classes: now it can."""
-    try:
-        check_batch_fits(config, n)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    check_batch_fits(config, n)
 
 
 def _images(config: ExperimentConfig, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -135,9 +135,11 @@ def load_dataset(config: ExperimentConfig) -> Dataset:
         if config.task == "classification":
             y, class_names = _relabel(y, class_names, d.classes)
             _check_batch(config, len(x))
+    elif info.own:
+        return _own_dataset(config, rng)
     elif info.kind == IMAGE:
-        x_images, labels = _images(config, rng)
-        labels, names = _relabel(labels.numpy(), images.CLASS_NAMES[d.dataset], d.classes)
+        x_images, y_images = _images(config, rng)
+        labels, names = _relabel(y_images.numpy(), images.CLASS_NAMES[d.dataset], d.classes)
         return _dataset(config, x_images, _tensor(labels), None, names)
     else:  # a catalog entry without a loader is a programming error, not a user's
         raise NotImplementedError(f"no loader for data set {d.dataset!r}")
@@ -145,6 +147,40 @@ def load_dataset(config: ExperimentConfig) -> Dataset:
     if class_names is None and config.task == "classification":
         class_names = [str(c) for c in range(config.n_classes or 0)]
     return _dataset(config, _tensor(x).float(), _tensor(y), feature_names, class_names)
+
+
+def _own_dataset(config: ExperimentConfig, rng: np.random.Generator) -> Dataset:
+    """Your own table or image folder, with the task decided from it (engine/data/files.py)."""
+    own = files.load_own(config, rng)
+    _check_batch(config, len(own.x))
+    x = _tensor(own.x)
+    classifying = own.task == "classification"
+    if classifying:
+        y = _tensor(own.y).long()
+    elif own.task == "generation":
+        y = x  # an autoencoder reconstructs its input
+    else:
+        y = _tensor(own.y).float().reshape(-1, 1)
+    return Dataset(
+        name=config.data.dataset,
+        kind=DATASETS[config.data.dataset].kind,
+        x=x,
+        y=y,
+        input_shape=tuple(x.shape[1:]),
+        n_classes=len(own.class_names) if classifying and own.class_names else None,
+        class_names=own.class_names if classifying else None,
+        feature_names=own.feature_names,
+        task=own.task,
+        data_info=own.info,
+    )
+
+
+def settled(config: ExperimentConfig, dataset: Dataset) -> ExperimentConfig:
+    """The config to plan, train and record with: for your own data, with the task decided from the data
+    (task = "auto") and the number of classes read; other configs as they are."""
+    if not DATASETS[config.data.dataset].own or dataset.task is None:
+        return config
+    return config.with_data_read(dataset.task, dataset.n_classes)
 
 
 def _dataset(
@@ -172,4 +208,5 @@ def _dataset(
         n_classes=config.n_classes if classifying else None,
         class_names=class_names if classifying else None,
         feature_names=feature_names,
+        task=task,
     )

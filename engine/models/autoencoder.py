@@ -1,4 +1,4 @@
-"""The autoencoder and the variational autoencoder for images.
+"""The autoencoder and the variational autoencoder for images (any number of channels: they are flattened).
 
 Both return reconstruction logits, not pixels: the trainer applies BCE-with-logits (stable)
 or a sigmoid followed by MSE. Parameters are named `encoder.<i>.linear.*`, `to_latent.*`
@@ -62,6 +62,7 @@ class Autoencoder(_ImageCoder):
     kind = "autoencoder"
 
     def add_code_layers(self, encoded_width: int, latent: int) -> None:
+        """One linear layer from the encoder's last hidden layer to the code."""
         self.to_latent = nn.Linear(encoded_width, latent)
 
     def encode(self, x: Tensor) -> Tensor:
@@ -69,6 +70,7 @@ class Autoencoder(_ImageCoder):
         return self.to_latent(self.encoder(self.flatten(x)))
 
     def forward(self, x: Tensor) -> Tensor:
+        """Reconstruction logits of a batch of images, shaped like them."""
         return self.decode(self.encode(x))
 
 
@@ -82,6 +84,7 @@ class VAE(_ImageCoder):
     kind = "vae"
 
     def add_code_layers(self, encoded_width: int, latent: int) -> None:
+        """Two linear layers from the encoder's last hidden layer: the code's mean and log-variance."""
         self.to_mu = nn.Linear(encoded_width, latent)
         self.to_logvar = nn.Linear(encoded_width, latent)
 
@@ -97,6 +100,7 @@ class VAE(_ImageCoder):
         return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
     def forward(self, x: Tensor) -> VAEOutput:
+        """Reconstruction logits of a sampled code (the mean when evaluating), and the code's mean and log-variance."""
         mu, logvar = self.encode(x)
         return VAEOutput(self.decode(self.reparameterize(mu, logvar)), mu, logvar)
 

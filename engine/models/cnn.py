@@ -1,4 +1,4 @@
-"""A LeNet-style convolutional network for square grey-level images."""
+"""A LeNet-style convolutional network for square images: grey levels (1 channel) or RGB (3 channels)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from nnplay.engine.models.layers import conv_block, conv_block_side
 class LeNet(nn.Module):
     """Convolution blocks (Conv → [BatchNorm] → activation → 2x2 max pool), then a linear classifier.
 
-    Each block halves the image side (8 → 4 → 2 → 1, 28 → 14 → 7 → 4 → 2). Parameters are named
+    The first convolution reads as many channels as the images have (input_shape[0]). Each block halves the
+    image side (8 → 4 → 2 → 1, 28 → 14 → 7 → 4 → 2). Parameters are named
     `features.<i>.conv.*`, `features.<i>.batch_norm.*` and `head.*`.
     """
 
@@ -48,9 +49,10 @@ class LeNet(nn.Module):
         # layout, so every step skips two layout conversions per convolution (bench/README.md: the
         # digits CNN trains ~15 % faster and evaluates ~2x faster on one CPU thread). `.to(device)`
         # keeps the layout; the weights' values, names and shapes are unchanged.
-        self.to(memory_format=torch.channels_last)
+        self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs omit this keyword
 
     def forward(self, x: Tensor) -> Tensor:
+        """The head's outputs for a batch of images shaped (batch, channels, height, width)."""
         x = self.flatten(self.features(x))
         if self.dropout is not None:
             x = self.dropout(x)

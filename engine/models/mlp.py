@@ -22,6 +22,7 @@ class Perceptron(nn.Module):
         self.linear = nn.Linear(flat_size(input_shape), n_outputs)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Outputs of the single linear layer on the flattened inputs."""
         return self.linear(self.flatten(x))
 
 
@@ -48,9 +49,10 @@ class MLP(nn.Module):
         self.head = nn.Linear(last_width, n_outputs)
         # The layers in order, called directly: small models are bound by per-call overhead, and the
         # nested Sequential containers (kept for readable parameter names) would double the calls.
-        self._layers = [layer for block in self.hidden for layer in block] + [self.head]
+        self._layers = [layer for block in self.hidden for layer in block.children()] + [self.head]
 
     def forward(self, x: Tensor) -> Tensor:
+        """The head's outputs after every hidden layer in order; inputs of many axes (images) are flattened first."""
         if x.dim() > 2:
             x = self.flatten(x)
         for layer in self._layers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-RECURRENT_LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+RECURRENT_LAYERS: dict[str, type[nn.RNN | nn.LSTM | nn.GRU]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class RecurrentNet(nn.Module):
@@ -44,10 +44,11 @@ class RecurrentNet(nn.Module):
         self.batch_norm = nn.BatchNorm1d(hidden_size) if batch_norm else None
         self.dropout = nn.Dropout(dropout) if dropout > 0 else None
         self.head = nn.Linear(hidden_size, n_outputs)
-        if kind in ("lstm", "gru"):
+        if isinstance(self.rnn, nn.LSTM | nn.GRU):
             chrono_init(self.rnn, steps=input_shape[0])
 
     def forward(self, x: Tensor) -> Tensor:
+        """The head's outputs on the stack's last time step (after batch norm and dropout when set)."""
         outputs, _ = self.rnn(x)
         last_step = outputs[:, -1]
         if self.batch_norm is not None:

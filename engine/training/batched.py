@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import time
 from types import SimpleNamespace
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -18,7 +19,7 @@ from nnplay.engine.core.batches import iterations_per_epoch
 from nnplay.engine.core.control import Control
 from nnplay.engine.data.augment import augment
 from nnplay.engine.runtime import autocast
-from nnplay.engine.training.loop import EVAL_CHUNK, Split, TrainSettings
+from nnplay.engine.training.loop import EVAL_CHUNK, Split, Trainer, TrainSettings
 from nnplay.engine.training.losses import Criterion
 
 
@@ -71,6 +72,7 @@ class BatchedTrainer:
 
     @property
     def iterations_per_epoch(self) -> int:
+        """Updates per epoch, as in a single run."""
         return iterations_per_epoch(len(self.train), self.settings.batch_size, self.settings.drop_last)
 
     def _penalty(self) -> Tensor:
@@ -88,7 +90,7 @@ class BatchedTrainer:
         for g in grads:
             g.mul_(_per_member(scale, g))
 
-    def train_epoch(self) -> dict[str, Tensor] | None:
+    def train_epoch(self) -> dict[str, Tensor | int | float] | None:
         """One epoch for every member; None when a stop was requested."""
         s = self.settings
         self.epoch += 1
@@ -179,6 +181,6 @@ class BatchedTrainer:
                 p.copy_(self.params[name][k])
         return model
 
-    def as_trainer(self, k: int = 0) -> SimpleNamespace:
-        """What snapshot functions read from a trainer, for member k."""
-        return SimpleNamespace(model=self.member_model(k), device=self.device, epoch=self.epoch)
+    def as_trainer(self, k: int = 0) -> Trainer:
+        """What snapshot functions read from a trainer (model, device, epoch), for member k."""
+        return cast(Trainer, SimpleNamespace(model=self.member_model(k), device=self.device, epoch=self.epoch))

@@ -25,6 +25,7 @@ class WeightCopy:
         self._copy: list[Tensor] | None = None
 
     def take(self) -> None:
+        """Copy the model's state now (the first call allocates the copy)."""
         if self._copy is None:
             self._copy = [v.clone() for v in self._live]
         elif self._live:  # a model without parameters or buffers has nothing to copy
@@ -50,13 +51,17 @@ class BestWeights(Hook):
 
     @property
     def best_epoch(self) -> int | None:
+        """The best validation epoch so far (None before the first measurement)."""
         return self.tracker.best_epoch
 
     @property
     def best_loss(self) -> float:
+        """The best validation loss so far (inf before the first measurement)."""
         return self.tracker.best_loss
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """Count this epoch's validation loss: copy the weights at a new best, stop once patience ran out when early
+        stopping."""
         if self.tracker.update(record["epoch"], record.get("val_loss")):
             self.weights = self.weights or WeightCopy(trainer.model)
             self.weights.take()
@@ -79,25 +84,29 @@ class LastGoodWeights(Hook):
         self.weights: WeightCopy | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
+        """Allocate the copy of the model's state."""
         self.weights = WeightCopy(trainer.model)
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """Copy the weights when the epoch ended with a finite running loss and weight norm."""
         finite = all(
             isinstance(record.get(k), float | int) and math.isfinite(record[k])
             for k in ("train_loss_running", "weight_norm")
         )
         if finite:
+            assert self.weights is not None  # made in on_fit_start
             self.weights.take()
             self.epoch = record["epoch"]
 
     def on_fit_end(self, trainer: Trainer) -> None:
+        """Put the last good weights back when a stop cut an epoch short."""
         # A stop cut an epoch short: its half-updated weights go before the final views are drawn.
         if trainer.status == "stopped":
             self.restore(trainer)
 
     def restore(self, trainer: Trainer) -> bool:
         """Put the last good weights back; False when no epoch finished with finite weights."""
-        return self.epoch is not None and self.weights.put_back()
+        return self.epoch is not None and self.weights is not None and self.weights.put_back()
 
 
 class EventStream(Hook):
@@ -110,9 +119,11 @@ class EventStream(Hook):
         self.last_flush = 0.0
 
     def on_fit_start(self, trainer: Trainer) -> None:
+        """Start the clock the elapsed time and the ETA are counted from."""
         self.started = time.perf_counter()
 
     def on_step(self, trainer: Trainer, iteration: int, loss: Tensor) -> None:
+        """Queue the step's loss; send the queue when the last send is long enough ago."""
         self.pending_steps.append((trainer.epoch, iteration, loss))
         now = time.perf_counter()
         if now - self.last_flush >= STEP_FLUSH_INTERVAL_S:
@@ -120,6 +131,7 @@ class EventStream(Hook):
             self.last_flush = now
 
     def flush_steps(self) -> None:
+        """Send the queued steps' losses as one step event (one host sync)."""
         if not self.pending_steps:
             return
         losses = torch.stack(
@@ -130,6 +142,7 @@ class EventStream(Hook):
         self.emitter.emit("step", fold=self.fold, steps=steps)
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """Send the epoch event: the record with its gap, the progress, the best epoch so far and the ETA."""
         # Steps carry their epoch, so they may wait for the next flush: short epochs must not
         # turn the step stream into one line per epoch.
         if time.perf_counter() - self.last_flush >= STEP_FLUSH_INTERVAL_S:
@@ -154,6 +167,7 @@ class EventStream(Hook):
         self.emitter.emit("epoch", **event)
 
     def on_fit_end(self, trainer: Trainer) -> None:
+        """Send the steps still queued."""
         self.flush_steps()
 
 
@@ -171,6 +185,7 @@ class Throttle:
         self.last_sent = -math.inf
 
     def due(self, epoch: int) -> bool:
+        """True when the epoch is one of every N and the last view is long enough ago; it then counts as sent."""
         now = time.perf_counter()
         if epoch % self.every or now - self.last_sent < MIN_VIEW_INTERVAL_S:
             return False
@@ -186,14 +201,17 @@ class Snapshots(Hook):
         self.last_epoch = 0
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """Send the views when due, unless the run diverged."""
         if trainer.status != "diverged" and self.throttle.due(record["epoch"]):
             self.send(trainer)
 
     def on_fit_end(self, trainer: Trainer) -> None:
+        """Send the views of the last epoch, unless they went out already, no epoch finished or the run diverged."""
         if trainer.epoch != self.last_epoch and trainer.history and trainer.status != "diverged":
             self.send(trainer)
 
     def send(self, trainer: Trainer) -> None:
+        """Take every view of the model now and send each as a snapshot event."""
         self.last_epoch = trainer.epoch
         for view in self.take(trainer):
             self.emitter.emit("snapshot", epoch=trainer.epoch, fold=self.fold, **view)
@@ -210,6 +228,7 @@ class LiveDiagnosis(Hook):
         self.last_epoch: int | None = None  # the epoch the last diagnosis sent describes
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """Send the diagnosis so far when due, unless the run diverged."""
         if trainer.status != "diverged" and self.throttle.due(record["epoch"]):
             self.send(trainer)
 
@@ -219,6 +238,7 @@ class LiveDiagnosis(Hook):
             self.send(trainer)
 
     def send(self, trainer: Trainer) -> None:
+        """Diagnose the history so far and send it, with its gap curve downsampled."""
         self.last_epoch = trainer.history[-1]["epoch"]
         result = diagnose(trainer.history, self.patience, self.min_delta, self.baseline)
         gaps = result["generalization_gap"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -39,19 +40,27 @@ class Split:
 class Hook:
     """Called by the trainer at fixed points; subclasses override what they need."""
 
-    def on_fit_start(self, trainer: Trainer) -> None: ...
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Before the first epoch."""
 
-    def on_step(self, trainer: Trainer, iteration: int, loss: Tensor) -> None: ...
+    def on_step(self, trainer: Trainer, iteration: int, loss: Tensor) -> None:
+        """After an update, every `step_every` updates."""
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None: ...
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """After an epoch, with its record of Python numbers."""
 
-    def on_pause(self, trainer: Trainer) -> None: ...
+    def on_pause(self, trainer: Trainer) -> None:
+        """When a pause holds the run, before it waits."""
 
-    def on_fit_end(self, trainer: Trainer) -> None: ...
+    def on_fit_end(self, trainer: Trainer) -> None:
+        """After the last epoch, however the run ended."""
 
 
 @dataclass
 class TrainSettings:
+    """The loop's settings, taken from the config: epochs, batching, evaluation, clipping, penalties, augmentation,
+    precision and seed."""
+
     epochs: int
     batch_size: int
     drop_last: bool = False
@@ -69,10 +78,12 @@ class TrainSettings:
 
 @dataclass
 class Trainer:
+    """The model, its data and optimizer, and the loop that trains them epoch by epoch, calling its hooks."""
+
     model: nn.Module
     criterion: Criterion
     optimizer: torch.optim.Optimizer
-    scheduler: object | None
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
     train: Split
     val: Split | None
     settings: TrainSettings
@@ -106,6 +117,7 @@ class Trainer:
 
     @property
     def iterations_per_epoch(self) -> int:
+        """Updates per epoch for the training split and batch size."""
         return iterations_per_epoch(len(self.train), self.settings.batch_size, self.settings.drop_last)
 
     def fit(self) -> str:
@@ -137,7 +149,7 @@ class Trainer:
             hook.on_fit_end(self)
         return self.status
 
-    def _train_one_epoch(self) -> dict[str, Tensor]:
+    def _train_one_epoch(self) -> dict[str, Tensor | int | None]:
         model, s = self.model, self.settings
         self._set_training(True)
         n = len(self.train)
@@ -185,12 +197,13 @@ class Trainer:
             "seen": seen,
         }
 
-    def _gradient_norms(self) -> dict[str, Tensor]:
+    def _gradient_norms(self) -> dict[str, Tensor | None]:
         """Global gradient norm of the last update, and those of the first and last weight tensors."""
-        if not self._params or any(p.grad is None for p in self._params):
+        grads = [p.grad for p in self._params if p.grad is not None]
+        if not self._params or len(grads) < len(self._params):
             return {"grad_norm": gradient_norm(self._params)} if self._params else {}
-        norms = torch._foreach_norm([p.grad.detach().float() for p in self._params])
-        out = {"grad_norm": torch.linalg.vector_norm(torch.stack(norms))}
+        norms = torch._foreach_norm([g.detach().float() for g in grads])
+        out: dict[str, Tensor | None] = {"grad_norm": torch.linalg.vector_norm(torch.stack(norms))}
         if self._first_last is not None:
             out["grad_norm_first"], out["grad_norm_last"] = norms[self._first_last[0]], norms[self._first_last[1]]
         return out
@@ -303,7 +316,7 @@ def train_eval_subset(train: Split, n_val: int, seed: int) -> Split:
     return Split(train.x[rows], train.y[rows])
 
 
-def gradient_norm(params: list[Tensor]) -> Tensor | None:
+def gradient_norm(params: Sequence[Tensor]) -> Tensor | None:
     """Global L2 norm of the gradients left by the last update (a device tensor)."""
     grads = [p.grad.detach() for p in params if p.grad is not None]
     return global_norm(grads) if grads else None
@@ -314,12 +327,12 @@ def as_numbers(metrics: dict[str, Tensor]) -> dict[str, float]:
     return dict(zip(metrics, torch.stack([v.float() for v in metrics.values()]).tolist(), strict=True))
 
 
-def weight_sparsity(weights: list[Tensor]) -> Tensor:
+def weight_sparsity(weights: Sequence[Tensor]) -> Tensor:
     """How many of the weights lie within SPARSE_BELOW of zero (a device tensor, a count)."""
     return torch.stack([(w.detach().abs() < SPARSE_BELOW).sum() for w in weights]).sum()
 
 
-def global_norm(tensors: list[Tensor]) -> Tensor:
+def global_norm(tensors: Sequence[Tensor]) -> Tensor:
     """L2 norm of all the tensors' elements together, in fp32, in one foreach kernel (a device tensor)."""
     norms = torch._foreach_norm([t.float() for t in tensors])
     return torch.linalg.vector_norm(torch.stack(norms))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +25,7 @@ LOSS_DESCRIPTIONS["mse_recon"] = "reconstruction: squared error of the sigmoid o
 
 
 def describe_loss(config: ExperimentConfig) -> str:
+    """The configured loss in words."""
     name = config.resolved_loss
     if config.task == "generation" and "+" not in name:
         return LOSS_DESCRIPTIONS[f"{name}_recon"]
@@ -112,7 +114,7 @@ class Criterion:
         return None
 
 
-def regularization_penalty(weights: list[Tensor], l1: float, l2: float) -> Tensor | None:
+def regularization_penalty(weights: Sequence[Tensor], l1: float, l2: float) -> Tensor | None:
     """λ1·Σ|w| + λ2·Σw² over weight matrices and kernels (biases and norm scales are not penalized)."""
     if not weights or (l1 == 0 and l2 == 0):
         return None

@@ -27,7 +27,9 @@ def make_optimizer(
     return torch.optim.AdamW(params, lr=o.lr, weight_decay=wd, fused=device.type in ("cuda", "cpu"))
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, config: ExperimentConfig):
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: ExperimentConfig
+) -> torch.optim.lr_scheduler.LRScheduler | None:
     """The learning-rate schedule, stepped once per epoch (plateau watches validation loss)."""
     o = config.optimizer
     if o.schedule == "step":

@@ -10,15 +10,22 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import Tensor, nn
 
 from nnplay.engine.training.loop import SPARSE_BELOW, Split, Trainer
 
+if TYPE_CHECKING:
+    from nnplay.engine.models.autoencoder import VAE
+
 GRID = 40  # cells per side of decision-boundary and surface grids
 MAX_POINTS = 300  # training points drawn under a boundary or curve
 N_IMAGES = 8
+PREVIEW_SIDE = 32  # images in views are at most this many pixels a side (a terminal shows fewer)
+# ITU-R BT.601 luma: how bright each of red, green and blue looks, for grey previews of RGB images.
+LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass
@@ -38,6 +45,20 @@ class SnapshotContext:
     class_names: list[str] | None
     n_classes: int | None
     is_vae: bool = False
+
+
+def _preview(images: Tensor) -> Tensor:
+    """Images (n, channels, h, w) as views send them: grey levels (n, h', w'), RGB by its luma, and scaled
+    down by whole-pixel averaging to at most PREVIEW_SIDE a side."""
+    images = images.detach().float()
+    if images.shape[1] == 3:
+        grey = torch.einsum("nchw,c->nhw", images, torch.tensor(LUMA, device=images.device))
+    else:
+        grey = images[:, 0]
+    factor = -(-max(grey.shape[-2:]) // PREVIEW_SIDE)  # ceiling division
+    if factor > 1:
+        grey = nn.functional.avg_pool2d(grey.unsqueeze(1), factor, ceil_mode=True).squeeze(1)
+    return grey
 
 
 def _r(t: Tensor, digits: int = 3) -> list:
@@ -77,6 +98,7 @@ def _grid(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 
 def boundary(trainer: Trainer, ctx: SnapshotContext) -> dict:
+    """Predicted class and confidence over a grid around the training points, with a sample of the points."""
     xs, ys, cells = _grid(ctx.train_x_raw)
     probs = _probabilities(_predict(trainer, ctx.normalize(cells)), ctx.loss).cpu()
     conf, pred = probs.max(-1)
@@ -93,6 +115,7 @@ def boundary(trainer: Trainer, ctx: SnapshotContext) -> dict:
 
 
 def surface(trainer: Trainer, ctx: SnapshotContext) -> dict:
+    """The predicted value over a grid around the training points, with a sample of the points."""
     xs, ys, cells = _grid(ctx.train_x_raw)
     values = ctx.to_original(_predict(trainer, ctx.normalize(cells)).float().cpu()).view(GRID, GRID)
     px, py = _points_sample(ctx.train_x_raw, ctx.train_y)
@@ -106,6 +129,7 @@ def surface(trainer: Trainer, ctx: SnapshotContext) -> dict:
 
 
 def curve(trainer: Trainer, ctx: SnapshotContext) -> dict:
+    """The predicted curve over the training inputs' range, with a sample of the points."""
     lo, hi = float(ctx.train_x_raw.min()), float(ctx.train_x_raw.max())
     xs = torch.linspace(lo, hi, 200).unsqueeze(1)
     pred = ctx.to_original(_predict(trainer, ctx.normalize(xs)).float().cpu())
@@ -119,6 +143,7 @@ def curve(trainer: Trainer, ctx: SnapshotContext) -> dict:
 
 
 def forecast(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+    """Prediction against the actual next value for the first 80 validation windows; None without validation data."""
     if ctx.val is None or not len(ctx.val):
         return None
     n = min(80, len(ctx.val))
@@ -127,19 +152,20 @@ def forecast(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     return {"view": "forecast", "actual": _r(actual.flatten()), "prediction": _r(pred.flatten())}
 
 
-def _val_output(trainer: Trainer, ctx: SnapshotContext):
+def _val_output(trainer: Trainer, val: Split):
     """The model's output on the validation split: the one this epoch's evaluation computed, if any."""
     cached = getattr(trainer, "val_output", None)
     if cached is not None and cached[0] == trainer.epoch:
         return cached[1]
-    return _predict(trainer, ctx.val.x)
+    return _predict(trainer, val.x)
 
 
 def confusion(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+    """The validation split's confusion matrix (rows: true class, columns: predicted); None without validation data."""
     if ctx.val is None or not len(ctx.val):
         return None
     k = ctx.n_classes or 2
-    pred = _probabilities(_val_output(trainer, ctx), ctx.loss).argmax(-1)
+    pred = _probabilities(_val_output(trainer, ctx.val), ctx.loss).argmax(-1)
     matrix = torch.bincount(ctx.val.y * k + pred, minlength=k * k).view(k, k)
     return {
         "view": "confusion",
@@ -149,14 +175,15 @@ def confusion(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
 
 
 def samples(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
-    if ctx.val is None or ctx.val_x_raw is None:
+    """The first validation images with their labels, predictions and confidences; None without them."""
+    if ctx.val is None or ctx.val_x_raw is None or ctx.val_y_raw is None:  # the raw images come with their labels
         return None
     n = min(N_IMAGES, len(ctx.val))
     probs = _probabilities(_predict(trainer, ctx.val.x[:n]), ctx.loss).cpu()
     conf, pred = probs.max(-1)
     return {
         "view": "samples",
-        "images": _r(ctx.val_x_raw[:n].squeeze(1), 2),
+        "images": _r(_preview(ctx.val_x_raw[:n]), 2),
         "label": ctx.val_y_raw[:n].tolist(),
         "pred": pred.tolist(),
         "confidence": _r(conf, 2),
@@ -165,6 +192,7 @@ def samples(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
 
 
 def reconstructions(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+    """The first validation images and the model's reconstructions of them; None without them."""
     if ctx.val is None or ctx.val_x_raw is None:
         return None
     n = min(N_IMAGES, len(ctx.val))
@@ -172,20 +200,21 @@ def reconstructions(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     logits = out.recon_logits if ctx.is_vae else out
     return {
         "view": "reconstructions",
-        "images": _r(ctx.val_x_raw[:n].squeeze(1), 2),
-        "reconstructions": _r(torch.sigmoid(logits.float()).squeeze(1), 2),
+        "images": _r(_preview(ctx.val_x_raw[:n]), 2),
+        "reconstructions": _r(_preview(torch.sigmoid(logits.float())), 2),
     }
 
 
 def generated(trainer: Trainer, ctx: SnapshotContext) -> dict:
-    model = trainer.model
+    """Images decoded from the same random codes each time."""
+    model = cast("VAE", trainer.model)  # views_for adds this view only for a VAE
     was = model.training
     model.eval()
     with torch.no_grad():
         gen = torch.Generator(device=trainer.device).manual_seed(0)  # the same codes each time: watch them sharpen
         images = model.sample(N_IMAGES, generator=gen, device=trainer.device)
     model.train(was)
-    return {"view": "generated", "images": _r(images.squeeze(1), 2)}
+    return {"view": "generated", "images": _r(_preview(images), 2)}
 
 
 def layer_norms(model: nn.Module) -> dict:

@@ -350,3 +350,42 @@ def test_the_readme_config_reference_is_the_schemas():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert reference_markdown() in readme
+
+
+def test_every_problem_is_listed_with_its_setting():
+    data = {"data": {"noise": -2}, "optimizer": {"lr": -1}, "training": {"epochs": 0}}
+    with pytest.raises(ConfigError) as info:
+        validate(data)
+    problems = info.value.problems
+    assert [p.setting for p in problems] == ["data.noise", "optimizer.lr", "training.epochs"]
+    assert problems[2].message == "training.epochs = 0 is out of range; allowed: 1 or more"
+    assert str(info.value).splitlines() == ["3 problems:", *(f"- {p.message}" for p in problems)]
+
+
+def test_every_rule_the_sections_break_is_listed_once_each_setting_is_valid():
+    data = {
+        "data": {"dataset": "moons", "train": 0.5},
+        "model": {"architecture": "cnn"},
+        "optimizer": {"kind": "adam", "nesterov": True},
+        "sweep": {"parameter": "l2", "values": [0.1]},
+    }
+    with pytest.raises(ConfigError) as info:
+        validate(data)
+    settings_named = [p.setting for p in info.value.problems]
+    # The CNN's kernel rules mean nothing on 2-D points, so only that it does not fit is said.
+    assert settings_named == ["model.architecture", "data.train", "optimizer.nesterov", "sweep.values"]
+    for problem in info.value.problems:
+        assert problem.message.startswith(problem.setting.split(".")[0]) and "\n" not in problem.message
+
+
+def test_one_problem_stays_one_sentence_and_a_file_names_itself_once(tmp_path):
+    assert config_error({"training": {"epochs": 0}}) == "training.epochs = 0 is out of range; allowed: 1 or more"
+    path = tmp_path / "bad.toml"
+    path.write_text("[training]\nepochs = 0\n[optimizer]\nlr = -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert str(info.value).splitlines()[0] == "bad.toml has 2 problems:"
+    assert info.value.as_event_fields()["problems"] == [
+        {"setting": "optimizer.lr", "message": "optimizer.lr = -1 is out of range; allowed: above 0.0"},
+        {"setting": "training.epochs", "message": "training.epochs = 0 is out of range; allowed: 1 or more"},
+    ]

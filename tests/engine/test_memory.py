@@ -61,3 +61,4 @@ def test_the_warm_engine_answers_a_plan_too_large_for_memory_before_building_it(
     (answer,) = answers
     assert answer["type"] == "error" and answer["kind"] == "config" and answer["id"] == 7
     assert "lower data.n_samples" in answer["message"]
+    assert answer["problems"] == [{"setting": "data.n_samples", "message": answer["message"]}]  # the form marks it

@@ -104,6 +104,7 @@ def test_config_error_is_one_event_and_exit_code_2(run_engine, tiny_data, tmp_pa
     assert error["type"] == "error" and error["kind"] == "config"
     assert error["traceback"] is None
     assert "training.bogus_key" in error["message"] and "\n" not in error["message"]
+    assert [p["setting"] for p in error["problems"]] == ["training"]  # an unknown key: its section is named
     if via == "toml":
         assert error["message"].startswith("broken.toml: ")
     assert result.stderr == ""

@@ -43,7 +43,8 @@ def plan(**fields) -> dict:
         n_train=1000,
         n_val=250,
         n_test=250,
-        k_folds=1,
+        n_train_eval=1000,  # all of them, so charts keep the plain "train" key their snapshots show
+        k_folds=None,
         input_shape=[2],
         n_classes=2,
         class_names=CLASS_NAMES,
@@ -66,8 +67,12 @@ def plan(**fields) -> dict:
         loss_description="cross-entropy between the predicted class probabilities and the true class",
         optimizer="adam",
         device="cpu",
-        precision="float32",
+        baseline_loss=0.693,
+        precision="fp32",
         threads=1,
+        memory_bytes=2.5e6,
+        sweep=None,
+        transfer=None,
         run_dir="runs/20250101-000000-moons-mlp",
     )
     return _event("plan", **{**base, **fields})
@@ -75,7 +80,8 @@ def plan(**fields) -> dict:
 
 def epoch(n: int, epochs: int = 10, train_loss=..., val_loss=..., omit: tuple[str, ...] = (), **fields) -> dict:
     """Epoch n of a run whose loss falls as 1/n; pass losses to override (None is JSON's null, as for
-    a diverged loss), `omit` to leave fields out (as eval_every does for train_loss and val_loss)."""
+    a diverged loss), `omit` to leave fields out (as eval_every does for train_loss and val_loss: the
+    gap and that split's metrics go with them, as in the engine's events)."""
     train = 1.0 / n if train_loss is ... else train_loss
     val = 1.2 / n if val_loss is ... else val_loss
     finite = all(isinstance(v, int | float) and math.isfinite(v) for v in (train, val))
@@ -105,6 +111,11 @@ def epoch(n: int, epochs: int = 10, train_loss=..., val_loss=..., omit: tuple[st
     event = _event("epoch", **{**base, **fields})
     for key in omit:
         event.pop(key, None)
+        if key in ("train_loss", "val_loss"):
+            split = key.removesuffix("_loss")
+            for measured in [k for k in event if k.startswith(f"{split}_") and k != "train_loss_running"]:
+                event.pop(measured)
+            event.pop("gap", None)
     return event
 
 
@@ -201,13 +212,17 @@ def layers_snapshot(epoch_: int = 1, grad_norm=None) -> dict:
         layers=names,
         weight_norm=[2.5, 3.1, 1.2][: len(grads)],
         grad_norm=grads,
+        sparsity=[0.0] * len(grads),
+        sparse_below=1e-3,
     )
 
 
 def diagnosis(final: bool = False, verdict: str = "overfitting", **fields) -> dict:
+    """The live diagnosis at epoch 10 (final false), or the final one."""
+    live = {} if final else {"epoch": 10, "fold": None}
     base = dict(
         final=final,
-        epoch=10,
+        **live,
         best_epoch=4,
         best_val_loss=0.3,
         generalization_gap=[[e, 0.05 * e] for e in range(1, 11)],
@@ -216,8 +231,10 @@ def diagnosis(final: bool = False, verdict: str = "overfitting", **fields) -> di
         early_stopping={"stop_epoch": 9, "best_epoch": 4, "best_val_loss": 0.3},
         patience=5,
         verdict=verdict,
+        kept_epoch=10 if final else None,
         explanation="validation loss rose while training loss kept falling",
         advice="add dropout or weight decay, or stop earlier",
+        notes=[],
     )
     return _event("diagnosis", **{**base, **fields})
 
@@ -227,7 +244,9 @@ def warning(message: str) -> dict:
 
 
 def error(message: str, kind: str = "internal", **fields) -> dict:
-    return _event("error", message=message, kind=kind, **fields)
+    """An error event; an internal one carries a traceback, as the engine's do."""
+    trace = "Traceback (most recent call last):\nRuntimeError: " + message if kind == "internal" else None
+    return _event("error", message=message, kind=kind, **{"traceback": trace, **fields})
 
 
 def done(status: str = "completed", **fields) -> dict:
@@ -235,6 +254,14 @@ def done(status: str = "completed", **fields) -> dict:
         status=status,
         run_dir="runs/20250101-000000-moons-mlp",
         final={"train_loss": 0.1, "val_loss": 0.12},
+        kept={
+            "epoch": 9,
+            "weights": "last",
+            "n_train": 1000,
+            "train": {"loss": 0.1, "accuracy": 0.97},
+            "val": {"loss": 0.12, "accuracy": 0.96},
+            "test": {"loss": 0.13, "accuracy": 0.95},
+        },
         test={"accuracy": 0.95, "loss": 0.13},
         best_epoch=9,
         weights_epoch=9,

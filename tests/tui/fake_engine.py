@@ -10,7 +10,8 @@ Scenarios (every one answers plan requests like `normal`):
   malformed   a run writes a non-JSON line and a JSON line without "type" after epoch 1, then goes on.
   nan         a run writes NaN and Infinity literals (as json.dumps does by default), then null losses,
               then ends with status "diverged".
-  flood       a run writes FAKE_STEPS single-step events as fast as it can, spread over its epochs.
+  flood       a run writes FAKE_STEPS single-step events as fast as it can, spread over its epochs
+              (FAKE_STEPS=0: without end, until a stop).
   slow_start  sleeps 2 s before hello.
 
 Environment: FAKE_EPOCHS (default 20) epochs per run, whatever the config says, so tests stay
@@ -143,6 +144,7 @@ def plan_for(config: dict) -> dict:
         "n_train": n_train,
         "n_val": n_val,
         "n_test": n_test,
+        "n_train_eval": min(n_train, max(256, n_val)),
         "k_folds": k_folds,
         "input_shape": [2],
         "n_classes": 2,
@@ -156,13 +158,16 @@ def plan_for(config: dict) -> dict:
         "model": summary,
         "loss": "cross_entropy",
         "loss_description": "cross-entropy over the class logits (softmax inside)",
+        "baseline_loss": math.log(2),
         "optimizer": _section(config, "optimizer").get("kind", "adam"),
         "device": "cpu",
         "precision": "fp32",
         "threads": 1,
+        "memory_bytes": 1000.0 * n,
         "sweep": {"members": len(labels), "mode": "batched", "parameter": parameter, "labels": labels}
         if len(labels) > 1
         else None,
+        "transfer": None,
     }
 
 
@@ -290,6 +295,8 @@ def snapshots(emitter: Emitter, epoch: int, fold: int | None) -> None:
         layers=["hidden.0.linear", "hidden.1.linear", "head"],
         weight_norm=[1.8, 1.9, 1.0],
         grad_norm=[0.1, 0.12, 0.09],
+        sparsity=[0.0, 0.01, 0.0],
+        sparse_below=1e-3,
     )
 
 
@@ -309,6 +316,8 @@ def diagnosis(history: list[dict], final: bool, verdict: str | None = None) -> d
         "verdict": verdict or ("good fit" if best else "unknown"),
         "explanation": "Training and validation loss fell together and stayed close.",
         "advice": "Nothing to fix; try a harder data set.",
+        "kept_epoch": (history[-1]["epoch"] if history else None) if final else None,
+        "notes": [],
     }
     if not final:
         fields["epoch"] = history[-1]["epoch"] if history else 0
@@ -402,7 +411,12 @@ class FakeServer:
             if self.control.stop_requested:
                 status = "stopped"
                 break
-            if self.scenario == "flood":
+            if self.scenario == "flood" and not self.flood_steps:  # FAKE_STEPS=0: flood until told to stop
+                i = 0
+                while not self.control.stop_requested:
+                    i += 1
+                    self.emitter.emit("step", fold=None, steps=[[epoch, i, 0.5]])
+            elif self.scenario == "flood":
                 per_epoch = self.flood_steps // epochs
                 for i in range(per_epoch):
                     self.emitter.emit("step", fold=None, steps=[[epoch, (epoch - 1) * per_epoch + i + 1, 0.5]])
@@ -442,7 +456,8 @@ class FakeServer:
             if epoch % snapshot_every == 0:
                 snapshots(self.emitter, epoch, None)
                 self.emitter.emit("diagnosis", **diagnosis(history, final=False))
-        snapshots(self.emitter, history[-1]["epoch"] if history else 0, None)
+        if history:  # as the engine: no views of a model that finished no epoch
+            snapshots(self.emitter, history[-1]["epoch"], None)
         verdict = "diverged" if status == "diverged" else None
         final_diagnosis = diagnosis(history, final=True, verdict=verdict)
         self.emitter.emit("diagnosis", **final_diagnosis)
@@ -452,11 +467,21 @@ class FakeServer:
         test = {"loss": 0.12, "accuracy": 0.95} if status != "diverged" else {"loss": None, "accuracy": 0.5}
         best = final_diagnosis["best_epoch"]
         hint = DIVERGED_HINT if status == "diverged" else None
+        measured = best is not None
+        kept = {
+            "epoch": best,
+            "weights": ("last finite" if status == "diverged" else "best") if measured else None,
+            "n_train": plan["n_train"],
+            "train": {"loss": 0.1, "accuracy": 0.97} if measured else None,
+            "val": {"loss": 0.11, "accuracy": 0.96} if measured else None,
+            "test": test if measured else None,
+        }
         done = self.emitter.emit(
             "done",
             status=status,
             run_dir=str(run_dir.path),
             final=final,
+            kept=kept,
             test=test,
             best_epoch=best,
             weights_epoch=best,
@@ -479,6 +504,7 @@ class FakeServer:
             "best_epoch": best,
             "best_val_loss": final_diagnosis["best_val_loss"],
             "weights_epoch": best,
+            "kept": kept,
             "test": test,
             "folds": None,
             "verdict": done["verdict"],

@@ -21,14 +21,15 @@ import tomli_w
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, OptionList, Select, TabbedContent
-from waiting import POLL_S, WAIT_S, until
+from textual.widgets import DataTable, Input, OptionList, Select, Static, TabbedContent
+from waiting import POLL_S, WAIT_S, notifications, until
 
 from nnplay import presets
 from nnplay.engine.core.catalog import architectures_for
 from nnplay.engine.core.config import validate
 from nnplay.engine.core.runs import list_runs, load_run
 from nnplay.tui.app import NNPlayApp
+from nnplay.tui.engine_client import EngineClient
 from nnplay.tui.screens.compare import CompareScreen
 from nnplay.tui.screens.dashboard import PANELS, DashboardScreen
 from nnplay.tui.screens.runs import RunsScreen
@@ -214,7 +215,7 @@ async def test_try_next_runs_the_lessons_variation_with_the_lesson_as_ghost(tmp_
         assert app.ghosts == [first]
         await until(pilot, lambda: any(line.startswith("lesson 4: ") and "claim" in line for line in app.live.log))
         await pilot.press("n")  # the variation has no variation of its own
-        await until(pilot, lambda: any("already the variation of lesson 4" in n.message for n in app._notifications))
+        await until(pilot, lambda: any("already the variation of lesson 4" in n for n in notifications(app)))
 
 
 # 3. Inline validation
@@ -521,15 +522,25 @@ async def test_a_flood_of_steps_keeps_the_app_responsive_and_bounded(tmp_path, f
     fake_run(epochs=4, delay=0.01, FAKE_STEPS="20000")
     app = make_app(tmp_path, "flood")
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await start_run(pilot)
-        await until(pilot, lambda: len(app.live.steps) > 0, what="the first steps")
-        chart = screen.query_one(LossChart)
-        await pilot.press("l")
-        await until(pilot, lambda: chart.log_scale, timeout=5, what="the key press during the flood")
+        await start_run(pilot)
         await finish(pilot)
         steps = app.live.steps
         assert len(steps.xs) <= steps.capacity
         assert steps.last == (20000, 0.5), "the newest step was lost"
+
+
+async def test_keys_are_handled_while_the_engine_floods_the_app(tmp_path, fake_run) -> None:
+    fake_run(epochs=4, FAKE_STEPS="0")  # steps without end, until the stop
+    app = make_app(tmp_path, "flood")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await start_run(pilot)
+        await until(pilot, lambda: len(app.live.steps) > 0, what="the first steps")
+        chart = screen.query_one(LossChart)
+        await pilot.press("l")
+        await until(pilot, lambda: chart.log_scale, what="the key press during the flood")
+        await pilot.press("s")  # the flood ends only when the stop gets through
+        await finish(pilot, "stopped")
+        assert len(app.live.steps.xs) <= app.live.steps.capacity
 
 
 # 14. The real engine
@@ -614,7 +625,7 @@ async def test_save_preset_writes_only_the_keys_set_into_the_users_presets(tmp_p
         expected["training"] = {**expected["training"], "epochs": 12}
         assert saved == {"description": "Mine.", **expected}
         validate(saved)
-        assert f"saved your preset in {saved_path}" in [n.message for n in app._notifications]
+        assert f"saved your preset in {saved_path}" in notifications(app)
         assert option_ids(setup.query_one("#presets", OptionList))[-2:] == ["section:user", "mine"]
     assert not list(presets.PRESETS_DIR.glob("mine*"))
 
@@ -700,3 +711,94 @@ async def test_resizing_mid_run_toggles_the_compact_dashboard(tmp_path, fake_run
         await pilot.press("s")
         await finish(pilot, "stopped")
         assert app.is_running
+
+
+async def test_the_form_marks_every_problem_under_its_own_field(tmp_path, fake_run) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
+        panel = await wait_for_plan(pilot)
+        rows = {name: setup.query_one(f"#row-f-training-{name}") for name in ("epochs", "batch_size")}
+        await type_into(pilot, "f-training-epochs", "abc")  # text that is not a value
+        await type_into(pilot, "f-training-batch_size", "5000")  # a value the config refuses
+        await until(pilot, lambda: all(row.has_class("-invalid") for row in rows.values()), what="both rows marked")
+        assert text_of(rows["epochs"].query_one(".field-error")) == (
+            "training.epochs = 'abc' is not valid; allowed: a whole number"
+        )
+        assert text_of(rows["batch_size"].query_one(".field-error")).startswith("training.batch_size = 5000 is larger")
+        assert "2 problems: - training.epochs = 'abc'" in text_of(panel) and "- training.batch_size = 5000" in text_of(
+            panel
+        )
+
+        # Fixing one leaves the other marked, with its own sentence only.
+        await type_into(pilot, "f-training-epochs", "7")
+        await until(pilot, lambda: not rows["epochs"].has_class("-invalid"), what="epochs fixed")
+        assert rows["batch_size"].has_class("-invalid") and setup.config is None
+        assert "problems" not in text_of(panel) and "training.batch_size = 5000" in text_of(panel)
+
+        # A refusal from the engine (here: the memory limit) marks the setting it names.
+        await type_into(pilot, "f-training-batch_size", "50")
+        await until(pilot, lambda: panel.plan is not None and panel.plan["batch_size"] == 50, what="a plan again")
+        sentence = "this experiment needs about 9 GB of memory (...), more than the 4 GB allowed; lower model.hidden"
+        app.post_message(EngineClient.PlanFailed(0, sentence, [("model.hidden", sentence)]))
+        hidden = setup.query_one("#row-f-model-hidden")
+        await until(pilot, lambda: hidden.has_class("-invalid"), what="the hidden row marked by the engine's answer")
+        assert str(hidden.query_one(".field-error", Static).render()) == sentence  # (on the Model tab)
+        assert not rows["batch_size"].has_class("-invalid")
+
+
+async def test_your_own_table_in_the_form_offers_its_columns_from_the_engines_reading(tmp_path) -> None:
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    table = tmp_path / "flowers.csv"
+    rows = ["sepal_length,sepal_width,petal_length,petal_width,species"]
+    rows += [
+        ",".join([*(f"{v:g}" for v in x), iris.target_names[y]]) for x, y in zip(iris.data, iris.target, strict=True)
+    ]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    app = NNPlayApp(tmp_path / "runs", engine_command=None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.setup_screen
+        panel = await wait_for_plan(pilot, REAL_ENGINE_WAIT_S)
+        await choose(pilot, "f-data-dataset", "csv")
+        path_row = setup.query_one("#row-f-data-path")
+        await until(pilot, lambda: path_row.has_class("-invalid"), what="the path asked for")
+        await type_into(pilot, "f-data-path", str(table))
+        # The lesson's 1,250 samples are more than the table has: the engine says so under that field.
+        n_samples = setup.query_one("#row-f-data-n_samples")
+        await until(
+            pilot, lambda: n_samples.has_class("-invalid"), what="n_samples refused", timeout=REAL_ENGINE_WAIT_S
+        )
+        assert "exceeds the 150 usable rows" in text_of(n_samples)
+        await type_into(pilot, "f-data-n_samples", "")
+        await pilot.press("backspace")  # empty: all of them
+
+        def read() -> dict:
+            return (panel.plan or {}).get("data_info") or {}
+
+        await until(
+            pilot,
+            lambda: read().get("rows") == 150,
+            what="the engine's reading of the table",
+            timeout=REAL_ENGINE_WAIT_S,
+        )
+        assert read()["target"] == "species" and "read: flowers.csv: 150 of 150 rows" in text_of(panel)
+        target = setup.query_one("#f-data-target", Select)
+        offered = [str(option[0]) for option in target._options]
+        assert offered[-5:] == ["(last column)", "sepal_length", "sepal_width", "petal_length", "petal_width"][:0] + [
+            "sepal_length",
+            "sepal_width",
+            "petal_length",
+            "petal_width",
+            "species",
+        ]
+        features = setup.query_one("#f-data-features", Input)
+        assert features.placeholder.endswith("sepal_length, sepal_width, petal_length, petal_width, species")
+
+        await type_into(pilot, "f-data-features", "petal_length, petal_width")
+        await until(pilot, lambda: read().get("features") == ["petal_length", "petal_width"], what="two features read")
+        assert setup.config is not None and setup.config.data.features == ["petal_length", "petal_width"]
+        await choose(pilot, "f-data-target", "species")
+        await until(pilot, lambda: setup.config is not None and setup.config.data.target == "species", what="target")

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 from test_app import form_built, make_app
-from test_dashboard_and_form import choose_lesson, notifications
+from test_dashboard_and_form import choose_lesson
 from textual.widgets import Input, Static
-from waiting import until
+from waiting import notifications, until
 
 MARKUP = "[/oops]"  # a closing tag with nothing open: parsed as markup, it raises or vanishes
 

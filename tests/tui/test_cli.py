@@ -341,3 +341,16 @@ def test_export_to_stdout(finished):
     assert code == 0
     assert out.splitlines()[0].startswith("epoch,")
     assert len(out.splitlines()) == EPOCHS + 1
+
+
+def test_a_config_with_several_problems_prints_each_and_exits_2(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[training]\nepochs = 0\n[optimizer]\nlr = -1\n", encoding="utf-8")
+    code, out, err = cli("--runs", str(tmp_path / "runs"), "run", str(path))
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        "error: bad.toml has 2 problems:",
+        "- optimizer.lr = -1 is out of range; allowed: above 0.0",
+        "- training.epochs = 0 is out of range; allowed: 1 or more",
+    ]
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 from test_app import finish, form_built, make_app, start_run
 from textual.widgets import Checkbox, Input, OptionList, Select, TabbedContent, Tabs
-from waiting import until
+from waiting import notifications, until
 
 from nnplay.tui.screens.dashboard import DashboardScreen
 from nnplay.tui.widgets import LogPanel, LossChart
 from nnplay.tui.widgets.toggle import Toggle
-
-
-def notifications(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 async def choose_lesson(pilot, name: str) -> None:

@@ -152,7 +152,7 @@ async def test_exporting_two_marked_runs_says_every_file_and_both_directories_on
         before = len(list(app._notifications))
         await pilot.press("space", "down", "space", "e")
         dirs = [store / "20250101-094500-xor-perceptron", store / "20250101-093000-sine-regression"]
-        names = ["report.json", "report.csv", "report.md"]
+        names = ["report.json", "report.csv", "report.md", "train.py"]
         assert all((d / n).is_file() for d in dirs for n in names)
         messages = [n.message for n in list(app._notifications)[before:]]
         assert messages == [f"exported {', '.join(names)} for 2 runs: {dirs[0]}, {dirs[1]}"]
@@ -169,7 +169,7 @@ async def test_exporting_a_dashboard_names_the_screenshot_too(store) -> None:
         run_dir = store / "20250101-093000-sine-regression"
         await until(pilot, lambda: (run_dir / "dashboard.svg").is_file(), "the screenshot")
         messages = [n.message for n in list(app._notifications)[before:]]
-        assert messages == [f"exported report.json, report.csv, report.md, dashboard.svg to {run_dir}"]
+        assert messages == [f"exported report.json, report.csv, report.md, train.py, dashboard.svg to {run_dir}"]
 
 
 def test_exported_message_groups_files_by_run() -> None:

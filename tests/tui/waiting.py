@@ -23,3 +23,8 @@ async def until(pilot: Pilot, predicate: Callable[[], bool], what: str = "", tim
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what or 'a condition'}")
         await pilot.pause(POLL_S)
+
+
+def notifications(app) -> list[str]:
+    """The texts of the toasts the app has shown and not yet cleared (Textual keeps no public list)."""
+    return [str(n.message) for n in app._notifications]

@@ -43,6 +43,8 @@ def config_rows(configs: list[dict]) -> list[tuple[str, list, bool]]:
 
 
 class CompareScreen(Screen):
+    """Recorded runs side by side: their loss curves on one chart, their settings in one table."""
+
     BINDINGS = [
         Binding("d", "toggle_diff", "Only differences"),
         Binding("escape", "app.pop_screen", "Back"),
@@ -58,6 +60,7 @@ class CompareScreen(Screen):
         self.only_differences = True
 
     def compose(self) -> ComposeResult:
+        """The chart, the title line, the settings table and the footer."""
         names = [f"{i + 1}:{s.name or p.name}" for i, (s, p) in enumerate(zip(self.states, self.paths, strict=True))]
         yield CompareChart(list(zip(names, self.states, strict=True)), id="compare-chart")
         yield Static("", id="compare-title")
@@ -65,6 +68,7 @@ class CompareScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        """One settings column per run, then the rows."""
         table = self.query_one(DataTable)
         table.add_column("setting")
         for i, path in enumerate(self.paths):
@@ -88,5 +92,6 @@ class CompareScreen(Screen):
         )
 
     def action_toggle_diff(self) -> None:
+        """Show only the settings that differ, or all of them."""
         self.only_differences = not self.only_differences
         self._fill()

@@ -3,6 +3,8 @@ and the log, redrawn from the run's state about four times a second."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +15,9 @@ from textual.widgets import Footer, Static
 from nnplay.tui.state import METRIC_LABELS, RunState
 from nnplay.tui.widgets import LogPanel, LossChart, MetricChart, ModelView, OverfitPanel, RunHeader
 
+if TYPE_CHECKING:
+    from nnplay.tui.app import NNPlayApp
+
 REDRAW_INTERVAL_S = 0.25
 PANELS = ("loss", "metric", "overfit", "model", "log")
 PANEL_TITLES = ("loss", "metric", "overfitting", "model", "log")
@@ -22,6 +27,8 @@ TINY_HEIGHT = 20
 
 class DashboardScreen(Screen):
     """A live run (state taken from the app) or a recorded one (state given)."""
+
+    app: NNPlayApp  # Textual types it as any App; this screen runs only in nnplay's
 
     BINDINGS = [
         Binding("space", "pause", "Pause"),
@@ -61,13 +68,16 @@ class DashboardScreen(Screen):
 
     @property
     def state(self) -> RunState:
+        """The run shown: the recorded one, or the app's live run."""
         return self.recorded or self.app.live
 
     @property
     def live(self) -> bool:
+        """True when the screen follows the app's live run."""
         return self.recorded is None
 
     def compose(self) -> ComposeResult:
+        """The header, the panel tabs, the five panels and the footer."""
         yield RunHeader(id="header")
         yield Static("", id="panel-tabs")  # the compact layout's one panel at a time: which, and how to switch
         with Grid(id="panels"):
@@ -79,11 +89,13 @@ class DashboardScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        """Lay out for the terminal's size, draw, and redraw about four times a second."""
         self.on_resize()
         self.redraw()
         self.set_interval(REDRAW_INTERVAL_S, self.redraw)
 
     def on_resize(self, event=None) -> None:
+        """The compact layout (one panel at a time) or the tiny one (no borders), as the terminal's size asks."""
         compact = self.app.size.width < COMPACT_WIDTH or self.app.size.height < COMPACT_HEIGHT
         self.set_class(compact, "-compact")
         self.set_class(self.app.size.height < TINY_HEIGHT, "-tiny")  # no panel borders: every row for the data
@@ -122,49 +134,62 @@ class DashboardScreen(Screen):
     # Actions
 
     def action_pause(self) -> None:
+        """Pause the live run."""
         self.app.toggle_pause()
         self.redraw()
 
     def action_resume(self) -> None:
+        """Resume the paused live run."""
         self.app.toggle_pause()
         self.redraw()
 
     def action_stop(self) -> None:
+        """Stop the live run while it trains."""
         if self.live and not self.state.finished:
             self.app.stop_run()
 
     def action_tweak(self) -> None:
+        """Back to the form with this run's settings, to change one and run again; this run stays as a ghost."""
         self.app.tweak_and_rerun(self.state)
 
     def action_pin(self) -> None:
+        """Pin this run: the next run draws it as a ghost, to compare."""
         self.app.pin_ghost(self.state)
 
     def action_export(self) -> None:
+        """Export this run's reports and a screenshot of the dashboard into its directory."""
         self.app.export_run(self.state)
 
     def action_try_next(self) -> None:
+        """Run the lesson's variation once this run has finished."""
         if self.live and not self.state.finished:
             self.notify("Let the lesson's run finish (or stop it with s) before trying its variation.")
             return
         self.app.try_next(self.state)
 
     def action_log_scale(self) -> None:
+        """Switch the loss chart between a linear and a logarithmic y axis."""
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.log_scale
 
     def action_smoothing(self) -> None:
+        """Switch the loss chart's smoothing on or off."""
         chart = self.query_one(LossChart)
         chart.smoothing = not chart.smoothing
 
     def action_next_view(self) -> None:
+        """Show the model panel's next view."""
         self.query_one(ModelView).action_next_view()
 
     def action_next_panel(self) -> None:
+        """Show the next panel (compact layout)."""
         self.action_show_panel((self.panel + 1) % len(PANELS))
 
     def action_show_panel(self, index: int) -> None:
+        """Show the panel of this index (compact layout)."""
         self.panel = index
         self._show_panel()
 
     def action_back(self) -> None:
+        """Back to the previous screen."""
         self.app.pop_screen()

@@ -3,20 +3,34 @@ to compare or export; open one as recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import RowKey
 
-from nnplay.engine.core.runs import list_runs, load_run
-from nnplay.tui.report import RUN_READ_ERRORS, UNREADABLE, format_metric, headline_metric, summary_of, unreadable_reason
+from nnplay.engine.core.runs import list_runs
+from nnplay.tui.report import (
+    RUN_READ_ERRORS,
+    UNREADABLE,
+    format_metric,
+    headline_metric,
+    listed_summary,
+    unreadable_reason,
+)
+
+if TYPE_CHECKING:
+    from nnplay.tui.app import NNPlayApp
 
 COLUMNS = ("run", "date", "task", "model", "status", "best val", "test", "verdict")
 # Dropped in this order when the terminal is too narrow; the run, its status and verdict always show.
@@ -26,6 +40,9 @@ PADDING = 2  # the table's cell padding, one column each side
 MARK_WIDTH = 1 + PADDING
 SCROLLBAR = 2  # kept free for the vertical scrollbar of a long table
 MIN_RUN_WIDTH = 12
+# Rows put in the table before it is first drawn, more than a screen shows; the others are added right
+# after (DataTable takes about 50 µs a row: half a second for 10,000 runs).
+FIRST_ROWS = 200
 ARROWS = {False: "↑", True: "↓"}
 
 
@@ -36,13 +53,13 @@ class Row:
 
     key: str
     cells: dict[str, str]
-    order: dict[str, object]
+    order: dict[str, Any]  # per column: a number or folded text to sort by (one kind per column), None when empty
     unreadable: str | None = None
 
 
 def run_row(path: Path) -> Row:
-    """A run's table cells and sort values."""
-    summary = summary_of(load_run(path))
+    """A run's table cells and sort values, from its listing (listed_summary)."""
+    summary = listed_summary(path)
     metric, value = headline_metric(summary)
     started = summary.get("started")
     best = summary.get("best_val_loss")
@@ -60,7 +77,7 @@ def run_row(path: Path) -> Row:
         "test": f"{SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
         "verdict": text("verdict"),
     }
-    order: dict[str, object] = {name: None if cell == "—" else cell.casefold() for name, cell in cells.items()}
+    order: dict[str, Any] = {name: None if cell == "—" else cell.casefold() for name, cell in cells.items()}
     order["date"] = started  # not the cell: "12-31" of one year sorts after "01-02" of the next
     order["best val"] = best
     order["test"] = (metric, value) if value is not None else None  # grouped by metric, then by value
@@ -68,6 +85,7 @@ def run_row(path: Path) -> Row:
 
 
 def model_cell(summary: dict) -> str:
+    """The model column's text: data set/architecture, or a dash when neither is known."""
     dataset, architecture = summary.get("dataset"), summary.get("architecture")
     return "—" if dataset is None and architecture is None else f"{dataset}/{architecture}"
 
@@ -76,7 +94,7 @@ def unreadable_row(path: Path, reason: str) -> Row:
     """A run whose files cannot be read: listed as unreadable, with the reason as its verdict, so that
     one damaged run neither hides the others nor goes unnoticed."""
     cells = {name: "—" for name in COLUMNS} | {"run": path.name, "status": UNREADABLE, "verdict": reason}
-    order: dict[str, object] = {name: None for name in COLUMNS}
+    order: dict[str, Any] = {name: None for name in COLUMNS}
     order |= {"run": path.name.casefold(), "status": UNREADABLE, "verdict": reason.casefold()}
     return Row(path.name, cells, order, unreadable=reason)
 
@@ -99,11 +117,42 @@ def fit_columns(widths: dict[str, int], available: int) -> dict[str, int]:
 
 
 def shortened(text: str, width: int) -> str:
+    """The text cut to `width` cells, with an ellipsis when it is cut."""
     return text if cell_len(text) <= width else text[: width - 1] + "…"
+
+
+class TextCell:
+    """A cell's text, made into Rich Text only when it is drawn: Text, not str, because DataTable parses a
+    str cell as markup and a run's name is the user's text; made late, because building Text for every
+    cell of 10,000 runs took longer than reading the runs."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __rich__(self) -> Text:
+        return Text(self.text)
+
+
+class RunsTable(DataTable):
+    """The runs table. Its columns all have a width and its rows are one line each, so a row added needs
+    no measuring; DataTable measures every cell of every row added (seconds for 10,000 runs)."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        if any(column.auto_width for column in self.columns.values()):
+            super()._update_dimensions(new_rows)
+        else:
+            super()._update_dimensions(())  # the scrollable size only
 
 
 class RunsScreen(Screen):
     """Every run under the runs directory, newest first until sorted otherwise."""
+
+    app: NNPlayApp  # Textual types it as any App; this screen runs only in nnplay's
 
     BINDINGS = [
         Binding("space", "mark", "Mark"),
@@ -126,20 +175,29 @@ class RunsScreen(Screen):
         self.sort_column = "date"
         self.sort_reverse = True
         self.fitted_width = 0  # the screen width the columns were fitted to
+        # Each column's widest cell as read (longest), and the widths the columns are fitted to: the same but
+        # for the verdict, whose is the readable runs' (why a run cannot be read is long: it is cut to that).
+        self.longest: dict[str, int] = {}
+        self.cell_widths: dict[str, int] = {}
+        self.filling = 0  # which fill of the table adds rows: a new one (a sort) ends the one before
 
     def compose(self) -> ComposeResult:
+        """The title, the table and the footer."""
         yield Static("", id="runs-title")
-        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield RunsTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
+        """Read the runs into the table."""
         self.action_reload()
 
     def on_resize(self, event: events.Resize) -> None:
+        """Refit the columns to a new width."""
         if event.size.width != self.fitted_width:
             self._fill()
 
     def action_reload(self) -> None:
+        """Read every run again (new runs appear, deleted ones go)."""
         self.paths, self.rows = {}, []
         for path in list_runs(self.app.runs_root):
             try:
@@ -148,6 +206,10 @@ class RunsScreen(Screen):
                 row = unreadable_row(path, unreadable_reason(exc))
             self.paths[path.name] = path
             self.rows.append(row)
+        # Measured once a reading, not at each sort: 80,000 cells for 10,000 runs.
+        self.longest = {name: max((cell_len(row.cells[name]) for row in self.rows), default=0) for name in COLUMNS}
+        verdicts = (cell_len(row.cells["verdict"]) for row in self.rows if row.unreadable is None)
+        self.cell_widths = self.longest | {"verdict": max(verdicts, default=0)}
         unreadable = sum(row.unreadable is not None for row in self.rows)
         if unreadable:
             what = "1 run cannot be read" if unreadable == 1 else f"{unreadable} runs cannot be read"
@@ -169,25 +231,16 @@ class RunsScreen(Screen):
         self.fitted_width = self.app.size.width
         arrow = ARROWS[self.sort_reverse]
         labels = {name: f"{name} {arrow}" if name == self.sort_column else name for name in COLUMNS}
-        # Why a run cannot be read is long: it is cut to the real verdicts' width (enter shows it whole).
-        ordinary = [row for row in self.rows if row.unreadable is None]
-        widths = {
-            name: max(cell_len(labels[name]), *(cell_len(row.cells[name]) for row in self.rows))
-            for name in COLUMNS
-            if name != "verdict"
-        }
-        widths["verdict"] = max(cell_len(labels["verdict"]), *(cell_len(row.cells["verdict"]) for row in ordinary))
+        widths = {name: max(cell_len(labels[name]), self.cell_widths.get(name, 0)) for name in COLUMNS}
         shown = fit_columns(widths, self.fitted_width - SCROLLBAR)
         table.clear(columns=True)
         table.add_column("", key="mark", width=1)
         for name, width in shown.items():
             table.add_column(labels[name], key=name, width=width)
-        for row in self._sorted():
-            mark = "●" if row.key in self.marked else " "
-            # Text, not str: DataTable parses str cells as markup, and a run's name is the user's text.
-            table.add_row(mark, *(Text(shortened(row.cells[name], shown[name])) for name in shown), key=row.key)
-        if current in self.paths:
-            table.move_cursor(row=table.get_row_index(current))
+        rows = self._sorted()
+        cursor = next((i for i, row in enumerate(rows) if row.key == current), None)
+        self.filling += 1
+        self._add_rows(rows, 0, FIRST_ROWS, shown, cursor, self.filling)
         count = len(self.rows)
         self.query_one("#runs-title", Static).update(
             Text.assemble(
@@ -198,13 +251,31 @@ class RunsScreen(Screen):
             )
         )
 
+    def _add_rows(
+        self, rows: list[Row], start: int, stop: int, shown: dict[str, int], cursor: int | None, filling: int
+    ) -> None:
+        """Add rows[start:stop] to the table, the cursor put back on its row once that is added, and the
+        rest once the screen is refreshed (unless a new fill, such as a sort, began meanwhile)."""
+        if filling != self.filling or not self.is_attached:
+            return
+        table = self.query_one(DataTable)
+        cut = {name for name, width in shown.items() if width < self.longest.get(name, 0)}  # others fit whole
+        for row in rows[start:stop]:
+            cells = (shortened(row.cells[name], shown[name]) if name in cut else row.cells[name] for name in shown)
+            table.add_row("●" if row.key in self.marked else " ", *map(TextCell, cells), key=row.key)
+        if cursor is not None and start <= cursor < stop:
+            table.move_cursor(row=cursor)
+        if stop < len(rows):
+            self.call_after_refresh(self._add_rows, rows, stop, len(rows), shown, cursor, filling)
+
     def _current(self) -> str | None:
         table = self.query_one(DataTable)
         if not self.paths or table.row_count == 0 or table.cursor_row is None:
             return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
+        """Sort the table by `column`, ascending unless `reverse`."""
         self.sort_column, self.sort_reverse = column, reverse
         self._fill()
 
@@ -215,6 +286,7 @@ class RunsScreen(Screen):
         self.sort_by(shown[(at + 1) % len(shown)])
 
     def action_sort_reverse(self) -> None:
+        """Reverse the order of the sort column."""
         self.sort_by(self.sort_column, not self.sort_reverse)
 
     @on(DataTable.HeaderSelected)
@@ -225,6 +297,7 @@ class RunsScreen(Screen):
             self.sort_by(column, reverse=column == self.sort_column and not self.sort_reverse)
 
     def action_mark(self) -> None:
+        """Mark or unmark the run under the cursor, for compare and export."""
         key = self._current()
         if key is None:
             return
@@ -240,6 +313,7 @@ class RunsScreen(Screen):
         return [key for key in keys if key not in unreadable]
 
     def action_compare(self) -> None:
+        """Compare the marked runs side by side."""
         from nnplay.tui.screens.compare import CompareScreen
 
         keys = self._readable([k for k in self.paths if k in self.marked])
@@ -249,6 +323,7 @@ class RunsScreen(Screen):
         self.app.push_screen(CompareScreen([self.paths[k] for k in keys]))
 
     def action_open(self) -> None:
+        """Open the run under the cursor on a dashboard."""
         key = self._current()
         if key is not None and self._readable([key]):
             self.app.open_recorded(self.paths[key])
@@ -258,6 +333,7 @@ class RunsScreen(Screen):
         self.action_open()
 
     def action_export(self) -> None:
+        """Export the marked runs (or the one under the cursor) as report files."""
         keys = self._readable([k for k in self.paths if k in self.marked] or [k for k in [self._current()] if k])
         if keys:
             self.app.export_files(*(self.paths[k] for k in keys))

@@ -35,6 +35,7 @@ class SavePresetScreen(ModalScreen[str | None]):
         self.replacing: str | None = None  # the user preset that a second enter replaces
 
     def compose(self) -> ComposeResult:
+        """The dialog: the name and description inputs, the error line and where the file goes."""
         with Vertical(id="dialog"):
             yield Label("Save the form as one of your presets")
             yield Input(placeholder="name, e.g. my-dropout-test", id="preset-name")
@@ -44,6 +45,7 @@ class SavePresetScreen(ModalScreen[str | None]):
             yield Label("[dim]enter saves · escape cancels[/dim]")
 
     def refuse(self, sentence: str) -> None:
+        """Show why the preset cannot be saved, as plain text."""
         self.query_one("#dialog-error", Static).update(Text(sentence))  # the user's text, never markup
 
     @on(Input.Submitted)

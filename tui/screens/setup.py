@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -12,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static, TabbedContent, TabPane
 
 from nnplay.presets import LESSON_TABLE, list_presets
@@ -20,6 +22,8 @@ from nnplay.tui.widgets.plan_panel import PlanPanel
 from nnplay.tui.widgets.toggle import Toggle
 
 if TYPE_CHECKING:
+    from nnplay.engine.core.config import ExperimentConfig
+    from nnplay.tui.app import NNPlayApp
     from nnplay.tui.form_schema import FieldSpec
 
 # The config schema (pydantic) and the form built from it are imported after the first frame,
@@ -41,6 +45,8 @@ FORM_DELAY_S = 0.2  # the form tabs are built this long after the screen mounts
 class SetupScreen(Screen):
     """Choose a lesson or build an experiment; every change is validated and planned at once."""
 
+    app: NNPlayApp  # Textual types it as any App; this screen runs only in nnplay's
+
     BINDINGS = [
         Binding("ctrl+r", "start", "Start run", priority=True),
         Binding("ctrl+s", "save", "Save preset", priority=True),
@@ -52,11 +58,12 @@ class SetupScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.data: dict[str, Any] = {}
-        self.config = None  # the validated ExperimentConfig, or None while the form has an error
+        self.config: ExperimentConfig | None = None  # validated, or None while the form has an error
         self.preset_name: str | None = None
         self.preset_data: dict[str, Any] = {}  # the loaded preset's settings, to tell what the user changed
         self._options: dict[str, tuple[str, ...]] = {}  # what each select offers now
         self.unparsed: dict[str, str] = {}  # fields whose text is not a value: path -> the sentence why
+        self.columns: tuple[str, ...] = ()  # the columns of the user's table, as the engine's plan read them
         self.form_ready = False  # the form's tabs are built after the first frame
         self.last_changed: str | None = None  # the setting the user changed last, where a tweak starts
         self.defaults: dict[str, Any] = {}  # the config's defaults, read with the schema when the form is built
@@ -72,6 +79,7 @@ class SetupScreen(Screen):
     # Layout
 
     def compose(self) -> ComposeResult:
+        """The lessons and the plan; the form's tabs follow right after the first frame."""
         # Only the lessons and the plan are built for the first frame; the form's five tabs (some
         # 500 widgets) are added right after it, so the app appears at once.
         with Horizontal(id="setup-body"):
@@ -99,15 +107,19 @@ class SetupScreen(Screen):
         self.refresh_form()
 
     def _field_row(self, spec: FieldSpec) -> Vertical:
-        from nnplay.tui.form_schema import options_for, show
+        from nnplay.tui.form_schema import options_for, show, typed_option
 
         # Controls start with the form's values: what they announce on mount is then an echo.
         value = self._shown_value(spec.path)
         if spec.kind == "select":
-            options = options_for(spec.path, self.data) or spec.options
+            options = options_for(spec.path, self.data, self.columns) or spec.options
             self._options[spec.path] = options
-            initial = value if value in options else options[0]
-            control = Select([(o, o) for o in options], value=initial, id=spec.widget_id, allow_blank=False)
+            values = [typed_option(spec, o) for o in options]
+            if spec.path == "data.target" and value is not None:
+                value = show(value)  # a column by number is offered as its text
+            initial = value if value in values else values[0]
+            choices = list(zip(options, values, strict=True))
+            control: Widget = Select(choices, value=initial, id=spec.widget_id, allow_blank=False)
         elif spec.kind == "switch":
             control = Toggle(bool(value), id=spec.widget_id)
         else:
@@ -122,6 +134,7 @@ class SetupScreen(Screen):
         return get_value(self.defaults, path) if value is None and not FIELDS[path].optional else value
 
     def on_mount(self) -> None:
+        """Build the form once the first frame is out; the lessons list takes the keys."""
         self.on_resize()
         self.query_one(PlanPanel).show_pending()
         self.set_timer(FORM_DELAY_S, self._build_form)  # once the first frame has reached the terminal
@@ -131,11 +144,13 @@ class SetupScreen(Screen):
         lessons.focus()  # arrows and enter pick a lesson straight away
 
     def on_resize(self, event=None) -> None:
+        """Switch to the compact layout on narrow terminals."""
         self.set_class(self.app.size.width < COMPACT_WIDTH, "-compact")
 
     # Filling the form
 
     def load_preset(self, name: str) -> None:
+        """Fill the form with preset `name` (a lesson or the user's own)."""
         from nnplay.engine.core.config import ConfigError
         from nnplay.engine.core.config_files import read_experiment
 
@@ -162,7 +177,8 @@ class SetupScreen(Screen):
             return
         control = self.query_one(f"#{FIELDS[path].widget_id}")
         pane = next(a for a in control.ancestors if isinstance(a, TabPane))
-        self.query_one("#form-tabs", TabbedContent).active = pane.id
+        if pane.id is not None:
+            self.query_one("#form-tabs", TabbedContent).active = pane.id
         if self.query_one(f"#row-{FIELDS[path].widget_id}").display:
             self.call_after_refresh(control.focus)
 
@@ -182,20 +198,30 @@ class SetupScreen(Screen):
                     self._set_select(widget, path, value)
                 elif isinstance(widget, Toggle):
                     widget.value = bool(value)
-                else:
+                elif isinstance(widget, Input):
                     widget.value = show(value)
         self.refresh_form()
 
     def _set_select(self, widget: Select, path: str, value: Any) -> None:
         """Offer only the options that fit the rest of the form; keep the value if it still fits, else
         take the closest that does (an MLP for a CNN on points) and say so."""
-        from nnplay.tui.form_schema import FIELDS, closest_option, get_value, options_for, set_value
+        from nnplay.tui.form_schema import (
+            FIELDS,
+            closest_option,
+            get_value,
+            options_for,
+            set_value,
+            show,
+            typed_option,
+        )
 
-        options = options_for(path, self.data) or FIELDS[path].options
+        options = options_for(path, self.data, self.columns) or FIELDS[path].options
         if self._options.get(path) != options:
-            widget.set_options([(o, o) for o in options])
+            widget.set_options([(o, typed_option(FIELDS[path], o)) for o in options])
             self._options[path] = options
-        if value not in options and options:
+        if path == "data.target" and value is not None:
+            value = show(value)  # a column by number is offered as its text
+        if value not in [typed_option(FIELDS[path], o) for o in options] and options:
             old, value = value, closest_option(path, value, options)
             if get_value(self.data, path) is not None:  # the old choice no longer fits: the closest that does
                 set_value(self.data, path, value)
@@ -225,44 +251,84 @@ class SetupScreen(Screen):
         self.validate_form()
 
     def validate_form(self) -> None:
+        """Validate the form: mark every problem, or ask the engine for the plan."""
         from nnplay.engine.core.config import ConfigError, validate
 
-        for row in self.query(".field.-invalid"):
-            row.remove_class("-invalid")
-            row.query_one(".field-error", Static).update("")
-        if self.unparsed:  # text that is not a value yet: the form stays invalid until it is fixed
-            self.config = None
-            for path, message in self.unparsed.items():
-                self.show_error(message, path)
-            return
+        problems: list[tuple[str | None, str]] = list(self.unparsed.items())  # text that is not a value yet
         try:
             self.config = validate(copy.deepcopy(self.data))
         except ConfigError as exc:
+            problems += [p for p in exc.problems if p.setting not in self.unparsed]
+        if problems:  # the form stays invalid until every one is fixed
             self.config = None
-            self.show_error(str(exc))
+            self.show_problems(problems)
             return
+        self.clear_problems()
+        assert self.config is not None
         self.app.request_plan(self.config.model_dump(exclude_none=True))
         self.query_one(PlanPanel).show_pending()
 
-    def show_error(self, message: str, path: str | None = None) -> None:
-        """One sentence in the plan panel, and under the field it names."""
-        from nnplay.tui.form_schema import FIELDS, error_field
+    def clear_problems(self) -> None:
+        """No field marked as wrong any more."""
+        for row in self.query(".field.-invalid"):
+            row.remove_class("-invalid")
+            row.query_one(".field-error", Static).update("")
 
-        self.query_one(PlanPanel).show_error(message)
-        path = path or error_field(message)
-        if path in FIELDS and self.form_ready:
-            row = self.query_one(f"#row-{FIELDS[path].widget_id}")
+    def show_problems(self, problems: Sequence[tuple[str | None, str]]) -> None:
+        """Every problem in the plan panel, and each under the field it names (by its setting, as the
+        config's validation or the engine reported it)."""
+        from nnplay.tui.form_schema import FIELDS
+
+        self.clear_problems()
+        messages = [message for _, message in problems]
+        summary = (
+            messages[0]
+            if len(messages) == 1
+            else f"{len(messages)} problems:\n" + "\n".join(f"- {m}" for m in messages)
+        )
+        self.query_one(PlanPanel).show_error(summary)
+        if not self.form_ready:
+            return
+        marked: dict[str, list[str]] = {}
+        for setting, message in problems:
+            if setting in FIELDS:
+                marked.setdefault(setting, []).append(message)
+        for setting, found in marked.items():
+            row = self.query_one(f"#row-{FIELDS[setting].widget_id}")
             row.add_class("-invalid")
-            row.query_one(".field-error", Static).update(Text(message))  # it quotes the user's value: never markup
+            row.query_one(".field-error", Static).update(Text("\n".join(found)))  # quotes the user's value: no markup
+
+    def show_error(self, message: str) -> None:
+        """One sentence that names no field of the form (the engine cannot start, a file cannot be read)."""
+        self.show_problems([(None, message)])
 
     def show_plan(self, plan: dict) -> None:
+        """Show the engine's plan, unless the form has changed into an error since; the columns of the
+        user's table it read become the target's choices and the features' hint."""
         if self.config is not None:
             self.query_one(PlanPanel).show_plan(plan)
+        info = plan["data_info"] if isinstance(plan.get("data_info"), dict) else {}
+        columns = tuple(str(c) for c in (info.get("columns") or []))
+        if columns != self.columns and self.form_ready:
+            self.columns = columns
+            self._offer_columns()
+
+    def _offer_columns(self) -> None:
+        """The target select offers the table's columns; the features field names them."""
+        from nnplay.tui.form_schema import FIELDS, get_value
+
+        target = self.query_one(f"#{FIELDS['data.target'].widget_id}", Select)
+        with self.prevent(Select.Changed):
+            self._set_select(target, "data.target", get_value(self.data, "data.target"))
+        features = self.query_one(f"#{FIELDS['data.features'].widget_id}", Input)
+        features.placeholder = (
+            f"all but the target of: {', '.join(self.columns)}" if self.columns else "all but the target"
+        )
 
     # Reacting to the user
 
     def _changed(self, widget_id: str | None, raw: Any) -> None:
-        from nnplay.tui.form_schema import FIELDS, get_value, parse, set_value
+        from nnplay.tui.form_schema import FIELDS, chosen_value, get_value, parse, set_value
 
         if not widget_id:
             return
@@ -279,6 +345,8 @@ class SetupScreen(Screen):
             self.validate_form()  # the field parses again: show what else is wrong, or the plan
         if spec.kind == "text" and value == "":
             value = None
+        if spec.kind == "select":
+            value = chosen_value(spec, value, self.columns)
         current = get_value(self.data, spec.path)
         if value == (current if current is not None else get_value(self.defaults, spec.path)):
             return  # the control echoes what the form already holds: keep the preset's keys as they are
@@ -301,6 +369,8 @@ class SetupScreen(Screen):
 
     @on(OptionList.OptionSelected, "#presets")
     def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is None:
+            return
         self.load_preset(event.option.id)
         self.notify(f"{event.option.id} loaded: press ctrl+r to start, or change any setting first", markup=False)
 
@@ -314,6 +384,7 @@ class SetupScreen(Screen):
         self.action_start()
 
     def on_descendant_focus(self, event) -> None:
+        """Explain the focused setting in the help line."""
         if not self.form_ready:  # no field to explain yet, and the schema's import must not delay the first frame
             return
         from nnplay.tui.form_schema import FIELDS
@@ -326,13 +397,14 @@ class SetupScreen(Screen):
     # Actions
 
     def action_start(self) -> None:
+        """Start the form's experiment, once it is valid."""
         if not self.form_ready:  # started before the form was built: the chosen lesson as it is
             from nnplay.engine.core.config import ConfigError, validate
 
             try:
                 self.config = validate(copy.deepcopy(self.data))
             except ConfigError as exc:
-                self.show_error(str(exc))
+                self.show_problems(exc.problems)
                 return
         if self.config is None:
             self.notify("Fix the setting shown in red first.", severity="error")
@@ -346,6 +418,7 @@ class SetupScreen(Screen):
         from nnplay.engine.core.config import ConfigError, validate
         from nnplay.tui.changes import MODIFIED_SUFFIX, config_changes, describe
 
+        assert self.config is not None  # asked for only once the form is valid
         config = self.config.model_dump(exclude_none=True)
         try:
             preset = validate(copy.deepcopy(self.preset_data)).model_dump(exclude_none=True)
@@ -359,6 +432,7 @@ class SetupScreen(Screen):
         return config
 
     def action_explain(self) -> None:
+        """F1: the focused setting's explanation, in full."""
         from nnplay.tui.form_schema import FIELDS
 
         focused = self.focused
@@ -367,6 +441,7 @@ class SetupScreen(Screen):
             self.notify(spec.help, title=spec.path, timeout=12, markup=False)
 
     def action_save(self) -> None:
+        """Save the form as one of the user's own presets."""
         from nnplay.tui.screens.save_preset import SavePresetScreen
 
         if self.config is None:
@@ -390,4 +465,5 @@ class SetupScreen(Screen):
             option_list.highlighted = option_list.get_option_index(current)
 
     def on_screen_resume(self) -> None:
+        """Back from a run: mark the lessons run since."""
         self.refresh_lessons()  # lessons run since are marked

@@ -45,6 +45,7 @@ def blend(a: RGB, b: RGB, t: float) -> RGB:
 
 
 def class_color(label: int) -> RGB:
+    """The colour of a class: the palette's, cycled past its end."""
     return PALETTE[int(label) % len(PALETTE)]
 
 
@@ -61,6 +62,7 @@ def diverging(t: float) -> RGB:
 
 @lru_cache(maxsize=4096)
 def cell_style(fg: RGB, bg: RGB, bold: bool = False) -> Style:
+    """A Rich style with these foreground and background colours."""
     return Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg), bold=bold)
 
 
@@ -132,8 +134,8 @@ class BoundaryView(Widget):
         for r, row in enumerate(pred):
             cells = []
             for c, label in enumerate(row):
-                conf = confidence[r][c] if r < len(confidence) and c < len(confidence[r]) else None
-                sure = (conf - floor) / (1 - floor) if is_number(conf) else 0.0
+                known = r < len(confidence) and c < len(confidence[r]) and is_number(confidence[r][c])
+                sure = (confidence[r][c] - floor) / (1 - floor) if known else 0.0
                 level = min(LEVELS - 1, max(0, round(sure * (LEVELS - 1))))
                 cells.append(region_color(int(label), level) if is_number(label) else UNSURE)
             self._cells.append(cells)
@@ -159,6 +161,7 @@ class BoundaryView(Widget):
         self._hint = "● training targets"
 
     def render_line(self, y: int) -> Strip:
+        """Row y of the drawing; the rows are rendered again only when the size changed."""
         width, height = self.size
         if self._strips_key != (width, height):
             self._strips = self.render_rows(width, height)

@@ -22,9 +22,11 @@ class CompareChart(KeyedPlot):
         self.drawn: dict[str, tuple[list[float], list[float]]] = {}
 
     def on_mount(self) -> None:
+        """Draw the runs as soon as the chart is mounted."""
         self.replot()
 
     def replot(self) -> None:
+        """Draw every run's validation and training loss in its colour; refresh."""
         self.begin("loss by epoch: validation ━━, training ┅┅")
         self.drawn = {}
         for index, (label, state) in enumerate(self.runs):

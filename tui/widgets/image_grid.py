@@ -5,6 +5,7 @@ their originals, or generated samples. Each image is drawn in grey with half blo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from rich.color import Color
@@ -25,6 +26,7 @@ _CAPTIONS = Console(width=200, color_system="truecolor")  # only resolves captio
 
 @lru_cache(maxsize=2048)
 def grey_style(upper: int, lower: int | None) -> Style:
+    """A half-block cell's style: the upper pixel's grey as foreground, the lower pixel's (if any) as background."""
     return Style(
         color=Color.from_rgb(upper, upper, upper),
         bgcolor=None if lower is None else Color.from_rgb(lower, lower, lower),
@@ -138,13 +140,14 @@ class ImageGrid(Static):
         if snapshot is self.snapshot:
             return
         self.snapshot = snapshot
-        view = (snapshot or {}).get("view")
-        builder = {
+        shown = snapshot or {}
+        builders: dict[object, Callable[[dict], ImageMosaic]] = {
             "samples": self._samples,
             "reconstructions": self._reconstructions,
             "generated": self._generated,
-        }.get(view)
-        self.mosaic = builder(snapshot) if builder and (snapshot or {}).get("images") else None
+        }
+        builder = builders.get(shown.get("view"))
+        self.mosaic = builder(shown) if builder and shown.get("images") else None
         self.update(self.mosaic or "waiting for the first snapshot")
 
     @staticmethod

@@ -20,6 +20,7 @@ BAND_POINTS_MAX = 40_000  # a band is drawn as dots; this bounds the work on a v
 
 
 def rich_color(color: Color) -> Style:
+    """A Rich style in a curve's colour."""
     return Style(color=f"rgb({color[0]},{color[1]},{color[2]})")
 
 
@@ -70,6 +71,7 @@ class KeyedPlot(PlotextPlot):
         self.set_title(title)
 
     def set_title(self, title: str | Text) -> None:
+        """The chart's title line: a plain string in bold, or Text as given."""
         self.heading = title if isinstance(title, Text) else Text(title, style="bold")
 
     def key_entry(self, label: str, color: Color, swatch: str = SOLID) -> None:
@@ -78,6 +80,7 @@ class KeyedPlot(PlotextPlot):
             self.key_text(Text.assemble((swatch + " ", rich_color(color)), label))
 
     def key_text(self, entry: Text) -> None:
+        """Add an entry to the key, unless one with the same text is there."""
         if entry.plain not in (e.plain for e in self.key):
             self.key.append(entry)
 
@@ -125,6 +128,7 @@ class KeyedPlot(PlotextPlot):
         return lines
 
     def on_resize(self) -> None:
+        """Draw again for the new size."""
         self.replot()  # bands and ticks depend on the size
 
     def replot(self) -> None:
@@ -132,6 +136,7 @@ class KeyedPlot(PlotextPlot):
         self.refresh()
 
     def render(self) -> RenderResult:
+        """The title and key lines, then the plot in the rows left (nothing when too low to read)."""
         width, height = self.size.width, self.size.height
         if height < MIN_HEIGHT:  # no room for a readable plot (a panel full of words): nothing, not a smear
             return Text("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from rich.text import Text
+from textual import events
 from textual.widgets import RichLog
 
 from nnplay.tui.state import LOG_LINES, RunState
@@ -13,6 +14,7 @@ MATCH_WINDOW = 3  # how many of the last shown lines must match to find our plac
 
 
 def line_style(line: str) -> str:
+    """The style of a log line: red for errors, yellow for warnings."""
     if line.startswith("error"):
         return "red"
     if line.startswith("warning"):
@@ -54,7 +56,7 @@ class LogPanel(RichLog):
         self._state: RunState | None = None
         self._wrapped_at = 0  # the width the lines were wrapped to
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         """Lines are wrapped when written: a new width (a resize, the compact layout showing the log) writes
         them all again, wrapped to it, instead of leaving them cut."""
         if self._state is not None and self.scrollable_content_region.width != self._wrapped_at:

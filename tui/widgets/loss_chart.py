@@ -105,9 +105,11 @@ class LossChart(RunChart):
         self.replot()  # the empty chart says what it waits for
 
     def watch_log_scale(self) -> None:
+        """Draw again on the new scale."""
         self.replot()
 
     def watch_smoothing(self) -> None:
+        """Draw again with or without smoothing."""
         self.replot()
 
     def replot(self) -> None:
@@ -129,6 +131,7 @@ class LossChart(RunChart):
         y_range = value_range([(xs, to_y(ys)) for xs, ys in live.values()])
         self._ghost_curves(to_y, y_range)
         members = (self._state.last_epoch or {}).get("members") if self._state is not None else None
+        plan = self._state.plan if self._state is not None else None
         band_key = Text()
         for name, color in (("train", GHOST_TRAIN_COLOR), ("val", GHOST_VAL_COLOR)):
             if f"{name} min" in live and f"{name} max" in live:
@@ -138,7 +141,7 @@ class LossChart(RunChart):
                 band_key.append(BLOCK, style=rich_color(color))
         for name, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
             if name in live:
-                label = train_label(self._state.plan) if name == "train" else LABELS[name]
+                label = train_label(plan) if name == "train" else LABELS[name]
                 self.line(live[name][0], to_y(live[name][1]), label=label, color=color)
                 self.drawn[name] = live[name]
         if band_key:  # one entry for both bands: the spread of the runs around their mean

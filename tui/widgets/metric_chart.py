@@ -31,6 +31,7 @@ class MetricChart(RunChart):
 
     @property
     def metric(self) -> str:
+        """The metric charted: the run's, or accuracy before there is one."""
         return self._state.metric if self._state is not None else "accuracy"
 
     def _curve(self, state: RunState, split: str) -> Curve:
@@ -64,9 +65,10 @@ class MetricChart(RunChart):
                     for part in segments(xs, ys, *y_range) if y_range else [(xs, ys)]:
                         self.line(*part, color=color)
                     self.key_text(ghost_key(ghost, index, len(self._ghosts)))
+        plan = self._state.plan if self._state is not None else None
         for split, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
             if split in live:
-                label = train_label(self._state.plan) if split == "train" else LABELS[split]
+                label = train_label(plan) if split == "train" else LABELS[split]
                 self.line(*live[split], label=label, color=color)
                 self.drawn[split] = live[split]
         if y_range is not None and len(self.drawn) > len(live):

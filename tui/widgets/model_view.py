@@ -57,6 +57,7 @@ class ModelView(Widget):
         self.available: list[str] = []  # tab ids with data, in TAB_ORDER
 
     def compose(self) -> ComposeResult:
+        """The waiting line and one tab per view."""
         yield Static("waiting for the first snapshot", id="waiting")
         with TabbedContent(id="views"):
             with TabPane("prediction", id="prediction"):
@@ -78,9 +79,15 @@ class ModelView(Widget):
         if key == self._drawn_key:
             return
         self._drawn_key = key
-        for view in (BoundaryView, CurveView, ImageGrid, ConfusionView, LayerNorms):
-            for widget in self.query(view):
-                widget.update_from(state)
+        views: list[BoundaryView | CurveView | ImageGrid | ConfusionView | LayerNorms] = [
+            *self.query(BoundaryView),
+            *self.query(CurveView),
+            *self.query(ImageGrid),
+            *self.query(ConfusionView),
+            *self.query(LayerNorms),
+        ]
+        for view in views:
+            view.update_from(state)
         titles = {VIEW_TABS[v][0]: VIEW_TABS[v][1] for v in state.snapshots if v in VIEW_TABS}
         available = [tab for tab in TAB_ORDER if tab in titles]
         if available != self.available:

@@ -69,6 +69,7 @@ class OverfitPanel(Widget):
         self.verdict: str | None = None
 
     def compose(self) -> ComposeResult:
+        """The verdict and its facts above the generalization-gap chart."""
         with VerticalScroll(id="diagnosis"):
             yield Static("", id="verdict")
             yield Static("no diagnosis yet: it arrives with the first snapshot", id="facts")

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from nnplay.engine.core.batches import batch_arithmetic, count
+from nnplay.engine.core.catalog import data_info_summary
 from nnplay.engine.core.memory import human
 from nnplay.tui.state import RunState, is_number
 
@@ -23,10 +24,11 @@ def sweep_line(sweep: dict) -> str:
     """'8 copies (seed 0, seed 1, …, seed 7), trained together as one batched model'."""
     labels = [str(label) for label in sweep.get("labels") or []]
     shown = ", ".join(labels if len(labels) <= 4 else [*labels[:2], "…", labels[-1]])
-    how = {
+    modes: dict[object, str] = {
         "batched": "trained together as one batched model",
         "processes": "trained as separate engine processes",
-    }.get(sweep.get("mode"), "")
+    }
+    how = modes.get(sweep.get("mode"), "")
     return f"{sweep['members']} copies" + (f" ({shown})" if shown else "") + (f", {how}" if how else "")
 
 
@@ -89,6 +91,7 @@ class PlanPanel(Static):
             self.add_class(cls)
 
     def on_resize(self) -> None:
+        """Render the plan again: whether the layers table fits depends on the size."""
         # Whether the layers table fits depends on the size, so re-decide it.
         if self.plan is not None and not self.has_class("-error") and not self.has_class("-pending"):
             self.update(self._render_plan(self.plan))
@@ -97,6 +100,9 @@ class PlanPanel(Static):
         lines = Text()
         lines.append(f"{plan.get('name') or 'experiment'}", style="bold")
         lines.append(f"  {plan.get('task', '?')} on {plan.get('dataset', '?')} with {plan.get('architecture', '?')}\n")
+        if isinstance(plan.get("data_info"), dict):  # your own data: what was read from it
+            lines.append("read: ", style="bold")
+            lines.append(f"{data_info_summary(plan['data_info'])}\n")
         lines.append(
             f"data: {count(plan.get('n_train'))} train · {count(plan.get('n_val'))} val · {count(plan.get('n_test'))} test"
         )

@@ -36,7 +36,7 @@ def ghost_key(ghost: RunState, index: int, n_ghosts: int) -> Text:
     )
 
 
-def epoch_ticks(xs: Sequence[float], count: int = 6) -> list[int]:
+def epoch_ticks(xs: Sequence[float], count: int = 6) -> list[float]:
     """Whole-epoch ticks at a round step (1, 2, 5, 10, 20, ...); plotext alone labels epoch 10.8."""
     if not xs:
         return []
@@ -44,7 +44,7 @@ def epoch_ticks(xs: Sequence[float], count: int = 6) -> list[int]:
     raw = max(1.0, (hi - lo) / max(1, count - 1))
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    ticks = [t for t in range(math.ceil(lo / step) * step, hi + 1, step)]
+    ticks: list[float] = [t for t in range(math.ceil(lo / step) * step, hi + 1, step)]  # whole numbers
     return ticks if len(ticks) >= 2 else sorted({lo, hi})
 
 

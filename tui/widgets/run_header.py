@@ -27,6 +27,7 @@ STATUS_CLASSES = sorted({cls for _, cls in STATUS_TEXT.values()})
 
 
 def rate(samples_per_s) -> str:
+    """Samples per second in a few characters ('12.3k', '850'), or a dash."""
     if not is_number(samples_per_s):
         return "—"
     return f"{samples_per_s / 1000:.1f}k" if samples_per_s >= 1000 else f"{samples_per_s:.0f}"
@@ -86,8 +87,9 @@ class RunHeader(Static):
         epoch = state.last_epoch or {}
         done, total = state.epochs_done, state.epochs_total
         counts = f"epoch {done}/{total or '?'}"
-        if int((state.plan or {}).get("k_folds") or 1) > 1:
-            counts += f" · fold {len(state.folds) + (0 if state.finished else 1)}/{state.plan['k_folds']}"
+        plan = state.plan or {}
+        if int(plan.get("k_folds") or 1) > 1:
+            counts += f" · fold {len(state.folds) + (0 if state.finished else 1)}/{plan['k_folds']}"
         if self.status == "running":
             counts += f" · {rate(epoch.get('samples_per_s'))} samples/s · ETA {duration(epoch.get('eta_s'))}"
         elif state.finished and is_number(epoch.get("elapsed_s")):

@@ -20,12 +20,15 @@ class Toggle(Checkbox):
 
     @staticmethod
     def word(value: bool) -> str:
+        """'on' or 'off'."""
         return "on" if value else "off"
 
     @property
-    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual reads this class attribute's name
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual only reads this class attribute
+        """The mark inside the box: ✓ when on, blank when off."""
         return "✓" if self.value else " "
 
     def watch_value(self) -> None:
+        """Say 'on' or 'off' beside the box."""
         super().watch_value()  # announces the change
         self.label = self.word(self.value)
