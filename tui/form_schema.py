@@ -220,6 +220,41 @@ def get_value(data: dict, path: str) -> Any:
     return node
 
 
+def implied_default(path: str, data: dict, defaults: dict) -> Any:
+    """What a setting the form leaves unset means: its default, except the task of your own data,
+    which the data decides ("auto")."""
+    if path == "task":
+        info = DATASETS.get(get_value(data, "data.dataset") or "")
+        if info is not None and info.own:
+            return "auto"
+    return get_value(defaults, path)
+
+
+def learned_columns(data: dict, columns: tuple[str, ...]) -> set[str]:
+    """The table's columns the model learns from: data.features as set (by name or number), else
+    every column but the target (by default the last)."""
+
+    def named(ref: Any) -> str | None:
+        if isinstance(ref, int) and -len(columns) <= ref < len(columns):
+            return columns[ref]
+        return str(ref) if str(ref) in columns else None
+
+    features = get_value(data, "data.features")
+    if features:
+        return {name for name in map(named, features) if name is not None}
+    target = named(get_value(data, "data.target") if get_value(data, "data.target") is not None else -1)
+    return {name for name in columns if name != target}
+
+
+def features_setting(ticked: list[str], data: dict, columns: tuple[str, ...]) -> list[str] | None:
+    """data.features for the columns ticked, in the table's order; none (the default) when they are
+    every column but the target."""
+    chosen = [name for name in columns if name in ticked]
+    if set(chosen) == learned_columns({"data": {"target": get_value(data, "data.target")}}, columns):
+        return None
+    return chosen
+
+
 def set_value(data: dict, path: str, value: Any) -> None:
     """Set a dotted path; None removes the key (the config's default applies)."""
     parts = path.split(".")

@@ -317,7 +317,8 @@ class ExperimentConfig(Section):
     """What the experiment demonstrates."""
     task: TaskSetting = "classification"
     """classification, regression, generation or forecasting; the loss follows from it. With your own data (csv,
-    numpy, image_folder) also auto: classification or regression as the target column says (images: classification)."""
+    numpy, image_folder) also auto, the default there: classification or regression as the target column says
+    (images: classification)."""
     loss: Loss = "auto"
     """auto picks by task; or cross_entropy, bce (two classes), mse, mae, huber."""
     data: DataConfig = Field(default_factory=DataConfig)
@@ -328,6 +329,17 @@ class ExperimentConfig(Section):
     sweep: SweepConfig = Field(default_factory=SweepConfig)
     # The number of classes the engine found in your own data (no setting states it); None until then.
     _classes_read: int | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_data_decides_its_task(cls, data: Any) -> Any:
+        """Your own data with no task given: the task is "auto", decided from the data when it is read."""
+        if isinstance(data, dict) and "task" not in data:
+            section = data.get("data")
+            dataset = section.get("dataset") if isinstance(section, dict) else None
+            if isinstance(dataset, str) and dataset in DATASETS and DATASETS[dataset].own:
+                return {**data, "task": "auto"}
+        return data
 
     @model_validator(mode="after")
     def _check_combination(self) -> ExperimentConfig:

@@ -153,25 +153,9 @@ def _own_dataset(config: ExperimentConfig, rng: np.random.Generator) -> Dataset:
     """Your own table or image folder, with the task decided from it (engine/data/files.py)."""
     own = files.load_own(config, rng)
     _check_batch(config, len(own.x))
-    x = _tensor(own.x)
-    classifying = own.task == "classification"
-    if classifying:
-        y = _tensor(own.y).long()
-    elif own.task == "generation":
-        y = x  # an autoencoder reconstructs its input
-    else:
-        y = _tensor(own.y).float().reshape(-1, 1)
-    return Dataset(
-        name=config.data.dataset,
-        kind=DATASETS[config.data.dataset].kind,
-        x=x,
-        y=y,
-        input_shape=tuple(x.shape[1:]),
-        n_classes=len(own.class_names) if classifying and own.class_names else None,
-        class_names=own.class_names if classifying else None,
-        feature_names=own.feature_names,
-        task=own.task,
-        data_info=own.info,
+    n_classes = len(own.class_names) if own.task == "classification" and own.class_names else None
+    return _dataset(
+        config, _tensor(own.x), _tensor(own.y), own.feature_names, own.class_names, own.task, n_classes, own.info
     )
 
 
@@ -189,9 +173,13 @@ def _dataset(
     labels_or_targets: torch.Tensor,
     feature_names: list[str] | None,
     class_names: list[str] | None,
+    task: str | None = None,
+    n_classes: int | None = None,
+    data_info: dict | None = None,
 ) -> Dataset:
-    """Shape the targets for the task and wrap everything in a Dataset."""
-    task = config.task
+    """Shape the targets for the task (the config's, or for your own data the one decided from it) and
+    wrap everything in a Dataset."""
+    task = task or config.task
     if task == "classification":
         y = labels_or_targets.long()
     elif task == "generation":
@@ -205,8 +193,9 @@ def _dataset(
         x=x,
         y=y,
         input_shape=tuple(x.shape[1:]),
-        n_classes=config.n_classes if classifying else None,
+        n_classes=(n_classes if data_info is not None else config.n_classes) if classifying else None,
         class_names=class_names if classifying else None,
         feature_names=feature_names,
         task=task,
+        data_info=data_info,
     )

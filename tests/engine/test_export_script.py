@@ -13,6 +13,7 @@ import gzip
 import io
 import os
 import re
+import runpy
 import struct
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sklearn import datasets
 from test_own_data import GAPS, write_digit_folder, write_iris, write_rgb_folder  # tests/engine's own-data files
 
@@ -56,28 +58,46 @@ def preset(name: str, *overrides: str) -> dict:
     return load(path, ["training.device='cpu'", *overrides]).model_dump(exclude_none=True)
 
 
-def run_script(record: RunRecord, tmp_path: Path) -> tuple[dict[int, dict[str, float]], dict[str, float], str]:
-    """Export the run's script, run it; returns its per-epoch numbers, its test metrics and its output."""
+def run_script(
+    record: RunRecord, tmp_path: Path, standalone: bool = False
+) -> tuple[dict[int, dict[str, float]], dict[str, float], str]:
+    """Export the run's script, run it; returns its per-epoch numbers, its test metrics and its output.
+
+    `standalone` runs it as its own Python process, as a learner would; otherwise it runs here, as
+    `__main__` in a namespace of its own (torch is loaded already, which saves seconds per case), with
+    torch's thread count and deterministic mode put back afterwards."""
     script = tmp_path / "train.py"
     script.write_text(script_of_run(record), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    if standalone:
+        done = subprocess.run(
+            [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        stdout = done.stdout
+    else:
+        threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+        out = io.StringIO()
+        try:
+            with contextlib.chdir(tmp_path), contextlib.redirect_stdout(out):
+                runpy.run_path(str(script), run_name="__main__")
+        finally:
+            torch.set_num_threads(threads)
+            torch.use_deterministic_algorithms(deterministic)
+        stdout = out.getvalue()
     epochs, test = {}, {}
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         words = line.split()
         if words and words[0] == "epoch":
             epochs[int(words[1])] = {k: float(v) for k, v in zip(words[2::2], words[3::2], strict=True)}
         elif words and words[0] == "test":
             test = {k: float(v) for k, v in zip(words[1::2], words[2::2], strict=True)}
-    return epochs, test, done.stdout
+    return epochs, test, stdout
 
 
-def assert_reproduces(record: RunRecord, tmp_path: Path) -> tuple[str, dict[str, float]]:
+def assert_reproduces(record: RunRecord, tmp_path: Path, standalone: bool = False) -> tuple[str, dict[str, float]]:
     """The script's losses match the run's epoch events, epoch by epoch, and its test loss the summary's;
     returns the script's output and test metrics."""
-    epochs, test, output = run_script(record, tmp_path)
+    epochs, test, output = run_script(record, tmp_path, standalone)
     recorded = [e for e in record.epochs if e.get("train_loss") is not None]
     assert recorded, "the run recorded no measured epoch"
     assert sorted(epochs) == [e["epoch"] for e in recorded], output
@@ -109,7 +129,7 @@ def imported_modules(text: str) -> set[str]:
 
 def test_an_mlp_on_moons_is_reproduced_by_a_short_script_without_nnplay(runs_dir, tmp_path) -> None:
     record = train(MOONS, runs_dir)
-    assert_reproduces(record, tmp_path)
+    assert_reproduces(record, tmp_path, standalone=True)  # its own process: nothing of the tests' is loaded
     text = script_of_run(record)
     compile(text, "train.py", "exec")
     assert imported_modules(text) <= ALLOWED_IMPORTS and "nnplay" not in imported_modules(text)

@@ -514,3 +514,16 @@ def test_the_serve_cache_reads_a_file_again_once_it_changed(tmp_path):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a later time, whatever the clock's grain
     again = cache.get(config)
     assert again is not first and again.class_names == ["bristly", "versicolor", "virginica"]
+
+
+def test_without_a_task_your_own_table_decides_it(tmp_path):
+    """The task follows the target unless the config names one: numbers make a regression."""
+    from nnplay.engine.core.config import validate
+
+    path = tmp_path / "plants.csv"
+    path.write_text("height,width,weight\n" + "".join(f"{i % 7},{i % 5},{i * 0.37:.2f}\n" for i in range(60)))
+    config = validate({"data": {"dataset": "csv", "path": str(path)}})
+    assert config.task == "auto"
+    named = validate({"task": "regression", "data": {"dataset": "csv", "path": str(path)}})
+    assert named.task == "regression"
+    assert validate({"data": {"dataset": "moons"}}).task == "classification"  # built-in data: as before

@@ -21,7 +21,7 @@ import tomli_w
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, OptionList, Select, Static, TabbedContent
+from textual.widgets import DataTable, Input, OptionList, Select, SelectionList, Static, TabbedContent
 from waiting import POLL_S, WAIT_S, notifications, until
 
 from nnplay import presets
@@ -794,11 +794,21 @@ async def test_your_own_table_in_the_form_offers_its_columns_from_the_engines_re
             "petal_width",
             "species",
         ]
-        features = setup.query_one("#f-data-features", Input)
-        assert features.placeholder.endswith("sepal_length, sepal_width, petal_length, petal_width, species")
+        features = setup.query_one("#f-data-features", SelectionList)
+        offered = [str(features.get_option_at_index(i).prompt) for i in range(features.option_count)]
+        assert offered == ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+        assert features.selected == ["sepal_length", "sepal_width", "petal_length", "petal_width"]  # all but target
 
-        await type_into(pilot, "f-data-features", "petal_length, petal_width")
+        # Unticking two columns: the model learns from the other two.
+        await focus_field(pilot, "f-data-features", SelectionList)
+        await until(pilot, lambda: app.focused is features, what="the checklist focused")
+        await pilot.press("space", "down", "space")
         await until(pilot, lambda: read().get("features") == ["petal_length", "petal_width"], what="two features read")
         assert setup.config is not None and setup.config.data.features == ["petal_length", "petal_width"]
         await choose(pilot, "f-data-target", "species")
         await until(pilot, lambda: setup.config is not None and setup.config.data.target == "species", what="target")
+        # Ticking every column but the target again is the default: no features setting.
+        await focus_field(pilot, "f-data-features", SelectionList)
+        await until(pilot, lambda: app.focused is features, what="the checklist focused")
+        await pilot.press("space", "down", "space")  # the list starts at its first column
+        await until(pilot, lambda: setup.config is not None and setup.config.data.features is None, what="default")

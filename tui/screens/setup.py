@@ -14,7 +14,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static, TabbedContent, TabPane
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
 from nnplay.presets import LESSON_TABLE, list_presets
 from nnplay.tui.lessons import lesson_help, lesson_options
@@ -122,16 +134,19 @@ class SetupScreen(Screen):
             control: Widget = Select(choices, value=initial, id=spec.widget_id, allow_blank=False)
         elif spec.kind == "switch":
             control = Toggle(bool(value), id=spec.widget_id)
+        elif spec.kind == "column_list":  # ticked columns, offered once the engine has read the table
+            control = SelectionList[str](id=spec.widget_id, classes="columns")
+            control.border_title = "read the table first"
         else:
             control = Input(show(value), placeholder="default" if spec.optional else "", id=spec.widget_id)
         line = Horizontal(Label(spec.label, classes="field-label"), control, classes="field-line")
         return Vertical(line, Static("", classes="field-error"), classes="field", id=f"row-{spec.widget_id}")
 
     def _shown_value(self, path: str) -> Any:
-        from nnplay.tui.form_schema import FIELDS, get_value
+        from nnplay.tui.form_schema import FIELDS, get_value, implied_default
 
         value = get_value(self.data, path)
-        return get_value(self.defaults, path) if value is None and not FIELDS[path].optional else value
+        return implied_default(path, self.data, self.defaults) if value is None and not FIELDS[path].optional else value
 
     def on_mount(self) -> None:
         """Build the form once the first frame is out; the lessons list takes the keys."""
@@ -200,6 +215,7 @@ class SetupScreen(Screen):
                     widget.value = bool(value)
                 elif isinstance(widget, Input):
                     widget.value = show(value)
+        self._offer_columns()
         self.refresh_form()
 
     def _set_select(self, widget: Select, path: str, value: Any) -> None:
@@ -236,7 +252,7 @@ class SetupScreen(Screen):
 
     def refresh_form(self) -> None:
         """Hide fields that do not apply, narrow the selects, validate, ask for a plan."""
-        from nnplay.tui.form_schema import FIELDS, applies, get_value
+        from nnplay.tui.form_schema import FIELDS, applies, get_value, implied_default
 
         if not self.form_ready:
             return
@@ -244,9 +260,9 @@ class SetupScreen(Screen):
             row = self.query_one(f"#row-{spec.widget_id}")
             row.display = applies(path, self.data)
         with self.prevent(Select.Changed):
-            for path in ("data.dataset", "model.architecture", "loss"):
+            for path in ("task", "data.dataset", "model.architecture", "loss"):
                 widget = self.query_one(f"#{FIELDS[path].widget_id}", Select)
-                current = get_value(self.data, path) or get_value(self.defaults, path)
+                current = get_value(self.data, path) or implied_default(path, self.data, self.defaults)
                 self._set_select(widget, path, current)
         self.validate_form()
 
@@ -314,21 +330,28 @@ class SetupScreen(Screen):
             self._offer_columns()
 
     def _offer_columns(self) -> None:
-        """The target select offers the table's columns; the features field names them."""
-        from nnplay.tui.form_schema import FIELDS, get_value
+        """The target select and the features' checklist offer the table's columns: the features
+        ticked are those set, else every column but the target."""
+        from nnplay.tui.form_schema import FIELDS, get_value, learned_columns
 
+        if not self.form_ready:
+            return
         target = self.query_one(f"#{FIELDS['data.target'].widget_id}", Select)
         with self.prevent(Select.Changed):
             self._set_select(target, "data.target", get_value(self.data, "data.target"))
-        features = self.query_one(f"#{FIELDS['data.features'].widget_id}", Input)
-        features.placeholder = (
-            f"all but the target of: {', '.join(self.columns)}" if self.columns else "all but the target"
-        )
+        features = self.query_one(f"#{FIELDS['data.features'].widget_id}", SelectionList)
+        ticked = learned_columns(self.data, self.columns)
+        with self.prevent(SelectionList.SelectedChanged):
+            features.clear_options()
+            features.add_options([(name, name, name in ticked) for name in self.columns])
+        if self.columns:
+            features.highlighted = 0  # space ticks or unticks at once
+        features.border_title = "" if self.columns else "read the table first"
 
     # Reacting to the user
 
     def _changed(self, widget_id: str | None, raw: Any) -> None:
-        from nnplay.tui.form_schema import FIELDS, chosen_value, get_value, parse, set_value
+        from nnplay.tui.form_schema import FIELDS, chosen_value, get_value, implied_default, parse, set_value
 
         if not widget_id:
             return
@@ -348,9 +371,11 @@ class SetupScreen(Screen):
         if spec.kind == "select":
             value = chosen_value(spec, value, self.columns)
         current = get_value(self.data, spec.path)
-        if value == (current if current is not None else get_value(self.defaults, spec.path)):
+        if value == (current if current is not None else implied_default(spec.path, self.data, self.defaults)):
             return  # the control echoes what the form already holds: keep the preset's keys as they are
         set_value(self.data, spec.path, value)
+        if spec.path == "data.target":
+            self._offer_columns()  # the features not set follow the target: all the other columns
         self.last_changed = spec.path
         self.refresh_form()
 
@@ -366,6 +391,13 @@ class SetupScreen(Screen):
     @on(Checkbox.Changed)
     def _toggle_changed(self, event: Checkbox.Changed) -> None:
         self._changed(event.checkbox.id, event.value)
+
+    @on(SelectionList.SelectedChanged)
+    def _columns_ticked(self, event: SelectionList.SelectedChanged) -> None:
+        from nnplay.tui.form_schema import features_setting
+
+        ticked = event.selection_list.selected
+        self._changed(event.selection_list.id, features_setting(ticked, self.data, self.columns))
 
     @on(OptionList.OptionSelected, "#presets")
     def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
