@@ -38,7 +38,6 @@ from nnplay.tui.charts import line_chart
 from nnplay.tui.engine_process import LINE_LIMIT, EngineProcess, LineTooLong
 from nnplay.tui.state import RunState
 
-REPO = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 300.0  # an engine subprocess that takes longer is killed and the bench fails loudly
 TERMINAL = (120, 36)  # columns, rows: the size the app's probes use
 CHART = (57, 12)  # one dashboard panel on that terminal (two columns of the grid, borders off)
@@ -107,18 +106,9 @@ async def _redraw(state: RunState, frame_s: float, frames: list[float]) -> None:
 
 async def _read(config: dict, env: dict, frame_s: float | None, epochs_total: int) -> dict:
     started = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "nnplay.engine",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-        env=env,
-        limit=LINE_LIMIT,
-    )
-    engine = EngineProcess(proc)
+    # Started as the app starts its engine (EngineProcess.start: its own session, the same pipes).
+    engine = await EngineProcess.start([sys.executable, "-m", "nnplay.engine"], env=env)
+    proc = engine.proc
     engine.write(config)  # the config as the first line, then end of input (nothing else in a single run)
     engine.close_input()
     state = RunState()

@@ -4,6 +4,8 @@ process, and the SIGTERM → SIGKILL escalation for an engine that will not quit
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import sys
 
@@ -66,3 +68,15 @@ async def test_a_process_that_ignores_quit_and_sigterm_is_killed() -> None:
     returncode = await asyncio.wait_for(engine.end(timeout=0.2), WAIT_S)
     assert returncode == -signal.SIGKILL
     assert loop.time() - began < 0.2 + 3 * engine_process.KILL_GRACE_S
+
+
+async def test_the_engine_runs_in_a_session_of_its_own_with_the_given_environment() -> None:
+    engine = await EngineProcess.start(
+        python("import os, json; print(json.dumps([os.getsid(0), os.environ.get('PROBE'), 'HOME' in os.environ]))"),
+        env={"PROBE": "yes", "PATH": os.environ.get("PATH", "")},
+    )
+    (line,) = await asyncio.wait_for(read_all(engine), WAIT_S)
+    session, probe, has_home = json.loads(line)
+    assert session == engine.proc.pid != os.getsid(0)  # the app's drawing is not taken from the engine's share
+    assert probe == "yes" and not has_home  # `env` is its whole environment
+    assert await engine.wait() == 0
