@@ -331,6 +331,7 @@ def _runs_row(path: Path) -> tuple[str, ...]:
     """One run's cells for `nnplay runs`, from its listing (listed_summary); a run whose files cannot be
     read shows as unreadable, and why."""
     from nnplay.tui.report import (
+        METRIC_SHORT,
         RUN_READ_ERRORS,
         UNREADABLE,
         format_metric,
@@ -358,9 +359,6 @@ def _runs_row(path: Path) -> tuple[str, ...]:
         )
     except RUN_READ_ERRORS as exc:
         return (path.name, "—", "—", "—", UNREADABLE, "—", "—", "—", unreadable_reason(exc))
-
-
-METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": "loss"}
 
 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:

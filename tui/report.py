@@ -19,6 +19,7 @@ from nnplay.engine.core.runs import RunRecord, UnreadableRun, load_run, read_lis
 # also writes "tensorboard", a directory of event files (tui/tensorboard.py).
 EXPORT_FORMATS = ("json", "csv", "md", "py")
 HEADLINE_ORDER = tuple(key for key, _ in HEADLINE_METRICS)  # the metric a learner looks at first, by task
+METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": "loss"}  # in narrow table cells
 METRIC_NAMES = {
     "loss": "loss",
     "accuracy": "accuracy",

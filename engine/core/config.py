@@ -45,6 +45,15 @@ class Problem(NamedTuple):
     message: str
 
 
+def problems_text(messages: list[str], where: str | None = None) -> str:
+    """Problems as one text: the one sentence, or how many and one sentence per line; `where` (a file
+    name) leads it when given."""
+    if len(messages) == 1:
+        return f"{where}: {messages[0]}" if where else messages[0]
+    head = f"{where} has {len(messages)} problems" if where else f"{len(messages)} problems"
+    return f"{head}:\n" + "\n".join(f"- {m}" for m in messages)
+
+
 class ConfigError(ValueError):
     """A config that cannot be run, with every problem found: one sentence each, naming its setting.
 
@@ -67,10 +76,7 @@ class ConfigError(ValueError):
     def message(self) -> str:
         """The problems as the CLI prints them: one sentence ("bad.toml: training.epochs = 0 is out of
         range; ..."), or a count and one sentence per line."""
-        if len(self.problems) == 1:
-            return f"{self.where}: {self.problems[0].message}" if self.where else self.problems[0].message
-        head = f"{self.where} has {len(self.problems)} problems" if self.where else f"{len(self.problems)} problems"
-        return f"{head}:\n" + "\n".join(f"- {p.message}" for p in self.problems)
+        return problems_text([p.message for p in self.problems], self.where)
 
     def __str__(self) -> str:
         return self.message

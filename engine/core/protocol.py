@@ -31,7 +31,9 @@ Count = Annotated[int, Field(ge=0)]
 EpochNumber = Annotated[int, Field(ge=1)]
 Fold = Annotated[int, Field(ge=0)] | None  # null outside k-fold mode
 RequestId = int | float | str | None  # what a request sent as its id, echoed
-DoneStatus = Literal["completed", "early_stopped", "stopped", "diverged", "failed"]  # failed: a sweep whose members all failed
+DoneStatus = Literal[
+    "completed", "early_stopped", "stopped", "diverged", "failed"
+]  # failed: a sweep whose members all failed
 ErrorKind = Literal["config", "internal", "protocol", "record"]
 View = Literal[
     "boundary", "surface", "curve", "forecast", "confusion", "samples", "reconstructions", "generated", "layers"

@@ -73,11 +73,6 @@ def _relabel(labels: np.ndarray, class_names: list[str] | None, classes: list[in
     return index[labels], names
 
 
-def _check_batch(config: ExperimentConfig, n: int) -> None:
-    """The config could not check the batch against a sample count read from files or classes: now it can."""
-    check_batch_fits(config, n)
-
-
 def _images(config: ExperimentConfig, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, 1, side, side) in [0, 1] and int64 labels for digits, mnist or fashion_mnist."""
     d = config.data
@@ -93,7 +88,7 @@ def _images(config: ExperimentConfig, rng: np.random.Generator) -> tuple[torch.T
         # Subsample the uint8 pixels before converting: a quarter of the memory of float32.
         pixels, labels = pixels[rows], labels[rows]
     if from_files or d.classes:
-        _check_batch(config, len(pixels))
+        check_batch_fits(config, len(pixels))
     x = _tensor(pixels).unsqueeze(1).float().div_(brightest)
     return x, _tensor(labels)
 
@@ -134,7 +129,7 @@ def load_dataset(config: ExperimentConfig) -> Dataset:
         feature_names, class_names = table.feature_names, table.class_names
         if config.task == "classification":
             y, class_names = _relabel(y, class_names, d.classes)
-            _check_batch(config, len(x))
+            check_batch_fits(config, len(x))
     elif info.own:
         return _own_dataset(config, rng)
     elif info.kind == IMAGE:
@@ -152,7 +147,7 @@ def load_dataset(config: ExperimentConfig) -> Dataset:
 def _own_dataset(config: ExperimentConfig, rng: np.random.Generator) -> Dataset:
     """Your own table or image folder, with the task decided from it (engine/data/files.py)."""
     own = files.load_own(config, rng)
-    _check_batch(config, len(own.x))
+    check_batch_fits(config, len(own.x))
     n_classes = len(own.class_names) if own.task == "classification" and own.class_names else None
     return _dataset(
         config, _tensor(own.x), _tensor(own.y), own.feature_names, own.class_names, own.task, n_classes, own.info

@@ -21,6 +21,7 @@ from textual.widgets.data_table import RowKey
 
 from nnplay.engine.core.runs import list_runs
 from nnplay.tui.report import (
+    METRIC_SHORT,
     RUN_READ_ERRORS,
     UNREADABLE,
     format_metric,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 COLUMNS = ("run", "date", "task", "model", "status", "best val", "test", "verdict")
 # Dropped in this order when the terminal is too narrow; the run, its status and verdict always show.
 DROP_ORDER = ("task", "date", "model", "best val", "test")
-SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": "loss"}
 PADDING = 2  # the table's cell padding, one column each side
 MARK_WIDTH = 1 + PADDING
 SCROLLBAR = 2  # kept free for the vertical scrollbar of a long table
@@ -74,7 +74,7 @@ def run_row(path: Path) -> Row:
         "model": model_cell(summary),
         "status": summary["status"],
         "best val": format_metric("loss", best),
-        "test": f"{SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
+        "test": f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
         "verdict": text("verdict"),
     }
     order: dict[str, Any] = {name: None if cell == "—" else cell.casefold() for name, cell in cells.items()}

@@ -293,16 +293,11 @@ class SetupScreen(Screen):
     def show_problems(self, problems: Sequence[tuple[str | None, str]]) -> None:
         """Every problem in the plan panel, and each under the field it names (by its setting, as the
         config's validation or the engine reported it)."""
+        from nnplay.engine.core.config import problems_text
         from nnplay.tui.form_schema import FIELDS
 
         self.clear_problems()
-        messages = [message for _, message in problems]
-        summary = (
-            messages[0]
-            if len(messages) == 1
-            else f"{len(messages)} problems:\n" + "\n".join(f"- {m}" for m in messages)
-        )
-        self.query_one(PlanPanel).show_error(summary)
+        self.query_one(PlanPanel).show_error(problems_text([message for _, message in problems]))
         if not self.form_ready:
             return
         marked: dict[str, list[str]] = {}
