@@ -21,6 +21,7 @@ from nnplay.engine.data.augment import augment
 from nnplay.engine.runtime import autocast
 from nnplay.engine.training.loop import EVAL_CHUNK, Split, Trainer, TrainSettings
 from nnplay.engine.training.losses import Criterion
+from nnplay.engine.training.optim import stepper
 
 
 def _per_member(values: Tensor, like: Tensor) -> Tensor:
@@ -65,6 +66,7 @@ class BatchedTrainer:
         self.penalize = bool(self.l1.any() or self.l2.any())
         # Decay is applied here per member, so the optimizer itself has none.
         self.optimizer = make_optimizer(list(self.params.values()), 0.0)
+        self._step = stepper(self.optimizer)
         self.penalized = [p for p in self.params.values() if p.dim() > 2]  # matrices and kernels of each member
         self.generator = torch.Generator(device=device).manual_seed(settings.seed)
         self.epoch = 0
@@ -119,7 +121,7 @@ class BatchedTrainer:
                     lr = self.optimizer.param_groups[0]["lr"]
                     for p in self.params.values():
                         p.mul_(_per_member(1 - lr * self.weight_decay, p))
-            self.optimizer.step()
+            self._step()
             loss_sum += losses.detach().float() * idx.shape[0]
             if penalty is not None:
                 penalty_sum += penalty.detach().float() * idx.shape[0]

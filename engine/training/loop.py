@@ -20,6 +20,7 @@ from nnplay.engine.core.control import Control
 from nnplay.engine.data.augment import augment
 from nnplay.engine.runtime import autocast
 from nnplay.engine.training.losses import Criterion, regularization_penalty
+from nnplay.engine.training.optim import stepper
 
 EVAL_CHUNK = 8192  # samples per forward pass when evaluating a whole split
 # A weight this close to zero counts as pruned when the epoch reports its sparsity (the L1 lesson).
@@ -100,6 +101,7 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(self.settings.seed)
         self._eval_cache: tuple = (None, None, None)
         self.val_output: tuple[int, Tensor] | None = None  # (epoch, the model's output on the validation split)
+        self._step = stepper(self.optimizer)  # optimizer.step(), or its fused-Adam shortcut
         self._all_params = list(self.model.parameters())  # the same tensors for the whole run
         self._params = [p for p in self._all_params if p.requires_grad]
         # Switching modes walks every module; it only matters when some layer behaves differently.
@@ -180,7 +182,7 @@ class Trainer:
             total.backward()
             if s.grad_clip > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip, foreach=True)
-            self.optimizer.step()
+            self._step()
             batch = idx.shape[0]
             loss_sum.add_(loss.detach(), alpha=batch)  # stays on the device: no sync per step
             if penalty is not None:
