@@ -8,10 +8,12 @@ reader does that work on one asyncio loop in the bench process:
 - the app's own pipe code (`nnplay.tui.engine_process.EngineProcess`: an asyncio subprocess with
   the app's 16 MiB line limit, a yield to the loop after every line);
 - every line decoded (`nnplay.engine.core.events.decode`) and folded into the app's `RunState`;
-- every `frame_s` seconds, on a fixed schedule like Textual's `set_interval`, the dashboard's three
-  charts (loss, the task's metric, the generalization gap) redrawn from that state with plotext
-  (`nnplay.tui.charts.line_chart`, at the size of a dashboard panel on a 120x36 terminal) and
-  rendered by Rich into a terminal-sized buffer, as textual-plotext and Textual's compositor do.
+- a tick every `frame_s` seconds, on a fixed schedule like Textual's `set_interval`, and at each tick
+  where the app's own pacing rule (`nnplay.tui.pacing.DrawPacer`: no more than `DRAW_SHARE` of a core
+  spent drawing) allows a frame, the dashboard's three charts (loss, the task's metric, the
+  generalization gap) redrawn from that state with plotext (`nnplay.tui.charts.line_chart`, at the
+  size of a dashboard panel on a 120x36 terminal) and rendered by Rich into a terminal-sized buffer,
+  as textual-plotext and Textual's compositor do.
 
 It reports where it saw each epoch line (the style's timing window) and how much of a core the
 reader used in that window, to compare with the app's own share (bench/app_probes.py). To show
@@ -36,6 +38,7 @@ from rich.text import Text
 from nnplay.engine.core.events import decode
 from nnplay.tui.charts import line_chart
 from nnplay.tui.engine_process import LINE_LIMIT, EngineProcess, LineTooLong
+from nnplay.tui.pacing import DrawPacer
 from nnplay.tui.state import RunState
 
 TIMEOUT_S = 300.0  # an engine subprocess that takes longer is killed and the bench fails loudly
@@ -95,12 +98,14 @@ async def _redraw(state: RunState, frame_s: float, frames: list[float]) -> None:
         force_terminal=True,
         color_system="truecolor",
     )
+    pacer = DrawPacer(frame_s)  # the dashboard's rule: frames no costlier than DRAW_SHARE of a core
     due = time.perf_counter()
     while True:
         due += frame_s
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        if state.last_epoch is not None:
-            draw(state, console)
+        if state.last_epoch is not None and pacer.due():
+            with pacer.timing():
+                draw(state, console)
             frames.append(time.perf_counter())
 
 

@@ -1,5 +1,6 @@
 """The run dashboard: progress, loss and metric curves, the overfitting panel, the model view
-and the log, redrawn from the run's state about four times a second."""
+and the log, redrawn from the run's state up to four times a second (tui/pacing.py: less often when
+frames are costly, so that drawing never takes much of a core from the engine)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from nnplay.tui.pacing import REDRAW_INTERVAL_S, DrawPacer
 from nnplay.tui.state import METRIC_LABELS, RunState
 from nnplay.tui.widgets import LogPanel, LossChart, MetricChart, ModelView, OverfitPanel, RunHeader
 
 if TYPE_CHECKING:
     from nnplay.tui.app import NNPlayApp
 
-REDRAW_INTERVAL_S = 0.25
 PANELS = ("loss", "metric", "overfit", "model", "log")
 PANEL_TITLES = ("loss", "metric", "overfitting", "model", "log")
 COMPACT_WIDTH, COMPACT_HEIGHT = 110, 32
@@ -53,6 +54,8 @@ class DashboardScreen(Screen):
         self.recorded = state  # None: follow the app's live run
         self.ghosts = ghosts or []
         self.panel = 0  # the panel shown in compact layout
+        self.pacer = DrawPacer()  # the charts charge it the time they take to build (KeyedPlot.render)
+        self._drew_end = False  # whether the frame drawn last showed the run ended
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Pause, Resume and Stop are offered only while the live run trains (or is paused): a recorded or
@@ -89,10 +92,18 @@ class DashboardScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        """Lay out for the terminal's size, draw, and redraw about four times a second."""
+        """Lay out for the terminal's size, draw, and redraw as the pacer allows."""
         self.on_resize()
         self.redraw()
-        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
+        self.set_interval(REDRAW_INTERVAL_S, self.tick)
+
+    def tick(self) -> None:
+        """A frame when one is due, and always the first one after the run has ended."""
+        ended = self.state.finished
+        if self.pacer.due() or (ended and not self._drew_end):
+            self._drew_end = ended
+            with self.pacer.timing():
+                self.redraw()
 
     def on_resize(self, event=None) -> None:
         """The compact layout (one panel at a time) or the tiny one (no borders), as the terminal's size asks."""

@@ -5,6 +5,7 @@ slope, not a staircase, and two hundred epochs in sixty columns still show where
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 from rich.style import Style
@@ -145,4 +146,9 @@ class KeyedPlot(PlotextPlot):
         self.plt.plotsize(width, plot_height)
         self.plt._set_size(width, plot_height)
         self.plt.theme(self._get_plotext_theme_name(self.app.theme))
-        return Text("\n").join([*lines, Text.from_ansi(self.plt.build())])
+        started = time.perf_counter()
+        plot = Text.from_ansi(self.plt.build())
+        pacer = getattr(self.screen, "pacer", None)  # the dashboard's: building plots is most of a frame
+        if pacer is not None:
+            pacer.add(time.perf_counter() - started)
+        return Text("\n").join([*lines, plot])
