@@ -8,7 +8,10 @@ Every error is one sentence naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import ast
+import inspect
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import tomli_w
@@ -103,9 +106,15 @@ class Section(BaseModel):
     """A section of settings: unknown keys, wrong types and non-finite numbers are refused."""
 
     # allow_inf_nan=False: inf or nan in any float setting (and in lists of floats) is an error, not a
-    # value that reaches the engine and breaks it mid-run.
+    # value that reaches the engine and breaks it mid-run. defer_build: the validators are built at the
+    # first validation, not at import (the app's first frame does not wait for them). Each setting's
+    # description is the docstring under it (_attribute_docstrings, below the classes).
     model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, use_attribute_docstrings=True, strict=True, allow_inf_nan=False
+        extra="forbid",
+        validate_assignment=True,
+        strict=True,
+        allow_inf_nan=False,
+        defer_build=True,
     )
 
 
@@ -397,6 +406,34 @@ class ExperimentConfig(Section):
     def to_toml(self) -> str:
         """The fully resolved config as TOML (None values are left out)."""
         return tomli_w.dumps(self.model_dump(exclude_none=True))
+
+
+def _attribute_docstrings(models: Iterable[type[BaseModel]]) -> None:
+    """Each setting's description from the docstring written under it, as pydantic's
+    `use_attribute_docstrings` reads them, from one parse of this file (pydantic reads the source once
+    per class: most of this module's import time)."""
+    try:
+        tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):  # no source beside the bytecode: settings without descriptions
+        return
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    for model in models:
+        body = classes[model.__name__].body
+        for statement, after in zip(body, body[1:], strict=False):
+            if (
+                isinstance(statement, ast.AnnAssign)
+                and isinstance(statement.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+                and (field := model.model_fields.get(statement.target.id)) is not None
+            ):
+                field.description = inspect.cleandoc(after.value.value)
+
+
+_attribute_docstrings(
+    (DataConfig, ModelConfig, RegularizationConfig, OptimizerConfig, TrainingConfig, SweepConfig, ExperimentConfig)
+)
 
 
 def split_sizes(n: int, train: float, val: float, test: float) -> tuple[int, int, int]:

@@ -390,3 +390,13 @@ def test_one_problem_stays_one_sentence_and_a_file_names_itself_once(tmp_path):
         {"setting": "optimizer.lr", "message": "optimizer.lr = -1 is out of range; allowed: above 0.0"},
         {"setting": "training.epochs", "message": "training.epochs = 0 is out of range; allowed: 1 or more"},
     ]
+
+
+def test_every_setting_is_described_by_the_docstring_under_it():
+    # The form's help and the documented TOML files show these; they are read from the source once.
+    from nnplay.engine.core import config as c
+
+    for section in (c.DataConfig, c.ModelConfig, c.RegularizationConfig, c.OptimizerConfig, c.TrainingConfig):
+        for name, field in section.model_fields.items():
+            assert field.description and len(field.description) > 10, f"{section.__name__}.{name}"
+    assert c.TrainingConfig.model_fields["batch_size"].description.startswith("Samples per update")
