@@ -51,6 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
     global SESSION_USER_PRESETS
     SESSION_USER_PRESETS = tempfile.mkdtemp(prefix="nnplay-user-presets-")
     os.environ["NNPLAY_PRESETS"] = SESSION_USER_PRESETS
+    # Tests read English unless they choose Korean, whatever the machine's locale (LANG=ko_KR...);
+    # every process they start inherits it.
+    os.environ["NNPLAY_LANG"] = "en"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
