@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from nnplay.engine.core.i18n import _, ngettext
+
 
 def iterations_per_epoch(n_train: int, batch_size: int, drop_last: bool) -> int:
     """Updates in one epoch: ⌈n / batch⌉, or ⌊n / batch⌋ when a partial last batch is dropped."""
@@ -16,10 +18,10 @@ def last_batch(n_train: int, batch_size: int, drop_last: bool) -> str:
     """What becomes of the samples that do not fill a whole batch, as a phrase."""
     remainder = n_train % batch_size
     if not remainder:
-        return f"every batch holds {batch_size} samples"
+        return _("every batch holds {batch_size} samples").format(batch_size=batch_size)
     if drop_last:
-        return f"the last {remainder} samples of each shuffled epoch are dropped"
-    return f"the last batch of each epoch holds the remaining {remainder} samples"
+        return _("the last {remainder} samples of each shuffled epoch are dropped").format(remainder=remainder)
+    return _("the last batch of each epoch holds the remaining {remainder} samples").format(remainder=remainder)
 
 
 def count(value: object) -> str:
@@ -29,8 +31,18 @@ def count(value: object) -> str:
 
 
 def counted(value: object, word: str) -> str:
-    """'1 iteration', '50 iterations', '1,000 updates': the count and its noun, in the right number."""
-    return f"{count(value)} {word}{'' if value == 1 else 's'}"
+    """'1 iteration', '50 iterations', '1,000 updates': the count and its noun, in the right number (and
+    in the current language for the nouns below)."""
+    shown, n = count(value), 1 if value == 1 else 2
+    if word == "iteration":
+        return ngettext("{count} iteration", "{count} iterations", n).format(count=shown)
+    if word == "epoch":
+        return ngettext("{count} epoch", "{count} epochs", n).format(count=shown)
+    if word == "update":
+        return ngettext("{count} update", "{count} updates", n).format(count=shown)
+    if word == "parameter":
+        return ngettext("{count} parameter", "{count} parameters", n).format(count=shown)
+    return f"{shown} {word}{'' if value == 1 else 's'}"
 
 
 def batch_arithmetic(plan: dict) -> str:
@@ -47,8 +59,14 @@ def batch_arithmetic(plan: dict) -> str:
         else:
             division = f"{n_train:,} / {batch:,} → "
     k_folds = plan.get("k_folds")
-    folds = f" × {k_folds} folds" if isinstance(k_folds, int) and k_folds > 1 else ""
-    return (
-        f"{division}{counted(iterations, 'iteration')} per epoch × {counted(epochs, 'epoch')}{folds}"
-        f" = {counted(updates, 'update')}"
-    )
+    shown = {
+        "division": division,
+        "iterations": counted(iterations, "iteration"),
+        "epochs": counted(epochs, "epoch"),
+        "updates": counted(updates, "update"),
+    }
+    if isinstance(k_folds, int) and k_folds > 1:
+        return _("{division}{iterations} per epoch × {epochs} × {folds} folds = {updates}").format(
+            folds=k_folds, **shown
+        )
+    return _("{division}{iterations} per epoch × {epochs} = {updates}").format(**shown)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nnplay.engine.core.i18n import N_, _, ngettext
+
 # The shape of one sample, which decides which architectures can read it.
 POINTS = "points"  # 2-D points (x1, x2)
 CURVE = "curve"  # one input feature, one target
@@ -27,7 +29,7 @@ class DatasetInfo:
     name: str
     kind: str
     tasks: tuple[str, ...]
-    description: str
+    description: str  # marked with N_: shown through `_`
     n_features: int | None = None  # flat inputs per sample; None when set by parameters
     n_classes: int | None = None  # None for regression, or when set by data.n_classes
     fixed_size: int | None = None  # real data sets have a fixed number of samples
@@ -44,29 +46,37 @@ class DatasetInfo:
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
-        DatasetInfo("moons", POINTS, ("classification",), "two interleaving half circles", 2, 2),
-        DatasetInfo("circles", POINTS, ("classification",), "a circle inside a ring", 2, 2),
-        DatasetInfo("xor", POINTS, ("classification",), "four quadrants, opposite corners share a class", 2, 2),
-        DatasetInfo("spiral", POINTS, ("classification",), "interleaved spiral arms, one class per arm", 2),
-        DatasetInfo("blobs", POINTS, ("classification",), "k gaussian clusters, one class each", 2),
-        DatasetInfo("sine", CURVE, ("regression",), "a noisy sine wave on [0, 1]: the classic overfitting curve", 1),
-        DatasetInfo("plane", POINTS, ("regression",), "a noisy tilted plane over 2-D points", 2),
-        DatasetInfo("bump", POINTS, ("regression",), "a noisy gaussian bump over 2-D points", 2),
-        DatasetInfo("iris", TABULAR, ("classification",), "150 iris flowers, 4 measurements, 3 species", 4, 3, 150),
+        DatasetInfo("moons", POINTS, ("classification",), N_("two interleaving half circles"), 2, 2),
+        DatasetInfo("circles", POINTS, ("classification",), N_("a circle inside a ring"), 2, 2),
+        DatasetInfo("xor", POINTS, ("classification",), N_("four quadrants, opposite corners share a class"), 2, 2),
+        DatasetInfo("spiral", POINTS, ("classification",), N_("interleaved spiral arms, one class per arm"), 2),
+        DatasetInfo("blobs", POINTS, ("classification",), N_("k gaussian clusters, one class each"), 2),
         DatasetInfo(
-            "wine", TABULAR, ("classification",), "178 wines, 13 chemical measurements, 3 cultivars", 13, 3, 178
+            "sine", CURVE, ("regression",), N_("a noisy sine wave on [0, 1]: the classic overfitting curve"), 1
+        ),
+        DatasetInfo("plane", POINTS, ("regression",), N_("a noisy tilted plane over 2-D points"), 2),
+        DatasetInfo("bump", POINTS, ("regression",), N_("a noisy gaussian bump over 2-D points"), 2),
+        DatasetInfo("iris", TABULAR, ("classification",), N_("150 iris flowers, 4 measurements, 3 species"), 4, 3, 150),
+        DatasetInfo(
+            "wine", TABULAR, ("classification",), N_("178 wines, 13 chemical measurements, 3 cultivars"), 13, 3, 178
         ),
         DatasetInfo(
-            "breast_cancer", TABULAR, ("classification",), "569 tumours, 30 features, benign or malignant", 30, 2, 569
+            "breast_cancer",
+            TABULAR,
+            ("classification",),
+            N_("569 tumours, 30 features, benign or malignant"),
+            30,
+            2,
+            569,
         ),
         DatasetInfo(
-            "diabetes", TABULAR, ("regression",), "442 patients, 10 features, disease progression", 10, None, 442
+            "diabetes", TABULAR, ("regression",), N_("442 patients, 10 features, disease progression"), 10, None, 442
         ),
         DatasetInfo(
             "digits",
             IMAGE,
             ("classification", "generation"),
-            "1,797 real handwritten digits, 8x8 pixels",
+            N_("1,797 real handwritten digits, 8x8 pixels"),
             64,
             10,
             1797,
@@ -76,7 +86,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "mnist",
             IMAGE,
             ("classification", "generation"),
-            "MNIST handwritten digits, 28x28, read from IDX files in data.path",
+            N_("MNIST handwritten digits, 28x28, read from IDX files in data.path"),
             784,
             10,
             image_side=28,
@@ -86,7 +96,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "fashion_mnist",
             IMAGE,
             ("classification", "generation"),
-            "Fashion-MNIST clothing images, 28x28, read from IDX files in data.path",
+            N_("Fashion-MNIST clothing images, 28x28, read from IDX files in data.path"),
             784,
             10,
             image_side=28,
@@ -96,7 +106,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "csv",
             TABULAR,
             OWN_TABLE_TASKS,
-            "your own table: a .csv or .tsv file in data.path, a first row naming the columns, one row per sample",
+            N_("your own table: a .csv or .tsv file in data.path, a first row naming the columns, one row per sample"),
             from_files=True,
             own=True,
         ),
@@ -104,7 +114,9 @@ DATASETS: dict[str, DatasetInfo] = {
             "numpy",
             TABULAR,
             OWN_TABLE_TASKS,
-            "your own arrays: a .npz file in data.path with arrays x and y, or a 2-D .npy file (target: last column)",
+            N_(
+                "your own arrays: a .npz file in data.path with arrays x and y, or a 2-D .npy file (target: last column)"
+            ),
             from_files=True,
             own=True,
         ),
@@ -112,7 +124,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "image_folder",
             IMAGE,
             ("classification", "generation", "auto"),
-            "your own images: data.path holds one sub-folder of PNG, JPEG or BMP images per class",
+            N_("your own images: data.path holds one sub-folder of PNG, JPEG or BMP images per class"),
             from_files=True,
             own=True,
         ),
@@ -120,13 +132,13 @@ DATASETS: dict[str, DatasetInfo] = {
             "sine_forecast",
             SEQUENCE,
             ("forecasting",),
-            "a noisy sine: predict the next value from a window of seq_len values",
+            N_("a noisy sine: predict the next value from a window of seq_len values"),
         ),
         DatasetInfo(
             "memory",
             SEQUENCE,
             ("classification",),
-            "remember a marked ±1 signal from early in the sequence through seq_len noisy steps (long-lag memory)",
+            N_("remember a marked ±1 signal from early in the sequence through seq_len noisy steps (long-lag memory)"),
             n_classes=2,
         ),
     )
@@ -143,12 +155,12 @@ ARCHITECTURES_FOR_KIND: dict[str, tuple[str, ...]] = {
     SEQUENCE: ("perceptron", "mlp", "rnn", "lstm", "gru"),
 }
 GENERATIVE = ("autoencoder", "vae")
-KIND_WORDS = {
-    POINTS: "2-D points",
-    CURVE: "a 1-D curve",
-    TABULAR: "tabular rows",
-    IMAGE: "images",
-    SEQUENCE: "sequences",
+KIND_WORDS = {  # shown through `_`
+    POINTS: N_("2-D points"),
+    CURVE: N_("a 1-D curve"),
+    TABULAR: N_("tabular rows"),
+    IMAGE: N_("images"),
+    SEQUENCE: N_("sequences"),
 }
 
 
@@ -177,29 +189,48 @@ def data_info_summary(info: dict) -> str:
     name = info["path"].rstrip("/").rsplit("/", 1)[-1]
     counts = info.get("class_counts") or {}
     classes = ", ".join(f"{label}: {count}" for label, count in list(counts.items())[:10])
-    classes += f", ... ({len(counts)} classes)" if len(counts) > 10 else ""
+    if len(counts) > 10:
+        classes = _("{classes}, ... ({count} classes)").format(classes=classes, count=len(counts))
     if info["format"] == "image_folder":
-        colour = "RGB" if info["channels"] == 3 else "grey"
-        side = info["image_size"]
-        parts = [f"{name}/: {info['used']:,} of {info['rows']:,} images, {side}x{side} {colour}"]
+        if info["channels"] == 3:
+            images = _("{name}/: {used:,} of {rows:,} images, {side}x{side} RGB")
+        else:
+            images = _("{name}/: {used:,} of {rows:,} images, {side}x{side} grey")
+        parts = [images.format(name=name, used=info["used"], rows=info["rows"], side=info["image_size"])]
         if classes:
-            parts.append(f"classes {classes}")
+            parts.append(_("classes {classes}").format(classes=classes))
         if info.get("skipped_files"):
             skipped = info["skipped_files"]
-            parts.append(f"{skipped} other file{'s' if skipped > 1 else ''} left out")
+            parts.append(
+                ngettext("{count} other file left out", "{count} other files left out", skipped).format(count=skipped)
+            )
         return "; ".join(parts)
     parts = [
-        f"{name}: {info['used']:,} of {info['rows']:,} rows, {len(info['features'])} feature columns",
-        f"target {info['target']} → {info['task']} ({info['task_reason']})",
+        _("{name}: {used:,} of {rows:,} rows, {features} feature columns").format(
+            name=name, used=info["used"], rows=info["rows"], features=len(info["features"])
+        ),
+        _("target {target} → {task} ({reason})").format(
+            target=info["target"], task=info["task"], reason=info["task_reason"]
+        ),
     ]
     if classes:
-        parts.append(f"classes {classes}")
+        parts.append(_("classes {classes}").format(classes=classes))
     if info.get("encoded"):
-        parts.append("one-hot " + ", ".join(f"{col} ({len(v)} values)" for col, v in info["encoded"].items()))
+        encoded = ", ".join(
+            _("{column} ({count} values)").format(column=col, count=len(v)) for col, v in info["encoded"].items()
+        )
+        parts.append(_("one-hot {columns}").format(columns=encoded))
     if info.get("missing"):
-        remedy = {"drop": f"{info['dropped_rows']} rows dropped", "mean": "filled with training means"}
+        policy = info["missing_policy"]
+        if policy == "drop":
+            remedy = _("{count} rows dropped").format(count=info["dropped_rows"])
+        elif policy == "mean":
+            remedy = _("filled with training means")
+        else:
+            remedy = _("refused")
         missing = ", ".join(f"{col}: {n}" for col, n in info["missing"].items())
-        parts.append(f"missing {missing} ({remedy.get(info['missing_policy'], 'refused')})")
+        parts.append(_("missing {columns} ({remedy})").format(columns=missing, remedy=remedy))
     if info.get("unused"):
-        parts.append("unused " + ", ".join(info["unused"][:10]) + (" ..." if len(info["unused"]) > 10 else ""))
+        unused = ", ".join(info["unused"][:10]) + (" ..." if len(info["unused"]) > 10 else "")
+        parts.append(_("unused {columns}").format(columns=unused))
     return "; ".join(parts)

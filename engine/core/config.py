@@ -23,6 +23,7 @@ from nnplay.engine.core.catalog import (
     DEFAULT_SYNTHETIC_SAMPLES,
 )
 from nnplay.engine.core.events import QUOTE_LIMIT, quoted, shortened  # noqa: F401 (the config's messages use them)
+from nnplay.engine.core.i18n import N_, _
 
 Task = Literal["classification", "regression", "generation", "forecasting"]
 # The task setting: a task, or "auto" (your own data only), which the engine decides from the data it reads.
@@ -53,7 +54,10 @@ def problems_text(messages: list[str], where: str | None = None) -> str:
     name) leads it when given."""
     if len(messages) == 1:
         return f"{where}: {messages[0]}" if where else messages[0]
-    head = f"{where} has {len(messages)} problems" if where else f"{len(messages)} problems"
+    if where:  # never one problem here: one is said alone, above
+        head = _("{file} has {count} problems").format(file=where, count=len(messages))
+    else:
+        head = _("{count} problems").format(count=len(messages))
     return f"{head}:\n" + "\n".join(f"- {m}" for m in messages)
 
 
@@ -71,7 +75,7 @@ class ConfigError(ValueError):
             problems = [Problem(setting, problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
-        self.problems: list[Problem] = list(problems) or [Problem(setting, "the config cannot be run")]
+        self.problems: list[Problem] = list(problems) or [Problem(setting, _("the config cannot be run"))]
         self.where = where  # the file the config came from, when it came from one
         super().__init__(self.message)
 
@@ -172,7 +176,11 @@ class DataConfig(Section):
     def _target_form(cls, value: Any) -> Any:
         if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
             return value
-        raise ValueError(f"data.target = {quoted(value)} is not valid; allowed: a column name in quotes or a number")
+        raise ValueError(
+            _("data.target = {value} is not valid; allowed: a column name in quotes or a number").format(
+                value=quoted(value)
+            )
+        )
 
     @field_validator("features", mode="before")
     @classmethod
@@ -183,8 +191,10 @@ class DataConfig(Section):
         ):
             return value
         raise ValueError(
-            f"data.features = {quoted(value)} is not valid; allowed: a list of column names in quotes or numbers, "
-            'e.g. ["age", "income"]'
+            _(
+                "data.features = {value} is not valid; allowed: a list of column names in quotes or numbers, "
+                'e.g. ["age", "income"]'
+            ).format(value=quoted(value))
         )
 
 
@@ -279,7 +289,9 @@ class TrainingConfig(Section):
         if value == "full" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             return value
         raise ValueError(
-            f'training.batch_size = {quoted(value)} is not valid; allowed: a whole number from 1 up, or "full"'
+            _('training.batch_size = {value} is not valid; allowed: a whole number from 1 up, or "full"').format(
+                value=quoted(value)
+            )
         )
 
     drop_last: bool = False
@@ -463,7 +475,13 @@ def batch_size_of(config: ExperimentConfig, n_train: int) -> int:
 # Reading and writing.
 
 MAX_NESTING = 16  # tables and lists inside one another; settings need three (a section, a key, a list)
-NESTING_WORDS = f"allowed: at most {MAX_NESTING} tables and lists inside one another"
+
+
+def nested_too_deeply(where: str) -> str:
+    """The sentence for data nested deeper than MAX_NESTING at `where` (a setting, a file, "the config")."""
+    return _("{where} is nested too deeply; allowed: at most {limit} tables and lists inside one another").format(
+        where=where, limit=MAX_NESTING
+    )
 
 
 def as_typed(text: str) -> str:
@@ -487,29 +505,30 @@ def nesting_error(data: Any) -> str | None:
             continue
         if depth >= MAX_NESTING:
             keys = [str(part) for part in path[:2] if isinstance(part, str)]
-            return as_typed(".".join(keys)) if keys else "the config"
+            return as_typed(".".join(keys)) if keys else _("the config")
         stack.extend((child, (*path, key), depth + 1) for key, child in children)
     return None
 
 
+# Words shown through `_`.
 _BOUND_WORDS = {
-    "greater_than_equal": ("ge", "{} or more"),
-    "greater_than": ("gt", "above {}"),
-    "less_than_equal": ("le", "at most {}"),
-    "less_than": ("lt", "below {}"),
+    "greater_than_equal": ("ge", N_("{bound} or more")),
+    "greater_than": ("gt", N_("above {bound}")),
+    "less_than_equal": ("le", N_("at most {bound}")),
+    "less_than": ("lt", N_("below {bound}")),
 }
 _TYPE_WORDS = {
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "int_type": "a whole number",
-    "float_parsing": "a number",
-    "float_type": "a number",
-    "bool_parsing": "true or false",
-    "bool_type": "true or false",
-    "string_type": "text in quotes",
-    "list_type": "a list, e.g. [32, 32]",
-    "model_type": "a table of settings",
-    "dict_type": "a table of settings",
+    "int_parsing": N_("a whole number"),
+    "int_from_float": N_("a whole number"),
+    "int_type": N_("a whole number"),
+    "float_parsing": N_("a number"),
+    "float_type": N_("a number"),
+    "bool_parsing": N_("true or false"),
+    "bool_type": N_("true or false"),
+    "string_type": N_("text in quotes"),
+    "list_type": N_("a list, e.g. [32, 32]"),
+    "model_type": N_("a table of settings"),
+    "dict_type": N_("a table of settings"),
 }
 
 
@@ -533,21 +552,23 @@ def _walk(loc: tuple) -> tuple[list[str], Any]:
 
 
 def _field_path(loc: tuple) -> list[str]:
-    path, _ = _walk(loc)
-    return path or [as_typed(str(part)) for part in loc[:1]] or ["the config"]
+    path, _info = _walk(loc)
+    return path or [as_typed(str(part)) for part in loc[:1]] or [_("the config")]
 
 
 def allowed_range(path: list[str]) -> str | None:
     """The bounds of a numeric setting in words ("1 or more and at most 100000"), or None."""
-    _, info = _walk(tuple(path))
+    _path, info = _walk(tuple(path))
     if info is None:
         return None
     words = [
-        template.format(getattr(bound, key))
+        _(template).format(bound=getattr(bound, key))
         for bound in info.metadata
         for key, template in _BOUND_WORDS.values()
         if hasattr(bound, key)
     ]
+    if len(words) == 2:  # a lower and an upper bound, as a setting has at most
+        return _("{first} and {second}").format(first=words[0], second=words[1])
     return " and ".join(words) or None
 
 
@@ -561,8 +582,10 @@ def _length_words(info: Any) -> str:
     }
     low, high = lengths.get("min_length"), lengths.get("max_length")
     if low and high:
-        return f"{low} to {high} characters"
-    return f"at most {high} characters" if high else f"at least {low} characters"
+        return _("{low} to {high} characters").format(low=low, high=high)
+    if high:
+        return _("at most {high} characters").format(high=high)
+    return _("at least {low} characters").format(low=low)
 
 
 def _problems(exc: ValidationError) -> list[Problem]:
@@ -573,7 +596,7 @@ def _problems(exc: ValidationError) -> list[Problem]:
         if isinstance(cause, CombinationError):
             problems.extend(cause.problems)
             continue
-        path, _ = _walk(err["loc"])
+        path, _info = _walk(err["loc"])
         setting = ".".join(part.split("[")[0] for part in path) or None
         problems.append(Problem(setting, _describe_error(err)))
     return problems
@@ -589,27 +612,46 @@ def _describe_error(err: Any) -> str:
         model: Any = ExperimentConfig
         for part in section:
             model = model.model_fields[part].annotation
-        where = f"in [{'.'.join(section)}]" if section else "at the top level"
         key = as_typed(".".join(str(p) for p in err["loc"]))
-        return f"{key} is not a known setting {where}; allowed: {', '.join(model.model_fields)}"
+        allowed = ", ".join(model.model_fields)
+        if section:
+            return _("{key} is not a known setting in [{section}]; allowed: {allowed}").format(
+                key=key, section=".".join(section), allowed=allowed
+            )
+        return _("{key} is not a known setting at the top level; allowed: {allowed}").format(key=key, allowed=allowed)
     path, info = _walk(err["loc"])
     field = ".".join(_field_path(err["loc"]))
     value = err.get("input")
-    shown = "a table" if isinstance(value, dict) else quoted(value)
+    shown = _("a table") if isinstance(value, dict) else quoted(value)
     if kind == "finite_number":
         bounds = allowed_range(path) if path and "[" not in path[-1] else None
-        return f"{field} = {shown} is not a finite number; allowed: a finite number{f', {bounds}' if bounds else ''}"
+        if bounds:
+            return _("{field} = {value} is not a finite number; allowed: a finite number, {bounds}").format(
+                field=field, value=shown, bounds=bounds
+            )
+        return _("{field} = {value} is not a finite number; allowed: a finite number").format(field=field, value=shown)
     if kind in ("string_too_short", "string_too_long") and info is not None:
-        size = "is empty" if not value else f"is {len(value)} characters long"
-        return f"{field} = {shown} {size}; allowed: {_length_words(info)}"
+        if not value:
+            return _("{field} = {value} is empty; allowed: {allowed}").format(
+                field=field, value=shown, allowed=_length_words(info)
+            )
+        return _("{field} = {value} is {length} characters long; allowed: {allowed}").format(
+            field=field, value=shown, length=len(value), allowed=_length_words(info)
+        )
     if kind in _BOUND_WORDS:
         key, words = _BOUND_WORDS[kind]
-        return f"{field} = {shown} is out of range; allowed: {words.format(ctx[key])}"
+        return _("{field} = {value} is out of range; allowed: {allowed}").format(
+            field=field, value=shown, allowed=_(words).format(bound=ctx[key])
+        )
     if kind == "literal_error":
-        return f"{field} = {shown} is not an option; allowed: {ctx['expected'].replace(' or ', ', ')}"
+        return _("{field} = {value} is not an option; allowed: {allowed}").format(
+            field=field, value=shown, allowed=ctx["expected"].replace(" or ", ", ")
+        )
     if kind in _TYPE_WORDS:
-        return f"{field} = {shown} is not valid; allowed: {_TYPE_WORDS[kind]}"
-    return f"{field} = {shown}: {err['msg'][0].lower() + err['msg'][1:]}"
+        return _("{field} = {value} is not valid; allowed: {allowed}").format(
+            field=field, value=shown, allowed=_(_TYPE_WORDS[kind])
+        )
+    return f"{field} = {shown}: {err['msg'][0].lower() + err['msg'][1:]}"  # pydantic's own words
 
 
 def validate(data: dict[str, Any]) -> ExperimentConfig:
@@ -617,7 +659,7 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
     combination rules are checked once every setting on its own is valid)."""
     where = nesting_error(data)
     if where is not None:
-        raise ConfigError(f"{where} is nested too deeply; {NESTING_WORDS}")
+        raise ConfigError(nested_too_deeply(where))
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:

@@ -28,6 +28,7 @@ from nnplay.engine.core.config import (
     quoted,
     split_sizes,
 )
+from nnplay.engine.core.i18n import N_, _
 
 MAX_HIDDEN_LAYERS = 64  # deeper than any lesson needs; 200,000 layers took minutes and gigabytes to build
 
@@ -49,22 +50,27 @@ def combination_problems(c: ExperimentConfig) -> Iterator[Problem]:
     if d.dataset not in DATASETS:
         yield Problem(
             "data.dataset",
-            f"data.dataset = {quoted(d.dataset)} is not a known data set; allowed: {', '.join(DATASETS)}",
+            _("data.dataset = {value} is not a known data set; allowed: {allowed}").format(
+                value=quoted(d.dataset), allowed=", ".join(DATASETS)
+            ),
         )
         return
     info = DATASETS[d.dataset]
     if c.task == "auto" and not info.own:
         yield Problem(
             "task",
-            f"task = 'auto' lets your own data decide the task, but {d.dataset} is built in; "
-            f"allowed: {', '.join(info.tasks)} (or task = 'auto' with data sets {', '.join(datasets_for('auto'))})",
+            _(
+                "task = 'auto' lets your own data decide the task, but {dataset} is built in; "
+                "allowed: {allowed} (or task = 'auto' with data sets {own})"
+            ).format(dataset=d.dataset, allowed=", ".join(info.tasks), own=", ".join(datasets_for("auto"))),
         )
         return
     if c.task not in info.tasks:
         yield Problem(
             "task",
-            f"data.dataset = {d.dataset!r} does not serve task {c.task!r}; "
-            f"data sets for {c.task}: {', '.join(datasets_for(c.task))}",
+            _("data.dataset = {dataset} does not serve task {task}; data sets for {task_name}: {allowed}").format(
+                dataset=repr(d.dataset), task=repr(c.task), task_name=c.task, allowed=", ".join(datasets_for(c.task))
+            ),
         )
         return
     for rules in (
@@ -89,28 +95,49 @@ def _model_fits_data(c: ExperimentConfig) -> Iterator[Problem]:
     allowed = architectures_for(d.dataset, c.task)
     if m.architecture not in allowed:
         if c.task == "generation":
-            why = "generation needs a generative model"
+            message = _(
+                "model.architecture = {architecture} does not fit data.dataset = {dataset} "
+                "(generation needs a generative model); allowed: {allowed}"
+            )
         elif m.architecture in GENERATIVE:
-            why = f"{m.architecture} is generative and serves only task 'generation'"
+            message = _(
+                "model.architecture = {architecture} does not fit data.dataset = {dataset} "
+                "({architecture_name} is generative and serves only task 'generation'); allowed: {allowed}"
+            )
         else:
-            why = f"{d.dataset} is {KIND_WORDS[info.kind]}"
+            message = _(
+                "model.architecture = {architecture} does not fit data.dataset = {dataset} "
+                "({dataset_name} is {kind}); allowed: {allowed}"
+            )
         yield Problem(
             "model.architecture",
-            f"model.architecture = {m.architecture!r} does not fit data.dataset = {d.dataset!r} "
-            f"({why}); allowed: {', '.join(allowed)}",
+            message.format(
+                architecture=repr(m.architecture),
+                dataset=repr(d.dataset),
+                architecture_name=m.architecture,
+                dataset_name=d.dataset,
+                kind=_(KIND_WORDS[info.kind]),
+                allowed=", ".join(allowed),
+            ),
         )
     if not m.hidden and m.architecture in ("mlp", "autoencoder", "vae"):
         yield Problem(
             "model.hidden",
-            f"model.hidden = [] leaves the {m.architecture} without layers; allowed: one or more widths, e.g. [32, 32]",
+            _(
+                "model.hidden = [] leaves the {architecture} without layers; allowed: one or more widths, e.g. [32, 32]"
+            ).format(architecture=m.architecture),
         )
     elif len(m.hidden) > MAX_HIDDEN_LAYERS:
         yield Problem(
             "model.hidden",
-            f"model.hidden = {quoted(m.hidden)} has {len(m.hidden):,} layers; allowed: 1 to {MAX_HIDDEN_LAYERS} widths",
+            _("model.hidden = {value} has {layers:,} layers; allowed: 1 to {limit} widths").format(
+                value=quoted(m.hidden), layers=len(m.hidden), limit=MAX_HIDDEN_LAYERS
+            ),
         )
     elif any(w < 1 or w > 4096 for w in m.hidden):
-        yield Problem("model.hidden", f"model.hidden = {quoted(m.hidden)} has a width outside 1 to 4096")
+        yield Problem(
+            "model.hidden", _("model.hidden = {value} has a width outside 1 to 4096").format(value=quoted(m.hidden))
+        )
     if m.architecture == "cnn" and m.architecture in allowed:  # on other data the kernel sizes mean nothing
         yield from _cnn_fits_images(c)
 
@@ -121,35 +148,53 @@ def _cnn_fits_images(c: ExperimentConfig) -> Iterator[Problem]:
     if not m.conv_channels or any(ch < 1 or ch > 512 for ch in m.conv_channels):
         yield Problem(
             "model.conv_channels",
-            f"model.conv_channels = {quoted(m.conv_channels)}; allowed: 1 to 4 blocks of 1 to 512 channels",
+            _("model.conv_channels = {value}; allowed: 1 to 4 blocks of 1 to 512 channels").format(
+                value=quoted(m.conv_channels)
+            ),
         )
     elif len(m.conv_channels) > 4 or side >> len(m.conv_channels) < 1:
         yield Problem(
             "model.conv_channels",
-            f"model.conv_channels = {quoted(m.conv_channels)} has {len(m.conv_channels)} blocks, but each halves the "
-            f"{side}x{side} image; allowed: at most {max(1, side.bit_length() - 1)} blocks",
+            _(
+                "model.conv_channels = {value} has {blocks} blocks, but each halves the {side}x{side} image; "
+                "allowed: at most {limit} blocks"
+            ).format(
+                value=quoted(m.conv_channels),
+                blocks=len(m.conv_channels),
+                side=side,
+                limit=max(1, side.bit_length() - 1),
+            ),
         )
     if m.kernel_size % 2 == 0:
         yield Problem(
             "model.kernel_size",
-            f"model.kernel_size = {m.kernel_size} is even; allowed: 1, 3, 5 or 7 (odd sizes keep the image side)",
+            _("model.kernel_size = {size} is even; allowed: 1, 3, 5 or 7 (odd sizes keep the image side)").format(
+                size=m.kernel_size
+            ),
         )
     elif m.kernel_size > side:
         yield Problem(
             "model.kernel_size",
-            f"model.kernel_size = {m.kernel_size} is larger than the {side}x{side} image; allowed: 1 to {side}",
+            _("model.kernel_size = {size} is larger than the {side}x{side} image; allowed: 1 to {side}").format(
+                size=m.kernel_size, side=side
+            ),
         )
 
 
 def _loss_fits_task(c: ExperimentConfig) -> Iterator[Problem]:
     if c.loss not in LOSSES_FOR_TASK[c.task]:
         yield Problem(
-            "loss", f"loss = {c.loss!r} does not fit task {c.task!r}; allowed: {', '.join(LOSSES_FOR_TASK[c.task])}"
+            "loss",
+            _("loss = {loss} does not fit task {task}; allowed: {allowed}").format(
+                loss=repr(c.loss), task=repr(c.task), allowed=", ".join(LOSSES_FOR_TASK[c.task])
+            ),
         )
     elif c.loss == "bce" and c.task == "classification" and c.n_classes not in (2, None):  # None: read later
         yield Problem(
             "loss",
-            f"loss = 'bce' needs two classes but {c.data.dataset} has {c.n_classes}; allowed: auto, cross_entropy",
+            _("loss = 'bce' needs two classes but {dataset} has {classes}; allowed: auto, cross_entropy").format(
+                dataset=c.data.dataset, classes=c.n_classes
+            ),
         )
 
 
@@ -158,16 +203,22 @@ def _data_settings(c: ExperimentConfig) -> Iterator[Problem]:
     if d.n_classes is not None and d.dataset not in DEFAULT_CLASSES:
         yield Problem(
             "data.n_classes",
-            f"data.n_classes = {d.n_classes} applies only to {' and '.join(DEFAULT_CLASSES)}, not {d.dataset}; remove it",
+            _("data.n_classes = {value} applies only to {first} and {second}, not {dataset}; remove it").format(
+                value=d.n_classes, first=SETS_OF_CLASSES[0], second=SETS_OF_CLASSES[1], dataset=d.dataset
+            ),
         )
     if info.from_files and not d.path:
-        what = OWN_PATH_WORDS.get(d.dataset, "is read from IDX files, so give the directory that holds them")
-        yield Problem("data.path", f"data.path is not set; {d.dataset} {what}")
+        message = OWN_PATH_WORDS.get(
+            d.dataset,
+            N_("data.path is not set; {dataset} is read from IDX files, so give the directory that holds them"),
+        )
+        yield Problem("data.path", _(message).format(dataset=d.dataset))
     if info.fixed_size and d.n_samples and d.n_samples > info.fixed_size:
         yield Problem(
             "data.n_samples",
-            f"data.n_samples = {d.n_samples} exceeds the {info.fixed_size} samples of {d.dataset}; "
-            f"allowed: 10 to {info.fixed_size}",
+            _("data.n_samples = {value} exceeds the {size} samples of {dataset}; allowed: 10 to {size}").format(
+                value=d.n_samples, size=info.fixed_size, dataset=d.dataset
+            ),
         )
     if d.classes is not None:
         yield from class_problems(c)
@@ -175,105 +226,154 @@ def _data_settings(c: ExperimentConfig) -> Iterator[Problem]:
     if d.k_folds is None and not math.isclose(total, 1.0, abs_tol=1e-6):
         yield Problem(
             "data.train",
-            f"data.train + data.val + data.test = {d.train:g} + {d.val:g} + {d.test:g} = {total:g}; "
-            "the fractions must sum to 1",
+            _(
+                "data.train + data.val + data.test = {train:g} + {val:g} + {test:g} = {total:g}; "
+                "the fractions must sum to 1"
+            ).format(train=d.train, val=d.val, test=d.test, total=total),
         )
     if d.k_folds is None and d.val == 0 and (r.early_stopping or c.optimizer.schedule == "plateau"):
         yield Problem(
             "data.val",
-            "data.val = 0 leaves no validation split, which early stopping and the plateau schedule need; "
-            "allowed: above 0",
+            _(
+                "data.val = 0 leaves no validation split, which early stopping and the plateau schedule need; "
+                "allowed: above 0"
+            ),
         )
 
 
 OWN_TABLES = ("csv", "numpy")
 OWN_SUFFIXES = {"csv": (".csv", ".tsv", ".txt"), "numpy": (".npy", ".npz")}
+# The sentence for a data set read from files without data.path (shown through `_`).
 OWN_PATH_WORDS = {
-    "csv": "reads your own table, so give the path of its .csv or .tsv file",
-    "numpy": "reads your own arrays, so give the path of its .npz or .npy file",
-    "image_folder": "reads your own images, so give the folder that holds one sub-folder per class",
+    "csv": N_("data.path is not set; {dataset} reads your own table, so give the path of its .csv or .tsv file"),
+    "numpy": N_("data.path is not set; {dataset} reads your own arrays, so give the path of its .npz or .npy file"),
+    "image_folder": N_(
+        "data.path is not set; {dataset} reads your own images, so give the folder that holds one sub-folder per class"
+    ),
 }
+SETS_OF_CLASSES = tuple(DEFAULT_CLASSES)  # the two data sets data.n_classes applies to
 _TABLE_ONLY = ("target", "features", "missing")
 _IMAGE_FOLDER_ONLY = ("channels", "image_size")
 
 
 def _either(words: tuple[str, ...]) -> str:
-    return ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else words[0]
+    """'.csv, .tsv or .txt'."""
+    if len(words) == 1:
+        return words[0]
+    return _("{choices} or {last}").format(choices=", ".join(words[:-1]), last=words[-1])
 
 
 def _own_data_settings(c: ExperimentConfig) -> Iterator[Problem]:
     """The settings of your own data: only with it, and, without reading any file, a path that can hold it."""
     d = c.data
     defaults = type(d).model_fields
-    for names, where, fits in (
-        (_TABLE_ONLY, "your own tables (csv, numpy)", d.dataset in OWN_TABLES),
-        (_IMAGE_FOLDER_ONLY, "image_folder", d.dataset == "image_folder"),
+    for names, message, fits in (
+        (
+            _TABLE_ONLY,
+            N_("data.{name} = {value} applies only to your own tables (csv, numpy), not {dataset}; remove it"),
+            d.dataset in OWN_TABLES,
+        ),
+        (
+            _IMAGE_FOLDER_ONLY,
+            N_("data.{name} = {value} applies only to image_folder, not {dataset}; remove it"),
+            d.dataset == "image_folder",
+        ),
     ):
         for name in names:
             value = getattr(d, name)
             if not fits and value != defaults[name].default:
                 yield Problem(
                     f"data.{name}",
-                    f"data.{name} = {quoted(value)} applies only to {where}, not {d.dataset}; remove it",
+                    _(message).format(name=name, value=quoted(value), dataset=d.dataset),
                 )
     if d.dataset in OWN_SUFFIXES and d.path:
         suffix = PurePath(d.path).suffix.lower()
         if suffix not in OWN_SUFFIXES[d.dataset]:
             other = next((name for name, ends in OWN_SUFFIXES.items() if suffix in ends), None)
-            hint = f"; for a {suffix} file use data.dataset = {other!r}" if other else ""
+            if other:
+                message = _(
+                    "data.path = {path} is not a {suffixes} file, which {dataset} reads; "
+                    "for a {suffix} file use data.dataset = {other}"
+                )
+            else:
+                message = _("data.path = {path} is not a {suffixes} file, which {dataset} reads")
             yield Problem(
                 "data.path",
-                f"data.path = {quoted(d.path)} is not a {_either(OWN_SUFFIXES[d.dataset])} file, which "
-                f"{d.dataset} reads{hint}",
+                message.format(
+                    path=quoted(d.path),
+                    suffixes=_either(OWN_SUFFIXES[d.dataset]),
+                    dataset=d.dataset,
+                    suffix=suffix,
+                    other=repr(other),
+                ),
             )
     if d.features is not None:
         if not d.features:
             yield Problem(
                 "data.features",
-                "data.features = [] leaves nothing to learn from; allowed: one or more columns, or leave it out for all",
+                _(
+                    "data.features = [] leaves nothing to learn from; allowed: one or more columns, or leave it out for all"
+                ),
             )
         elif len(set(map(str, d.features))) != len(d.features):
             twice = next(f for f in d.features if list(map(str, d.features)).count(str(f)) > 1)
             yield Problem(
                 "data.features",
-                f"data.features = {quoted(d.features)} names {quoted(twice)} twice; allowed: each column once",
+                _("data.features = {value} names {column} twice; allowed: each column once").format(
+                    value=quoted(d.features), column=quoted(twice)
+                ),
             )
         elif d.target is not None and d.target in d.features:
             yield Problem(
                 "data.features",
-                f"data.features = {quoted(d.features)} holds the target {quoted(d.target)}; a column is either "
-                "input or target: leave it out of data.features",
+                _(
+                    "data.features = {value} holds the target {target}; a column is either input or target: "
+                    "leave it out of data.features"
+                ).format(value=quoted(d.features), target=quoted(d.target)),
             )
 
 
 def _regularization_fits(c: ExperimentConfig) -> Iterator[Problem]:
     d, m, r, info = c.data, c.model, c.regularization, DATASETS[c.data.dataset]
     if m.architecture == "perceptron" and (r.dropout > 0 or r.batch_norm):
-        field = "regularization.dropout" if r.dropout > 0 else "regularization.batch_norm"
-        value = r.dropout if r.dropout > 0 else "true"
-        yield Problem(
-            field,
-            f"{field} = {value} does not apply to a perceptron (one linear layer, no hidden units); allowed: 0 / false",
-        )
+        if r.dropout > 0:
+            field = "regularization.dropout"
+            message = _(
+                "regularization.dropout = {value} does not apply to a perceptron (one linear layer, no hidden units); "
+                "allowed: 0 / false"
+            ).format(value=r.dropout)
+        else:
+            field = "regularization.batch_norm"
+            message = _(
+                "regularization.batch_norm = true does not apply to a perceptron (one linear layer, no hidden units); "
+                "allowed: 0 / false"
+            )
+        yield Problem(field, message)
     if r.augment_shift and info.kind != IMAGE:
         yield Problem(
             "regularization.augment_shift",
-            f"regularization.augment_shift = {r.augment_shift} shifts images, but {d.dataset} is "
-            f"{KIND_WORDS[info.kind]}; use augment_noise",
+            _(
+                "regularization.augment_shift = {shift} shifts images, but {dataset} is {kind}; use augment_noise"
+            ).format(shift=r.augment_shift, dataset=d.dataset, kind=_(KIND_WORDS[info.kind])),
         )
     if r.augment_noise and info.kind == IMAGE:
         yield Problem(
             "regularization.augment_noise",
-            f"regularization.augment_noise = {r.augment_noise:g} is for tabular and 2-D data; for images use augment_shift",
+            _(
+                "regularization.augment_noise = {noise:g} is for tabular and 2-D data; for images use augment_shift"
+            ).format(noise=r.augment_noise),
         )
 
 
 def _optimizer_fits(c: ExperimentConfig) -> Iterator[Problem]:
     o = c.optimizer
     if o.nesterov and o.kind != "sgd":
-        yield Problem("optimizer.nesterov", f"optimizer.nesterov = true needs optimizer.kind = 'sgd', not {o.kind!r}")
+        yield Problem(
+            "optimizer.nesterov",
+            _("optimizer.nesterov = true needs optimizer.kind = 'sgd', not {kind}").format(kind=repr(o.kind)),
+        )
     elif o.nesterov and o.momentum == 0:
-        yield Problem("optimizer.nesterov", "optimizer.nesterov = true needs optimizer.momentum above 0")
+        yield Problem("optimizer.nesterov", _("optimizer.nesterov = true needs optimizer.momentum above 0"))
 
 
 def class_problems(c: ExperimentConfig) -> Iterator[Problem]:
@@ -283,15 +383,19 @@ def class_problems(c: ExperimentConfig) -> Iterator[Problem]:
     if info.own:
         yield Problem(
             "data.classes",
-            f"data.classes = {quoted(d.classes)} applies to built-in data sets, not your own {d.dataset}; "
-            "remove it (and leave the other classes out of your file or folder)",
+            _(
+                "data.classes = {value} applies to built-in data sets, not your own {dataset}; "
+                "remove it (and leave the other classes out of your file or folder)"
+            ).format(value=quoted(d.classes), dataset=d.dataset),
         )
         return
     if c.task != "classification" or info.synthetic:
         yield Problem(
             "data.classes",
-            f"data.classes = {quoted(d.classes)} applies to real classification data (iris, wine, breast_cancer, "
-            f"digits, mnist, fashion_mnist), not {c.task} on {d.dataset}; remove it",
+            _(
+                "data.classes = {value} applies to real classification data (iris, wine, breast_cancer, "
+                "digits, mnist, fashion_mnist), not {task} on {dataset}; remove it"
+            ).format(value=quoted(d.classes), task=c.task, dataset=d.dataset),
         )
         return
     total = info.n_classes or 0
@@ -299,8 +403,9 @@ def class_problems(c: ExperimentConfig) -> Iterator[Problem]:
     if len(classes) < 2 or len(set(classes)) != len(classes) or any(k < 0 or k >= total for k in classes):
         yield Problem(
             "data.classes",
-            f"data.classes = {quoted(d.classes)} for {d.dataset}; "
-            f"allowed: two or more different class numbers from 0 to {total - 1}",
+            _(
+                "data.classes = {value} for {dataset}; allowed: two or more different class numbers from 0 to {last}"
+            ).format(value=quoted(d.classes), dataset=d.dataset, last=total - 1),
         )
 
 
@@ -309,35 +414,56 @@ def sweep_problems(c: ExperimentConfig) -> Iterator[Problem]:
     s = c.sweep
     if (c.model.init_from or c.model.freeze) and s.members > 1:
         setting = "model.init_from" if c.model.init_from else "model.freeze"
-        shown = f"{setting} = {quoted(c.model.init_from if c.model.init_from else c.model.freeze)}"
-        yield Problem(setting, f"sweep with {shown}: sweeps train every copy from fresh, unfrozen weights; remove one")
+        shown = quoted(c.model.init_from if c.model.init_from else c.model.freeze)
+        yield Problem(
+            setting,
+            _(
+                "sweep with {setting} = {value}: sweeps train every copy from fresh, unfrozen weights; remove one"
+            ).format(setting=setting, value=shown),
+        )
     if c.data.k_folds and s.members > 1:
         yield Problem(
             "data.k_folds",
-            f"sweep with data.k_folds = {c.data.k_folds}: cross-validation and sweeps do not combine; remove one",
+            _("sweep with data.k_folds = {folds}: cross-validation and sweeps do not combine; remove one").format(
+                folds=c.data.k_folds
+            ),
         )
     if s.parameter == "none":
         if s.values:
             yield Problem(
                 "sweep.values",
-                f"sweep.values = {quoted(s.values)} needs sweep.parameter; allowed parameters: {', '.join(SWEEPABLE)}",
+                _("sweep.values = {values} needs sweep.parameter; allowed parameters: {allowed}").format(
+                    values=quoted(s.values), allowed=", ".join(SWEEPABLE)
+                ),
             )
         return
     if s.seeds != 1:
         yield Problem(
             "sweep.seeds",
-            f"sweep.seeds = {s.seeds} with sweep.parameter = {s.parameter!r}: sweep one or the other; allowed: seeds = 1",
+            _(
+                "sweep.seeds = {seeds} with sweep.parameter = {parameter}: sweep one or the other; allowed: seeds = 1"
+            ).format(seeds=s.seeds, parameter=repr(s.parameter)),
         )
     if len(s.values) < 2 or len(s.values) > 32:
-        yield Problem("sweep.values", f"sweep.values = {quoted(s.values)} for {s.parameter}; allowed: 2 to 32 values")
+        yield Problem(
+            "sweep.values",
+            _("sweep.values = {values} for {parameter}; allowed: 2 to 32 values").format(
+                values=quoted(s.values), parameter=s.parameter
+            ),
+        )
     elif any(v < 0 for v in s.values) or (s.parameter == "dropout" and any(v >= 1 for v in s.values)):
-        allowed = "0 up to (not including) 1" if s.parameter == "dropout" else "0 or more"
-        yield Problem("sweep.values", f"sweep.values = {quoted(s.values)} for {s.parameter}; allowed: {allowed}")
+        if s.parameter == "dropout":
+            message = _("sweep.values = {values} for {parameter}; allowed: 0 up to (not including) 1")
+        else:
+            message = _("sweep.values = {values} for {parameter}; allowed: 0 or more")
+        yield Problem("sweep.values", message.format(values=quoted(s.values), parameter=s.parameter))
     if s.parameter == "dropout" and c.model.architecture == "perceptron":
         yield Problem(
             "sweep.parameter",
-            "sweep.parameter = 'dropout' does not apply to a perceptron (no hidden units); "
-            "allowed: l1, l2, weight_decay",
+            _(
+                "sweep.parameter = 'dropout' does not apply to a perceptron (no hidden units); "
+                "allowed: l1, l2, weight_decay"
+            ),
         )
 
 
@@ -355,18 +481,24 @@ def batch_problems(c: ExperimentConfig, n: int) -> Iterator[Problem]:
     if d.k_folds:
         n_train_total = n - round(n * d.test)
         n_train = n_train_total - math.ceil(n_train_total / d.k_folds)
-        where = f"each fold's training part ({n_train} samples)"
+        too_large = _(
+            "training.batch_size = {size} is larger than each fold's training part ({train} samples); "
+            'allowed: 1 to {train}, or "full"'
+        )
     else:
         n_train = split_sizes(n, d.train, d.val, d.test)[0]
-        where = f"the training split ({n_train} of {n} samples)"
+        too_large = _(
+            "training.batch_size = {size} is larger than the training split ({train} of {samples} samples); "
+            'allowed: 1 to {train}, or "full"'
+        )
     size = c.training.batch_size
     if n_train < 2:
         yield Problem(
             "data.train",
-            f"data.train = {d.train:g} of {n} samples leaves {n_train} training samples; allowed: enough for 2 or more",
+            _(
+                "data.train = {fraction:g} of {samples} samples leaves {train} training samples; "
+                "allowed: enough for 2 or more"
+            ).format(fraction=d.train, samples=n, train=n_train),
         )
     elif size != "full" and size > n_train:
-        yield Problem(
-            "training.batch_size",
-            f'training.batch_size = {quoted(size)} is larger than {where}; allowed: 1 to {n_train}, or "full"',
-        )
+        yield Problem("training.batch_size", too_large.format(size=quoted(size), train=n_train, samples=n))

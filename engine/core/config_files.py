@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from nnplay.engine.core.config import (
-    NESTING_WORDS,
     ConfigError,
     ExperimentConfig,
     Section,
     allowed_range,
     as_typed,
+    nested_too_deeply,
     nesting_error,
     quoted,
     validate,
 )
+from nnplay.engine.core.i18n import _
 from nnplay.presets import LESSON_TABLE
 
 
@@ -30,7 +31,9 @@ def parse_override(assignment: str) -> tuple[list[str], Any]:
     """Split `a.b=value` into (["a", "b"], value), reading the value as a TOML value when it is one."""
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"--set {quoted(assignment)} is not of the form section.key=value")
+        raise ConfigError(
+            _("--set {assignment} is not of the form section.key=value").format(assignment=quoted(assignment))
+        )
     path, raw = key.strip().split("."), raw.strip()
     setting = as_typed(key.strip())
     try:
@@ -38,15 +41,19 @@ def parse_override(assignment: str) -> tuple[list[str], Any]:
     except tomllib.TOMLDecodeError:
         value = raw
     except RecursionError:
-        raise ConfigError(f"{setting} is nested too deeply; {NESTING_WORDS}") from None
+        raise ConfigError(nested_too_deeply(setting)) from None
     except ValueError:  # tomllib's only other error: an integer of more digits than Python converts
         digits = max((len(run.replace("_", "")) for run in re.findall(r"[0-9_]+", raw)), default=0)
-        allowed = allowed_range(path) or f"numbers of at most {sys.get_int_max_str_digits()} digits"
+        allowed = allowed_range(path) or _("numbers of at most {limit} digits").format(
+            limit=sys.get_int_max_str_digits()
+        )
         raise ConfigError(
-            f"{setting} = {as_typed(raw)} is a number of {digits} digits, out of range; allowed: {allowed}"
+            _("{setting} = {value} is a number of {digits} digits, out of range; allowed: {allowed}").format(
+                setting=setting, value=as_typed(raw), digits=digits, allowed=allowed
+            )
         ) from None
     if nesting_error(value) is not None:
-        raise ConfigError(f"{setting} is nested too deeply; {NESTING_WORDS}")
+        raise ConfigError(nested_too_deeply(setting))
     return path, value
 
 
@@ -54,7 +61,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     """Apply `a.b=value` overrides to nested plain data (a copy is returned)."""
     where = nesting_error(data)
     if where is not None:  # before the copy, which would run out of stack
-        raise ConfigError(f"{where} is nested too deeply; {NESTING_WORDS}")
+        raise ConfigError(nested_too_deeply(where))
     result = copy.deepcopy(data)
     for assignment in overrides:
         path, value = parse_override(assignment)
@@ -62,7 +69,11 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         for part in path[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ConfigError(f"--set {quoted(assignment)}: {as_typed(part)} is a value, not a section")
+                raise ConfigError(
+                    _("--set {assignment}: {key} is a value, not a section").format(
+                        assignment=quoted(assignment), key=as_typed(part)
+                    )
+                )
             node = child
         node[path[-1]] = value
     return result
@@ -73,29 +84,34 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: editors on Windows start files with a BOM
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist") from None
+        raise ConfigError(_("{path} does not exist").format(path=path)) from None
     except OSError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from None
+        raise ConfigError(_("{path} cannot be read: {reason}").format(path=path, reason=exc.strerror or exc)) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not a UTF-8 text file") from None
+        raise ConfigError(_("{path} is not a UTF-8 text file").format(path=path)) from None
     except ValueError:  # a path Python refuses outright (a NUL byte in it)
-        raise ConfigError(f"{quoted(str(path))} is not a file name") from None
+        raise ConfigError(_("{path} is not a file name").format(path=quoted(str(path)))) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(_("{path} is not valid TOML: {error}").format(path=path, error=exc)) from None
     except RecursionError:
-        raise ConfigError(f"{path} is nested too deeply; {NESTING_WORDS}") from None
+        raise ConfigError(nested_too_deeply(str(path))) from None
     except ValueError:  # tomllib's only other error: an integer of more digits than Python converts
         limit = sys.get_int_max_str_digits()
         found = re.search(rf"[0-9_]{{{limit + 1},}}", text)
-        line = f" on line {text.count(chr(10), 0, found.start()) + 1}" if found else ""
-        raise ConfigError(
-            f"{path} holds a number of more than {limit} digits{line}; allowed: numbers of at most {limit} digits"
-        ) from None
+        if found:
+            message = _(
+                "{path} holds a number of more than {limit} digits on line {line}; "
+                "allowed: numbers of at most {limit} digits"
+            )
+        else:
+            message = _("{path} holds a number of more than {limit} digits; allowed: numbers of at most {limit} digits")
+        line = text.count(chr(10), 0, found.start()) + 1 if found else 0
+        raise ConfigError(message.format(path=path, limit=limit, line=line)) from None
     where = nesting_error(data)
     if where is not None:
-        raise ConfigError(f"{path}: {where} is nested too deeply; {NESTING_WORDS}")
+        raise ConfigError(f"{path}: {nested_too_deeply(where)}")
     return data
 
 

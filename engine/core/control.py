@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import IO
 
 from nnplay.engine.core.events import ABORT_WINDOW_S, quoted
+from nnplay.engine.core.i18n import _
 
 
 class BadCommand(ValueError):
@@ -65,12 +66,13 @@ def parse_command(line: str) -> dict | None:
     try:
         obj = json.loads(line)
     except RecursionError:  # json recurses once per level of nesting
-        raise BadCommand(f"the line {quoted(line)} is nested too deeply to be a command") from None
+        raise BadCommand(_("the line {line} is nested too deeply to be a command").format(line=quoted(line))) from None
     except ValueError as exc:  # not JSON, or an integer of more digits than Python reads
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number too long to read"
-        raise BadCommand(f"the line {quoted(line)} is not JSON: {reason[0].lower()}{reason[1:]}") from None
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else _("a number too long to read")
+        reason = reason[0].lower() + reason[1:]
+        raise BadCommand(_("the line {line} is not JSON: {reason}").format(line=quoted(line), reason=reason)) from None
     if not isinstance(obj, dict):
-        raise BadCommand(f"the line {quoted(line)} is not a JSON object; send one object per line")
+        raise BadCommand(_("the line {line} is not a JSON object; send one object per line").format(line=quoted(line)))
     obj.setdefault("cmd", obj.get("type"))
     return obj
 

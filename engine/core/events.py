@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from nnplay.engine.core.i18n import _
+
 PROTOCOL_VERSION = 1
 ENGINE_VERSION = "0.1.0"
 
@@ -29,6 +31,7 @@ EVENT_TYPES = (
     "warning",
     "done",
     "error",
+    "language",
 )
 CONTROL_COMMANDS = ("pause", "resume", "stop")
 # Interrupts (Ctrl+C): the first stops cleanly; another within this many seconds aborts what is left.
@@ -53,13 +56,13 @@ def quoted(value: Any) -> str:
     try:
         shown = shortened(repr(value))
     except RecursionError:
-        return "a deeply nested value"
+        return _("a deeply nested value")
     except ValueError:  # an integer of more digits than Python turns into text (sys.get_int_max_str_digits)
         if isinstance(value, int):
-            return f"a number of {math.floor(math.log10(abs(value))) + 1} digits"
-        return "a value holding a number too long to write out"
+            return _("a number of {digits} digits").format(digits=math.floor(math.log10(abs(value))) + 1)
+        return _("a value holding a number too long to write out")
     if isinstance(value, str) and shown.endswith("…"):
-        shown += f" ({len(value):,} characters)"
+        shown = _("{shown} ({length:,} characters)").format(shown=shown, length=len(value))
     return shown
 
 
@@ -95,9 +98,9 @@ def decode(line: str) -> dict:
 
 
 def _write_failure(sink: IO[str], exc: BaseException) -> str:
-    name = getattr(sink, "name", "the run's events file")
+    name = sink.name if hasattr(sink, "name") else _("the run's events file")
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return f"{name} could not be written ({reason})"
+    return _("{name} could not be written ({reason})").format(name=name, reason=reason)
 
 
 class Emitter:

@@ -55,14 +55,20 @@ def resolve_language(explicit: str | None = None, environ: Mapping[str, str] | N
     if explicit is not None:
         code = language_code(explicit)
         if code is None:
-            raise LanguageError(f"--lang {explicit[:40]!r} is not a language nnplay speaks; allowed: {allowed}")
+            raise LanguageError(
+                _("--lang {value} is not a language nnplay speaks; allowed: {allowed}").format(
+                    value=repr(explicit[:40]), allowed=allowed
+                )
+            )
         return code
     env = os.environ if environ is None else environ
     if env.get("NNPLAY_LANG"):
         code = language_code(env["NNPLAY_LANG"])
         if code is None:
             raise LanguageError(
-                f"NNPLAY_LANG={env['NNPLAY_LANG'][:40]!r} is not a language nnplay speaks; allowed: {allowed}"
+                _("NNPLAY_LANG={value} is not a language nnplay speaks; allowed: {allowed}").format(
+                    value=repr(env["NNPLAY_LANG"][:40]), allowed=allowed
+                )
             )
         return code
     for name in _ENV_ORDER[1:]:
@@ -75,7 +81,11 @@ def set_language(code: str) -> None:
     """Speak `code` ("en" or "ko") from now on, in this process."""
     global _language, _catalog, _plurals
     if code not in LANGUAGES:
-        raise LanguageError(f"{code[:40]!r} is not a language nnplay speaks; allowed: {', '.join(LANGUAGES)}")
+        raise LanguageError(
+            _("{value} is not a language nnplay speaks; allowed: {allowed}").format(
+                value=repr(code[:40]), allowed=", ".join(LANGUAGES)
+            )
+        )
     _language = code
     _catalog, _plurals = ({}, {}) if code == DEFAULT else _load(code)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from nnplay.engine.core.catalog import DATASETS, IMAGE, SEQUENCE
 from nnplay.engine.core.config import ConfigError, ExperimentConfig
+from nnplay.engine.core.i18n import N_, _
 
 LIMIT_VARIABLE = "NNPLAY_MEMORY_LIMIT"
 LIMIT_SHARE = 0.5  # of the memory free now: the machine (and the app) keep the rest
@@ -33,7 +34,7 @@ def human(n_bytes: float) -> str:
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
         if n_bytes >= size:
             return f"{n_bytes / size:.3g} {unit}"
-    return f"{n_bytes:.0f} bytes"
+    return _("{size:.0f} bytes").format(size=n_bytes)
 
 
 def samples_of(config: ExperimentConfig) -> int:
@@ -70,17 +71,29 @@ class Estimate:
 
     def parts(self) -> str:
         """The parts of the total in words, for messages."""
-        copies = f", × {self.members} sweep members" if self.members > 1 else ""
-        return (
-            f"data {human(self.data)}, model and optimizer {human(self.model)}, "
-            f"activations {human(self.activations)} for a batch of {self.batch:,}{copies}"
+        shown = {
+            "data": human(self.data),
+            "model": human(self.model),
+            "activations": human(self.activations),
+            "batch": self.batch,
+        }
+        if self.members > 1:
+            return _(
+                "data {data}, model and optimizer {model}, activations {activations} for a batch of {batch:,}, "
+                "× {members} sweep members"
+            ).format(members=self.members, **shown)
+        return _("data {data}, model and optimizer {model}, activations {activations} for a batch of {batch:,}").format(
+            **shown
         )
 
     def setting_to_change(self) -> str:
-        """The setting whose part is largest: what to lower first."""
+        """The setting whose part is largest: what to lower first (in English: the first word is the setting
+        the form marks; `_()` of it is what a message shows)."""
         largest = max(("data", self.data), ("model", self.model), ("activations", self.activations), key=lambda p: p[1])
         if self.members > 1 and self.total / self.members * 2 < self.total:
-            return "sweep.seeds (or fewer sweep.values)" if largest[0] != "data" else "data.n_samples or sweep.seeds"
+            if largest[0] == "data":
+                return N_("data.n_samples or sweep.seeds")
+            return N_("sweep.seeds (or fewer sweep.values)")
         return {"data": "data.n_samples", "model": "model.hidden", "activations": "training.batch_size"}[largest[0]]
 
 
@@ -116,13 +129,18 @@ def limit(gpu_free: float | None = None) -> tuple[float | None, str]:
             return parse_size(given), f"${LIMIT_VARIABLE} = {given}"
         except ValueError:
             raise ConfigError(
-                f"${LIMIT_VARIABLE} = {given[:40]!r} is not a size; allowed: a number with KB, MB, GB or TB"
+                _("${variable} = {value} is not a size; allowed: a number with KB, MB, GB or TB").format(
+                    variable=LIMIT_VARIABLE, value=repr(given[:40])
+                )
             ) from None
     free = gpu_free if gpu_free is not None else free_bytes()
     if free is None:
-        return None, "unknown"
-    where = "on the GPU" if gpu_free is not None else "on this machine"
-    return free * LIMIT_SHARE, f"half the memory free {where}; ${LIMIT_VARIABLE} sets another limit"
+        return None, _("unknown")
+    if gpu_free is not None:
+        why = _("half the memory free on the GPU; ${variable} sets another limit")
+    else:
+        why = _("half the memory free on this machine; ${variable} sets another limit")
+    return free * LIMIT_SHARE, why.format(variable=LIMIT_VARIABLE)
 
 
 def check(needed: Estimate, gpu_free: float | None = None) -> Estimate:
@@ -130,9 +148,14 @@ def check(needed: Estimate, gpu_free: float | None = None) -> Estimate:
     allowed, why = limit(gpu_free)
     if allowed is not None and needed.total > allowed:
         setting = needed.setting_to_change()
+        message = _(
+            "this experiment needs about {needed} of memory ({parts}), more than the {allowed} allowed ({why}); "
+            "lower {setting}"
+        )
         raise ConfigError(
-            f"this experiment needs about {human(needed.total)} of memory ({needed.parts()}), more than the "
-            f"{human(allowed)} allowed ({why}); lower {setting}",
+            message.format(
+                needed=human(needed.total), parts=needed.parts(), allowed=human(allowed), why=why, setting=_(setting)
+            ),
             setting=setting.split(" ")[0],  # the form marks the first setting it names
         )
     return needed

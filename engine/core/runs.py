@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from nnplay.engine.core.events import finite
+from nnplay.engine.core.i18n import N_, _
 
 DEFAULT_ROOT = Path("runs")
 
@@ -49,7 +50,7 @@ class UnreadableRun(RunStoreError):
     """A run directory whose files are damaged; `reason` names the file and what is wrong with it."""
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"run {path} cannot be read: {reason}")
+        super().__init__(_("run {path} cannot be read: {reason}").format(path=path, reason=reason))
         self.path = path
         self.reason = reason
 
@@ -60,7 +61,7 @@ def _where_from(root: str | Path | None) -> str:
         return f"--runs {root}"
     if os.environ.get("NNPLAY_RUNS"):
         return f"$NNPLAY_RUNS={os.environ['NNPLAY_RUNS']}"
-    return f"the runs directory {DEFAULT_ROOT}/"
+    return _("the runs directory {path}/").format(path=DEFAULT_ROOT)
 
 
 def why_not_writable(root: Path) -> str | None:
@@ -76,23 +77,25 @@ def why_not_writable(root: Path) -> str | None:
         existing = existing.parent
     if not existing.is_dir():
         if existing.is_symlink() and not existing.exists():
-            return f"{existing} is a link to nothing"
-        return f"{existing} is {'a file, not a directory' if existing.is_file() else 'not a directory'}"
+            return _("{path} is a link to nothing").format(path=existing)
+        if existing.is_file():
+            return _("{path} is a file, not a directory").format(path=existing)
+        return _("{path} is not a directory").format(path=existing)
     try:
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                return f"{existing} is not writable"
-            return f"{root} cannot be created ({exc.strerror})"
+                return _("{path} is not writable").format(path=existing)
+            return _("{path} cannot be created ({reason})").format(path=root, reason=exc.strerror)
         try:
             fd, probe = tempfile.mkstemp(prefix=".nnplay-probe-", dir=root)
             os.close(fd)
             os.unlink(probe)
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                return f"{root} is not writable"
-            return f"{root} cannot hold files ({exc.strerror})"
+                return _("{path} is not writable").format(path=root)
+            return _("{path} cannot hold files ({reason})").format(path=root, reason=exc.strerror)
     finally:
         for directory in created:
             try:
@@ -165,8 +168,8 @@ class RunWriter:
                     continue
         except OSError as exc:
             why = why_not_writable(root) or f"{exc.filename or root}: {exc.strerror or exc}"
-            raise RunStoreError(f"no run directory can be made in {root}: {why}") from exc
-        raise FileExistsError(f"cannot create a run directory under {root}")
+            raise RunStoreError(_("no run directory can be made in {root}: {why}").format(root=root, why=why)) from exc
+        raise FileExistsError(_("cannot create a run directory under {root}").format(root=root))
 
     def set_status(self, status: str, reason: str | None = None, listing: dict | None = None) -> None:
         """status.json, replaced whole; on a full disk (no room for the new copy) rewritten in place, which
@@ -287,7 +290,14 @@ def read_events(path: Path) -> list[dict]:
     return events
 
 
-JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+# What a JSON value is, in words (shown through `_`).
+JSON_KINDS = {
+    list: N_("an array"),
+    str: N_("a string"),
+    int: N_("a number"),
+    float: N_("a number"),
+    bool: N_("true or false"),
+}
 
 
 def _read_text(path: Path, name: str) -> str:
@@ -303,11 +313,13 @@ def _read_text(path: Path, name: str) -> str:
             os.close(fd)
         text = b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        raise UnreadableRun(path, f"{name} is not UTF-8 text") from None
+        raise UnreadableRun(path, _("{name} is not UTF-8 text").format(name=name)) from None
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise UnreadableRun(path, f"{name} cannot be read ({exc.strerror})") from None
+        raise UnreadableRun(
+            path, _("{name} cannot be read ({reason})").format(name=name, reason=exc.strerror)
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
@@ -320,12 +332,18 @@ def _read_object(path: Path, name: str) -> dict | None:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UnreadableRun(path, f"{name} is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        reason = _("{name} is not JSON ({error} at line {line}, column {column})").format(
+            name=name, error=exc.msg, line=exc.lineno, column=exc.colno
+        )
+        raise UnreadableRun(path, reason) from None
     except RecursionError:
-        raise UnreadableRun(path, f"{name} is not JSON (nested too deep)") from None
+        raise UnreadableRun(path, _("{name} is not JSON (nested too deep)").format(name=name)) from None
     if not isinstance(data, dict):
-        kind = "null" if data is None else JSON_KINDS.get(type(data), type(data).__name__)
-        raise UnreadableRun(path, f"{name} holds {kind}, not a JSON object")
+        if data is None:
+            kind = "null"
+        else:
+            kind = _(JSON_KINDS[type(data)]) if type(data) in JSON_KINDS else type(data).__name__
+        raise UnreadableRun(path, _("{name} holds {kind}, not a JSON object").format(name=name, kind=kind))
     return data
 
 
@@ -465,7 +483,7 @@ def load_run(path: Path) -> RunRecord:
     FileNotFoundError when it is not a run; UnreadableRun, naming the file and what is wrong with it,
     when its status or summary (now) or its config (when used) is damaged."""
     if not (path / "config.toml").is_file():
-        raise FileNotFoundError(f"{path} is not a run directory (no config.toml)")
+        raise FileNotFoundError(_("{path} is not a run directory (no config.toml)").format(path=path))
     return RunRecord(path=path, status=read_status(path), summary=_read_object(path, "summary.json"))
 
 
@@ -492,5 +510,11 @@ def find_run(root: Path, ref: str) -> Path:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise FileNotFoundError(f"no run {ref!r} under {root}/; `nnplay runs` lists them")
-    raise FileNotFoundError(f"{ref!r} matches {len(matches)} runs under {root}/; give more of the name")
+        raise FileNotFoundError(
+            _("no run {ref} under {root}/; `nnplay runs` lists them").format(ref=repr(ref), root=root)
+        )
+    raise FileNotFoundError(
+        _("{ref} matches {count} runs under {root}/; give more of the name").format(
+            ref=repr(ref), count=len(matches), root=root
+        )
+    )
