@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nnplay.engine.core.diagnosis import format_value
+from nnplay.engine.core.diagnosis import format_value, verdict_name
+from nnplay.engine.core.i18n import N_, _, ngettext
 
 OVERFIT = "overfitting"
 
@@ -47,6 +48,11 @@ class Run:
     def verdict(self) -> str:
         """The diagnosis's verdict, or 'unknown'."""
         return str(self.summary.get("verdict") or "unknown")
+
+    @property
+    def verdict_words(self) -> str:
+        """The verdict as the learner reads it, in the current language."""
+        return verdict_name(self.verdict)
 
     @property
     def gap(self) -> float:
@@ -94,10 +100,6 @@ def num(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.3g}"
 
 
-def _both(a: Run, b: Run, what: str, show: Callable[[float], str], get: Callable[[Run], float]) -> str:
-    return f"{what}: {show(get(a))} in this lesson, {show(get(b))} with the variation"
-
-
 # The checks, in course order. Each gets the lesson's run `a` and its variation's run `b`.
 
 
@@ -107,8 +109,10 @@ def train_test_split(a: Run, b: Run) -> Outcome:
     held = a.verdict == "unknown" and b.verdict != "unknown" and a.acc() >= 0.85
     return Outcome(
         held,
-        f"Without a validation split the verdict is {a.verdict} (test accuracy {pct(a.acc())}); "
-        f"with one it is {b.verdict} (test accuracy {pct(b.acc())}).",
+        _(
+            "Without a validation split the verdict is {verdict} (test accuracy {acc}); with one it is "
+            "{other_verdict} (test accuracy {other_acc})."
+        ).format(verdict=a.verdict_words, acc=pct(a.acc()), other_verdict=b.verdict_words, other_acc=pct(b.acc())),
     )
 
 
@@ -117,9 +121,18 @@ def train_val_test(a: Run, b: Run) -> Outcome:
     held = abs(a.acc("val") - a.acc("test")) <= 0.05
     return Outcome(
         held,
-        f"Validation accuracy {pct(a.acc('val'))} and test accuracy {pct(a.acc('test'))} on "
-        f"{a.plan('n_val')} and {a.plan('n_test')} samples; with a validation split of {b.plan('n_val')}: "
-        f"{pct(b.acc('val'))} against {pct(b.acc('test'))}.",
+        _(
+            "Validation accuracy {val} and test accuracy {test} on {n_val} and {n_test} samples; with a validation "
+            "split of {other_n_val}: {other_val} against {other_test}."
+        ).format(
+            val=pct(a.acc("val")),
+            test=pct(a.acc("test")),
+            n_val=a.plan("n_val"),
+            n_test=a.plan("n_test"),
+            other_n_val=b.plan("n_val"),
+            other_val=pct(b.acc("val")),
+            other_test=pct(b.acc("test")),
+        ),
     )
 
 
@@ -132,9 +145,16 @@ def k_fold(a: Run, b: Run) -> Outcome:
     std = _number((a.summary.get("cv") or {}).get("val", {}).get("accuracy_std"))
     return Outcome(
         held,
-        f"Five folds scored {', '.join(pct(s) for s in scores)} on their own held-out parts: "
-        f"{pct(a.acc('val'))} ± {pct(std)}, {pct(spread)} between the best and the worst fold. "
-        f"Ten folds: {pct(b.acc('val'))}.",
+        _(
+            "Five folds scored {scores} on their own held-out parts: {mean} ± {std}, {spread} between the best and "
+            "the worst fold. Ten folds: {ten}."
+        ).format(
+            scores=", ".join(pct(s) for s in scores),
+            mean=pct(a.acc("val")),
+            std=pct(std),
+            spread=pct(spread),
+            ten=pct(b.acc("val")),
+        ),
     )
 
 
@@ -148,8 +168,16 @@ def batch_math(a: Run, b: Run) -> Outcome:
     held = _iterations(a) == 50 and a.plan("total_updates") == 500 and done == 500 and _iterations(b) == 16
     return Outcome(
         held,
-        f"Batches of 20: {_iterations(a)} iterations per epoch, {done} updates in {len(a.epochs)} epochs; "
-        f"batches of 64: {_iterations(b)} iterations per epoch ({b.plan('last_batch')}).",
+        _(
+            "Batches of 20: {iterations} iterations per epoch, {done} updates in {epochs} epochs; batches of 64: "
+            "{other_iterations} iterations per epoch ({last_batch})."
+        ).format(
+            iterations=_iterations(a),
+            done=done,
+            epochs=len(a.epochs),
+            other_iterations=_iterations(b),
+            last_batch=b.plan("last_batch"),
+        ),
     )
 
 
@@ -158,9 +186,19 @@ def batch_size(a: Run, b: Run) -> Outcome:
     held = a.loss() <= 0.7 * b.loss() and a.acc() >= 0.9
     return Outcome(
         held,
-        f"After {len(a.epochs)} epochs, batch {a.plan('batch_size')} ({a.plan('total_updates')} updates) ends with "
-        f"validation loss {num(a.loss())} and test accuracy {pct(a.acc())}; full batch ({b.plan('total_updates')} "
-        f"updates) with {num(b.loss())} and {pct(b.acc())}.",
+        _(
+            "After {epochs} epochs, batch {batch_size} ({updates} updates) ends with validation loss {loss} and test "
+            "accuracy {acc}; full batch ({other_updates} updates) with {other_loss} and {other_acc}."
+        ).format(
+            epochs=len(a.epochs),
+            batch_size=a.plan("batch_size"),
+            updates=a.plan("total_updates"),
+            loss=num(a.loss()),
+            acc=pct(a.acc()),
+            other_updates=b.plan("total_updates"),
+            other_loss=num(b.loss()),
+            other_acc=pct(b.acc()),
+        ),
     )
 
 
@@ -169,15 +207,29 @@ def drop_last(a: Run, b: Run) -> Outcome:
     held = _iterations(a) == 15 and _iterations(b) == 16
     return Outcome(
         held,
-        f"With drop_last: {_iterations(a)} iterations per epoch ({a.plan('last_batch')}); without: "
-        f"{_iterations(b)} ({b.plan('last_batch')}).",
+        _(
+            "With drop_last: {iterations} iterations per epoch ({last_batch}); without: {other_iterations} "
+            "({other_last_batch})."
+        ).format(
+            iterations=_iterations(a),
+            last_batch=a.plan("last_batch"),
+            other_iterations=_iterations(b),
+            other_last_batch=b.plan("last_batch"),
+        ),
+    )
+
+
+def _test_accuracy(a: Run, b: Run, what: str, other: str) -> str:
+    """The two runs' test accuracy, each after its label (in the current language)."""
+    return _("Test accuracy: {what} {acc}, {other} {other_acc}.").format(
+        what=what, acc=pct(a.acc()), other=other, other_acc=pct(b.acc())
     )
 
 
 def _cannot_then_can(threshold_low: float, threshold_high: float, what: str, other: str):
     def check(a: Run, b: Run) -> Outcome:
         held = a.acc() <= threshold_low and b.acc() >= threshold_high
-        return Outcome(held, f"Test accuracy: {what} {pct(a.acc())}, {other} {pct(b.acc())}.")
+        return Outcome(held, _test_accuracy(a, b, _(what), _(other)))
 
     return check
 
@@ -185,7 +237,7 @@ def _cannot_then_can(threshold_low: float, threshold_high: float, what: str, oth
 def spiral_depth(a: Run, b: Run) -> Outcome:
     """Held when the deeper network reaches 90% test accuracy and at least 10 points more than one layer of 4."""
     held = b.acc() >= a.acc() + 0.10 and b.acc() >= 0.9
-    return Outcome(held, f"Test accuracy: one layer of 4 units {pct(a.acc())}, three layers of 32 {pct(b.acc())}.")
+    return Outcome(held, _test_accuracy(a, b, _("one layer of 4 units"), _("three layers of 32")))
 
 
 def vanishing_sigmoid(a: Run, b: Run) -> Outcome:
@@ -193,25 +245,35 @@ def vanishing_sigmoid(a: Run, b: Run) -> Outcome:
     held = bool(a.notes) and a.acc() <= 0.65 and b.acc() >= 0.85 and not b.notes
     last_layer = a.last("grad_norm_last")
     ratio = a.last("grad_norm_first") / last_layer if last_layer else math.nan
-    return Outcome(
-        held,
-        f"Sigmoid: test accuracy {pct(a.acc())}, first-layer gradient {ratio:.1g} of the last layer's"
-        f"{' (vanishing)' if a.notes else ''}; ReLU: {pct(b.acc())}.",
-    )
+    if a.notes:
+        text = _(
+            "Sigmoid: test accuracy {acc}, first-layer gradient {ratio:.1g} of the last layer's (vanishing); "
+            "ReLU: {other_acc}."
+        )
+    else:
+        text = _(
+            "Sigmoid: test accuracy {acc}, first-layer gradient {ratio:.1g} of the last layer's; ReLU: {other_acc}."
+        )
+    return Outcome(held, text.format(acc=pct(a.acc()), ratio=ratio, other_acc=pct(b.acc())))
 
 
 def batch_norm(a: Run, b: Run) -> Outcome:
     """Held when batch norm reaches 85% test accuracy and the run without it at most 65%."""
     held = a.acc() >= 0.85 and b.acc() <= 0.65
-    return Outcome(held, f"Test accuracy: with batch norm {pct(a.acc())}, without {pct(b.acc())}.")
+    return Outcome(held, _test_accuracy(a, b, _("with batch norm"), _("without")))
+
+
+def _validation_loss(a: Run, b: Run, what: str, other: str) -> str:
+    """The two runs' validation loss, each after its label (in the current language)."""
+    return _("Validation loss after {epochs} epochs: {what} {loss}, {other} {other_loss}.").format(
+        epochs=len(a.epochs), what=what, loss=num(a.loss()), other=other, other_loss=num(b.loss())
+    )
 
 
 def _lower_loss(share: float, what: str, other: str):
     def check(a: Run, b: Run) -> Outcome:
         held = a.loss() <= (1 - share) * b.loss()
-        return Outcome(
-            held, f"Validation loss after {len(a.epochs)} epochs: {what} {num(a.loss())}, {other} {num(b.loss())}."
-        )
+        return Outcome(held, _validation_loss(a, b, _(what), _(other)))
 
     return check
 
@@ -219,9 +281,7 @@ def _lower_loss(share: float, what: str, other: str):
 def sgd_momentum(a: Run, b: Run) -> Outcome:
     """Held when momentum ends at most at 70% of plain SGD's validation loss."""
     held = b.loss() <= 0.7 * a.loss()
-    return Outcome(
-        held, f"Validation loss after {len(a.epochs)} epochs: plain SGD {num(a.loss())}, momentum 0.9 {num(b.loss())}."
-    )
+    return Outcome(held, _validation_loss(a, b, _("plain SGD"), _("momentum 0.9")))
 
 
 def lr_too_high(a: Run, b: Run) -> Outcome:
@@ -234,8 +294,17 @@ def lr_too_high(a: Run, b: Run) -> Outcome:
     )
     return Outcome(
         held,
-        f"Learning rate {a.lr:g}: verdict {a.verdict}, test accuracy {pct(a.acc())}; learning rate {b.lr:g}: "
-        f"verdict {b.verdict}, {pct(b.acc())}.",
+        _(
+            "Learning rate {lr:g}: verdict {verdict}, test accuracy {acc}; learning rate {other_lr:g}: verdict "
+            "{other_verdict}, {other_acc}."
+        ).format(
+            lr=a.lr,
+            verdict=a.verdict_words,
+            acc=pct(a.acc()),
+            other_lr=b.lr,
+            other_verdict=b.verdict_words,
+            other_acc=pct(b.acc()),
+        ),
     )
 
 
@@ -244,8 +313,9 @@ def lr_too_low(a: Run, b: Run) -> Outcome:
     held = a.verdict == "still improving" and b.loss() <= 0.5 * a.loss()
     return Outcome(
         held,
-        f"Learning rate {a.lr:g}: verdict {a.verdict}, validation loss {num(a.loss())}; learning rate {b.lr:g}: "
-        f"{num(b.loss())}.",
+        _(
+            "Learning rate {lr:g}: verdict {verdict}, validation loss {loss}; learning rate {other_lr:g}: {other_loss}."
+        ).format(lr=a.lr, verdict=a.verdict_words, loss=num(a.loss()), other_lr=b.lr, other_loss=num(b.loss())),
     )
 
 
@@ -259,40 +329,55 @@ def lr_schedule(a: Run, b: Run) -> Outcome:
     held = _tail_band(a) < _tail_band(b)
     return Outcome(
         held,
-        f"Over the last 10 epochs validation loss moved within {num(_tail_band(a))} with the cosine schedule "
-        f"and within {num(_tail_band(b))} at a constant learning rate.",
+        _(
+            "Over the last 10 epochs validation loss moved within {band} with the cosine schedule and within "
+            "{other_band} at a constant learning rate."
+        ).format(band=num(_tail_band(a)), other_band=num(_tail_band(b))),
     )
 
 
 def normalization(a: Run, b: Run) -> Outcome:
     """Held when z-scored features reach 93% test accuracy and at least 5 points more than raw ones."""
     held = b.acc() >= 0.93 and b.acc() >= a.acc() + 0.05
-    return Outcome(held, f"Test accuracy: raw features {pct(a.acc())}, z-scored {pct(b.acc())}.")
+    return Outcome(held, _test_accuracy(a, b, _("raw features"), _("z-scored")))
 
 
 def minmax_scaling(a: Run, b: Run) -> Outcome:
     """Held when min-max scaled inputs reach 90% test accuracy and at least 10 points more than raw values."""
     held = a.acc() >= 0.9 and a.acc() >= b.acc() + 0.10
-    return Outcome(held, f"Test accuracy: min-max scaled {pct(a.acc())}, raw values {pct(b.acc())}.")
+    return Outcome(held, _test_accuracy(a, b, _("min-max scaled"), _("raw values")))
 
 
-def _gaps(a: Run, b: Run, cure: str, without: str) -> str:
-    return (
-        f"{cure}: verdict {a.verdict}, generalization gap {num(a.gap)}; {without}: verdict {b.verdict}, "
-        f"gap {num(b.gap)}."
+def _gaps(a: Run, b: Run, label: str, other: str) -> str:
+    """The two runs' verdicts and generalization gaps, each after its label (already in the current language)."""
+    return _(
+        "{label}: verdict {verdict}, generalization gap {gap}; {other}: verdict {other_verdict}, gap {other_gap}."
+    ).format(
+        label=label,
+        verdict=a.verdict_words,
+        gap=num(a.gap),
+        other=other,
+        other_verdict=b.verdict_words,
+        other_gap=num(b.gap),
     )
+
+
+def _epochs_label(run: Run) -> str:
+    return ngettext("{n} epoch", "{n} epochs", len(run.epochs)).format(n=len(run.epochs))
 
 
 def overfit_small_data(a: Run, b: Run) -> Outcome:
     """Held when the wide network overfits and the small one does not."""
     held = a.verdict == OVERFIT and b.verdict != OVERFIT
-    return Outcome(held, _gaps(a, b, "Wide network", "4 hidden units"))
+    return Outcome(held, _gaps(a, b, _("Wide network"), _("4 hidden units")))
 
 
-def _cure(share: float, cure: str, without: str | None = None):
+def _cure(share: float, cure: str, without: str):
+    """The check of a cure for overfitting: `cure` and `without` label the two runs (marked with N_ in CHECKS)."""
+
     def check(a: Run, b: Run) -> Outcome:
         held = a.verdict != OVERFIT and b.verdict == OVERFIT and a.gap <= share * b.gap
-        return Outcome(held, _gaps(a, b, f"With {cure}", without or f"without {cure}"))
+        return Outcome(held, _gaps(a, b, _(cure), _(without)))
 
     return check
 
@@ -303,8 +388,15 @@ def l1_sparsity(a: Run, b: Run) -> Outcome:
     held = a.last("weight_sparsity") >= 0.5 and b.last("weight_sparsity") <= 0.1 and a.verdict != OVERFIT
     return Outcome(
         held,
-        f"Weights within 0.001 of zero: {pct(a.last('weight_sparsity'))} with the L1 penalty (verdict {a.verdict}), "
-        f"{pct(b.last('weight_sparsity'))} without (verdict {b.verdict}).",
+        _(
+            "Weights within 0.001 of zero: {share} with the L1 penalty (verdict {verdict}), {other_share} without "
+            "(verdict {other_verdict})."
+        ).format(
+            share=pct(a.last("weight_sparsity")),
+            verdict=a.verdict_words,
+            other_share=pct(b.last("weight_sparsity")),
+            other_verdict=b.verdict_words,
+        ),
     )
 
 
@@ -319,22 +411,32 @@ def early_stopping(a: Run, b: Run) -> Outcome:
     )
     return Outcome(
         held,
-        f"Early stopping stopped at epoch {len(a.epochs)} and kept epoch {kept}: test loss {num(a.loss('test'))}, "
-        f"accuracy {pct(a.acc())}; all {len(b.epochs)} epochs: test loss {num(b.loss('test'))}, {pct(b.acc())} "
-        f"(verdict {b.verdict}).",
+        _(
+            "Early stopping stopped at epoch {stop} and kept epoch {kept}: test loss {loss}, accuracy {acc}; all "
+            "{epochs} epochs: test loss {other_loss}, {other_acc} (verdict {other_verdict})."
+        ).format(
+            stop=len(a.epochs),
+            kept=kept,
+            loss=num(a.loss("test")),
+            acc=pct(a.acc()),
+            epochs=len(b.epochs),
+            other_loss=num(b.loss("test")),
+            other_acc=pct(b.acc()),
+            other_verdict=b.verdict_words,
+        ),
     )
 
 
 def fewer_epochs(a: Run, b: Run) -> Outcome:
     """Held when the shorter run does not overfit and the longer one does."""
     held = a.verdict != OVERFIT and b.verdict == OVERFIT
-    return Outcome(held, _gaps(a, b, f"{len(a.epochs)} epochs", f"{len(b.epochs)} epochs"))
+    return Outcome(held, _gaps(a, b, _epochs_label(a), _epochs_label(b)))
 
 
 def sine_regression(a: Run, b: Run) -> Outcome:
     """Held when the lesson's run overfits and the variation's does not."""
     held = a.verdict == OVERFIT and b.verdict != OVERFIT
-    return Outcome(held, _gaps(a, b, f"{len(a.epochs)} epochs", f"{len(b.epochs)} epochs"))
+    return Outcome(held, _gaps(a, b, _epochs_label(a), _epochs_label(b)))
 
 
 def digits_cnn(a: Run, b: Run) -> Outcome:
@@ -342,14 +444,22 @@ def digits_cnn(a: Run, b: Run) -> Outcome:
     params_a, params_b = a.plan("params") or 0, b.plan("params") or 0
     held = a.acc() >= 0.95 and a.acc() >= b.acc() - 0.01 and params_a < params_b
     return Outcome(
-        held, f"Test accuracy: CNN {pct(a.acc())} with {params_a:,} parameters, MLP {pct(b.acc())} with {params_b:,}."
+        held,
+        _("Test accuracy: CNN {acc} with {params:,} parameters, MLP {other_acc} with {other_params:,}.").format(
+            acc=pct(a.acc()), params=params_a, other_acc=pct(b.acc()), other_params=params_b
+        ),
     )
 
 
 def _memory(cell: str):
     def check(a: Run, b: Run) -> Outcome:
         held = a.acc() >= 0.95 and b.acc() <= 0.70
-        return Outcome(held, f"Test accuracy after 40 noisy steps: {cell} {pct(a.acc())}, plain RNN {pct(b.acc())}.")
+        return Outcome(
+            held,
+            _("Test accuracy after 40 noisy steps: {cell} {acc}, plain RNN {other_acc}.").format(
+                cell=cell, acc=pct(a.acc()), other_acc=pct(b.acc())
+            ),
+        )
 
     return check
 
@@ -358,14 +468,19 @@ def sine_forecast(a: Run, b: Run) -> Outcome:
     """Held when the less noisy forecast reaches a test R² of 0.9 and beats the noisier one."""
     r2_a, r2_b = _number(a.kept("test", "r2")), _number(b.kept("test", "r2"))
     held = r2_a >= 0.9 and r2_b < r2_a
-    return Outcome(held, f"Test R²: noise 0.1 {num(r2_a)}, noise 0.5 {num(r2_b)}.")
+    return Outcome(held, _("Test R²: noise 0.1 {r2}, noise 0.5 {other_r2}.").format(r2=num(r2_a), other_r2=num(r2_b)))
 
 
 def digits_autoencoder(a: Run, b: Run) -> Outcome:
     """Held when the code of 8 reconstructs with at most 80% of the error of the code of 2."""
     err_a, err_b = _number(a.kept("test", "recon_error")), _number(b.kept("test", "recon_error"))
     held = err_a <= 0.8 * err_b
-    return Outcome(held, f"Reconstruction error on test digits: code of 8 {num(err_a)}, code of 2 {num(err_b)}.")
+    return Outcome(
+        held,
+        _("Reconstruction error on test digits: code of 8 {error}, code of 2 {other_error}.").format(
+            error=num(err_a), other_error=num(err_b)
+        ),
+    )
 
 
 def digits_vae(a: Run, b: Run) -> Outcome:
@@ -376,9 +491,10 @@ def digits_vae(a: Run, b: Run) -> Outcome:
     held = kl > 0.5 and last <= first * (2 / 3)
     return Outcome(
         held,
-        f"VAE: reconstruction error from {num(first)} after epoch 1 to {num(last)}, KL {num(kl)} per digit; "
-        f"the plain autoencoder reconstructs to {num(_number(b.kept('val', 'recon_error')))} but has no KL term, "
-        "so its codes are not a distribution to sample from.",
+        _(
+            "VAE: reconstruction error from {first} after epoch 1 to {last}, KL {kl} per digit; the plain autoencoder "
+            "reconstructs to {plain} but has no KL term, so its codes are not a distribution to sample from."
+        ).format(first=num(first), last=num(last), kl=num(kl), plain=num(_number(b.kept("val", "recon_error")))),
     )
 
 
@@ -387,7 +503,9 @@ def transfer_pretrain(a: Run, b: Run) -> Outcome:
     held = a.acc() >= 0.85 and b.acc() <= a.acc() - 0.05
     return Outcome(
         held,
-        f"Test accuracy: {a.plan('n_train')} training points {pct(a.acc())}, {b.plan('n_train')} training points {pct(b.acc())}.",
+        _("Test accuracy: {n} training points {acc}, {other_n} training points {other_acc}.").format(
+            n=a.plan("n_train"), acc=pct(a.acc()), other_n=b.plan("n_train"), other_acc=pct(b.acc())
+        ),
     )
 
 
@@ -396,8 +514,10 @@ def transfer_learning(a: Run, b: Run) -> Outcome:
     held = a.acc() >= b.acc() + 0.03
     return Outcome(
         held,
-        f"Test accuracy on the new spiral from {a.plan('n_train')} labelled points: transferred features "
-        f"{pct(a.acc())}, from scratch {pct(b.acc())}.",
+        _(
+            "Test accuracy on the new spiral from {n} labelled points: transferred features {acc}, from scratch "
+            "{other_acc}."
+        ).format(n=a.plan("n_train"), acc=pct(a.acc()), other_acc=pct(b.acc())),
     )
 
 
@@ -408,28 +528,28 @@ CHECKS: dict[str, Callable[[Run, Run], Outcome]] = {
     "batch-math": batch_math,
     "batch-size": batch_size,
     "drop-last": drop_last,
-    "xor-perceptron": _cannot_then_can(0.65, 0.85, "perceptron", "MLP"),
-    "circles-hidden-layer": _cannot_then_can(0.70, 0.9, "perceptron", "one hidden layer"),
-    "linear-activation": _cannot_then_can(0.70, 0.9, "linear activation", "ReLU"),
+    "xor-perceptron": _cannot_then_can(0.65, 0.85, N_("perceptron"), "MLP"),
+    "circles-hidden-layer": _cannot_then_can(0.70, 0.9, N_("perceptron"), N_("one hidden layer")),
+    "linear-activation": _cannot_then_can(0.70, 0.9, N_("linear activation"), "ReLU"),
     "spiral-depth": spiral_depth,
     "vanishing-sigmoid": vanishing_sigmoid,
     "batch-norm": batch_norm,
     "sgd-momentum": sgd_momentum,
-    "adam": _lower_loss(0.3, "Adam", "plain SGD"),
+    "adam": _lower_loss(0.3, "Adam", N_("plain SGD")),
     "lr-too-high": lr_too_high,
     "lr-too-low": lr_too_low,
     "lr-schedule": lr_schedule,
     "normalization": normalization,
     "minmax-scaling": minmax_scaling,
     "overfit-small-data": overfit_small_data,
-    "dropout-rescue": _cure(0.5, "dropout"),
-    "l2-rescue": _cure(0.5, "the L2 penalty"),
+    "dropout-rescue": _cure(0.5, N_("With dropout"), N_("without dropout")),
+    "l2-rescue": _cure(0.5, N_("With the L2 penalty"), N_("without the L2 penalty")),
     "l1-sparsity": l1_sparsity,
-    "weight-decay": _cure(0.5, "weight decay"),
+    "weight-decay": _cure(0.5, N_("With weight decay"), N_("without weight decay")),
     "early-stopping": early_stopping,
     "fewer-epochs": fewer_epochs,
-    "more-data": _cure(1 / 3, "1,200 training points", "with 60"),
-    "augmentation": _cure(1.0, "augmentation"),
+    "more-data": _cure(1 / 3, N_("With 1,200 training points"), N_("with 60")),
+    "augmentation": _cure(1.0, N_("With augmentation"), N_("without augmentation")),
     "sine-regression": sine_regression,
     "digits-cnn": digits_cnn,
     "lstm-vs-rnn": _memory("LSTM"),
@@ -446,5 +566,5 @@ def judge(lesson: str, first: Run, variation: Run) -> Outcome:
     """Whether the lesson's claim held on these two runs, and the comparison in words."""
     check = CHECKS.get(lesson)
     if check is None:
-        return Outcome(False, f"{lesson} has no check: it is not a lesson of the course")
+        return Outcome(False, _("{lesson} has no check: it is not a lesson of the course").format(lesson=lesson))
     return check(first, variation)

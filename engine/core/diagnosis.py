@@ -24,6 +24,8 @@ import math
 import statistics
 from typing import TypeGuard
 
+from nnplay.engine.core.i18n import _
+
 # How much worse than its best the final validation loss must be to call it overfitting
 # (validation loss on a few dozen samples wobbles by several percent from epoch to epoch).
 OVERFIT_RISE = 0.20
@@ -46,8 +48,6 @@ STEADY_SHARE = 0.75
 # First-layer gradient norm this many times smaller than the last layer's: gradients vanish.
 VANISHING_RATIO = 1e-3
 
-GOOD_FIT_ADVICE = "Try a harder dataset, fewer samples, or more noise to see where it breaks."
-
 VERDICTS = (
     "good fit",
     "overfitting",
@@ -58,6 +58,22 @@ VERDICTS = (
     "diverged",
     "unknown",
 )
+
+
+def verdict_name(verdict: str) -> str:
+    """A verdict as the learner reads it, in the current language ('good fit' -> '적절한 적합'). The verdict
+    itself stays English: it is a value in summary.json and in the events, which programs compare."""
+    names = {  # translated at each call: the language may change while the app runs
+        "good fit": _("good fit"),
+        "overfitting": _("overfitting"),
+        "overfitting caught": _("overfitting caught"),
+        "underfitting": _("underfitting"),
+        "still improving": _("still improving"),
+        "learning rate too high": _("learning rate too high"),
+        "diverged": _("diverged"),
+        "unknown": _("unknown"),
+    }
+    return names.get(verdict, verdict)
 
 
 def _finite(x: object) -> TypeGuard[float]:
@@ -213,17 +229,21 @@ def vanishing_note(history: list[dict]) -> str | None:
         return None
     first, last, ratio = found
     if first == 0:
-        return (
-            f"The first layer's gradient is zero while the last layer's is {last:.2g}: the first layer no longer "
+        return _(
+            "The first layer's gradient is zero while the last layer's is {last:.2g}: the first layer no longer "
             "learns (its units are dead or the gradient vanished on the way back). Try ReLU activations, batch "
             "norm, fewer layers, or a lower learning rate."
-        )
+        ).format(last=last)
     times = float(f"{1 / ratio:.2g}")  # two significant digits: 8,100,000, not 8,083,079
-    return (
-        f"Gradients vanish: the first layer's gradient norm ({first:.2g}) is {times:,.0f} times smaller than "
-        f"the last layer's ({last:.2g}), so the early layers barely learn. Try ReLU activations, batch norm, "
+    return _(
+        "Gradients vanish: the first layer's gradient norm ({first:.2g}) is {times:,.0f} times smaller than "
+        "the last layer's ({last:.2g}), so the early layers barely learn. Try ReLU activations, batch norm, "
         "or fewer layers."
-    )
+    ).format(first=first, times=times, last=last)
+
+
+def _good_fit_advice() -> str:
+    return _("Try a harder dataset, fewer samples, or more noise to see where it breaks.")
 
 
 def _suggest_lower(lr: float) -> str:
@@ -251,10 +271,10 @@ def diagnose(
     onset = overfitting_onset(history, patience, min_delta, baseline)
     would_stop = early_stopping_epoch(history, patience, min_delta)
     if would_stop and best is not None and would_stop["best_epoch"] != best:
-        would_stop["note"] = (
-            f"It would have kept epoch {would_stop['best_epoch']}, not the best epoch {best}: patience {patience} "
-            f"gives up after {patience} epochs without improvement, and validation loss only improved again later."
-        )
+        would_stop["note"] = _(
+            "It would have kept epoch {kept}, not the best epoch {best}: patience {patience} "
+            "gives up after {patience} epochs without improvement, and validation loss only improved again later."
+        ).format(kept=would_stop["best_epoch"], best=best, patience=patience)
     result = {
         "best_epoch": best,
         "best_val_loss": best_loss,
@@ -296,14 +316,16 @@ class _Facts:
         if not self.evals and status == "stopped":
             return {
                 "verdict": "unknown",
-                "explanation": "The run was stopped before its first validation measurement: there is nothing to judge yet.",
-                "advice": "Let it run for a few epochs.",
+                "explanation": _(
+                    "The run was stopped before its first validation measurement: there is nothing to judge yet."
+                ),
+                "advice": _("Let it run for a few epochs."),
             }
         if not self.evals:
             return {
                 "verdict": "unknown",
-                "explanation": "No validation measurements, so generalization cannot be judged.",
-                "advice": "Give data.val a share above 0.",
+                "explanation": _("No validation measurements, so generalization cannot be judged."),
+                "advice": _("Give data.val a share above 0."),
             }
         last = self.evals[-1]
         if self.baseline and last["train_loss"] > UNDERFIT_SHARE * self.baseline:
@@ -326,55 +348,72 @@ class _Facts:
             (r["epoch"] for r in self.history if not _finite(r.get("train_loss_running"))),
             self.history[-1]["epoch"] if self.history else None,
         )
-        text = f"The training loss became NaN or infinite at epoch {bad}"
         finite = [(e, v) for e, v in self.train if bad is None or e < bad]
         if len(finite) >= 2 and finite[-1][1] > finite[0][1]:
-            text += f", after rising from {_num(finite[0][1])} at epoch {finite[0][0]} to {_num(finite[-1][1])}"
-        text += "."
-        if kept_epoch is not None:
-            text += f" The weights kept are those of epoch {kept_epoch}, the last with finite values."
+            text = _(
+                "The training loss became NaN or infinite at epoch {epoch}, after rising from {first} at epoch "
+                "{first_epoch} to {last}."
+            ).format(epoch=bad, first=_num(finite[0][1]), first_epoch=finite[0][0], last=_num(finite[-1][1]))
         else:
-            text += " No weights were kept: none of them were finite after a whole epoch."
-        lr = (
-            f"Lower optimizer.lr from {self.lr:g} to {_suggest_lower(self.lr)}"
-            if self.lr
-            else "Lower the learning rate"
-        )
-        return {
-            "verdict": "diverged",
-            "explanation": text,
-            "advice": f"{lr}, or set regularization.grad_clip = 1 to cap each step.",
-        }
+            text = _("The training loss became NaN or infinite at epoch {epoch}.").format(epoch=bad)
+        if kept_epoch is not None:
+            kept = _("The weights kept are those of epoch {epoch}, the last with finite values.").format(
+                epoch=kept_epoch
+            )
+        else:
+            kept = _("No weights were kept: none of them were finite after a whole epoch.")
+        if self.lr:
+            advice = _(
+                "Lower optimizer.lr from {lr:g} to {lower}, or set regularization.grad_clip = 1 to cap each step."
+            ).format(lr=self.lr, lower=_suggest_lower(self.lr))
+        else:
+            advice = _("Lower the learning rate, or set regularization.grad_clip = 1 to cap each step.")
+        return {"verdict": "diverged", "explanation": f"{text} {kept}", "advice": advice}
 
     def _unstable(self) -> dict | None:
         if len(self.train) < 2:
             return None
         first_epoch, first = self.train[0]
-        tail = [v for _, v in self.train[-_window(len(self.train)) :]]
+        tail = [v for _epoch, v in self.train[-_window(len(self.train)) :]]
         end = statistics.median(tail)
         peak_epoch, peak = max(self.train[1:], key=lambda p: p[1])
-        lr = f"optimizer.lr = {self.lr:g}" if self.lr else "the learning rate"
-        advice = (
-            f"Lower optimizer.lr from {self.lr:g} to {_suggest_lower(self.lr)} (10 times smaller)."
-            if self.lr
-            else "Lower the learning rate about 10 times."
-        )
+        if self.lr:
+            advice = _("Lower optimizer.lr from {lr:g} to {lower} (10 times smaller).").format(
+                lr=self.lr, lower=_suggest_lower(self.lr)
+            )
+        else:
+            advice = _("Lower the learning rate about 10 times.")
+        numbers = {"first": _num(first), "first_epoch": first_epoch, "lr": self.lr}
         if self.baseline and end > UNSTABLE_SHARE * self.baseline:
-            return {
-                "verdict": "learning rate too high",
-                "explanation": f"Training loss ended around {_num(end)}, above the {_num(self.baseline)} of a model "
-                f"that learned nothing (it was {_num(first)} after epoch {first_epoch}): with {lr} each update "
-                "overshoots, so the model ends worse than guessing.",
-                "advice": advice,
-            }
+            if self.lr:
+                text = _(
+                    "Training loss ended around {end}, above the {baseline} of a model that learned nothing (it was "
+                    "{first} after epoch {first_epoch}): with optimizer.lr = {lr:g} each update overshoots, so the "
+                    "model ends worse than guessing."
+                )
+            else:
+                text = _(
+                    "Training loss ended around {end}, above the {baseline} of a model that learned nothing (it was "
+                    "{first} after epoch {first_epoch}): with the learning rate each update overshoots, so the "
+                    "model ends worse than guessing."
+                )
+            explanation = text.format(end=_num(end), baseline=_num(self.baseline), **numbers)
+            return {"verdict": "learning rate too high", "explanation": explanation, "advice": advice}
         if first > 0 and peak > EXPLODED_FACTOR * first:
-            return {
-                "verdict": "learning rate too high",
-                "explanation": f"Training loss climbed from {_num(first)} after epoch {first_epoch} to {_num(peak)} "
-                f"at epoch {peak_epoch}, {peak / first:,.0f} times higher, without becoming NaN: with {lr} the updates "
-                "throw the weights around instead of descending.",
-                "advice": advice,
-            }
+            if self.lr:
+                text = _(
+                    "Training loss climbed from {first} after epoch {first_epoch} to {peak} at epoch {peak_epoch}, "
+                    "{times:,.0f} times higher, without becoming NaN: with optimizer.lr = {lr:g} the updates throw "
+                    "the weights around instead of descending."
+                )
+            else:
+                text = _(
+                    "Training loss climbed from {first} after epoch {first_epoch} to {peak} at epoch {peak_epoch}, "
+                    "{times:,.0f} times higher, without becoming NaN: with the learning rate the updates throw "
+                    "the weights around instead of descending."
+                )
+            explanation = text.format(peak=_num(peak), peak_epoch=peak_epoch, times=peak / first, **numbers)
+            return {"verdict": "learning rate too high", "explanation": explanation, "advice": advice}
         return None
 
     def _still_falling(self, min_fall: float = STILL_FALLING) -> tuple[dict, dict] | None:
@@ -393,26 +432,42 @@ class _Facts:
 
     def _still_improving(self, falling: tuple[dict, dict], epochs) -> dict:
         start, end = falling
-        more = f"training.epochs = {2 * epochs}" if epochs else "more epochs"
-        lr = f" or raise optimizer.lr (now {self.lr:g})" if self.lr else " or raise the learning rate"
+        if epochs and self.lr:
+            advice = _("Train longer (training.epochs = {epochs}) or raise optimizer.lr (now {lr:g}).")
+        elif epochs:
+            advice = _("Train longer (training.epochs = {epochs}) or raise the learning rate.")
+        elif self.lr:
+            advice = _("Train longer (more epochs) or raise optimizer.lr (now {lr:g}).")
+        else:
+            advice = _("Train longer (more epochs) or raise the learning rate.")
         train = _nums(start["train_loss"], end["train_loss"])
         val = _nums(start["val_loss"], end["val_loss"])
+        explanation = _(
+            "Both losses were still falling at the last epoch: training loss from {train_start} to {train_end} and "
+            "validation loss from {val_start} to {val_end} between epochs {start} and {end}. The model has not "
+            "finished learning."
+        ).format(
+            train_start=train[0],
+            train_end=train[1],
+            val_start=val[0],
+            val_end=val[1],
+            start=start["epoch"],
+            end=end["epoch"],
+        )
         return {
             "verdict": "still improving",
-            "explanation": f"Both losses were still falling at the last epoch: training loss from {train[0]} "
-            f"to {train[1]} and validation loss from {val[0]} to {val[1]} between epochs {start['epoch']} and "
-            f"{end['epoch']}. The model has not finished learning.",
-            "advice": f"Train longer ({more}){lr}.",
+            "explanation": explanation,
+            "advice": advice.format(epochs=2 * epochs if epochs else None, lr=self.lr),
         }
 
     def _underfitting(self, epochs) -> dict:
         last = self.evals[-1]
         if (falling := self._still_falling(STILL_FALLING_SLOW)) is not None:
             result = self._still_improving(falling, epochs)
-            result["explanation"] += (
-                f" Training loss is still {percent(last['train_loss'] / self.baseline)} of the "
-                f"{_num(self.baseline)} of a model that learned nothing."
+            still = _("Training loss is still {share} of the {baseline} of a model that learned nothing.").format(
+                share=percent(last["train_loss"] / self.baseline), baseline=_num(self.baseline)
             )
+            result["explanation"] += f" {still}"
             return result
         share = percent(last["train_loss"] / self.baseline)
         window = self.evals[-1 - _window(len(self.evals)) :]
@@ -420,53 +475,104 @@ class _Facts:
             start = _nums(window[0]["train_loss"], last["train_loss"])
             return {
                 "verdict": "underfitting",
-                "explanation": f"Training loss is still falling (from {start[0]} at epoch {window[0]['epoch']} to "
-                f"{start[1]}) but is {share} of the {_num(self.baseline)} of a model that learned nothing, and "
-                f"validation loss did not follow ({_num(last['val_loss'])}): what the model learns does not carry "
-                "over to new data.",
-                "advice": "Train longer to see whether validation follows; if it does not, use a bigger model "
-                "(more or wider layers, a non-linear activation) or lower the regularization.",
+                "explanation": _(
+                    "Training loss is still falling (from {start} at epoch {epoch} to {end}) but is {share} of the "
+                    "{baseline} of a model that learned nothing, and validation loss did not follow ({val}): what "
+                    "the model learns does not carry over to new data."
+                ).format(
+                    start=start[0],
+                    epoch=window[0]["epoch"],
+                    end=start[1],
+                    share=share,
+                    baseline=_num(self.baseline),
+                    val=_num(last["val_loss"]),
+                ),
+                "advice": _(
+                    "Train longer to see whether validation follows; if it does not, use a bigger model "
+                    "(more or wider layers, a non-linear activation) or lower the regularization."
+                ),
             }
         return {
             "verdict": "underfitting",
-            "explanation": f"Training loss levelled off at {_num(last['train_loss'])}, {share} "
-            f"of the {_num(self.baseline)} of a model that learned nothing, with validation loss at "
-            f"{_num(last['val_loss'])}: the model is not fitting even the data it trains on.",
-            "advice": "Use a bigger model (more or wider layers, a non-linear activation), or lower the regularization.",
+            "explanation": _(
+                "Training loss levelled off at {train}, {share} of the {baseline} of a model that learned nothing, "
+                "with validation loss at {val}: the model is not fitting even the data it trains on."
+            ).format(
+                train=_num(last["train_loss"]), share=share, baseline=_num(self.baseline), val=_num(last["val_loss"])
+            ),
+            "advice": _(
+                "Use a bigger model (more or wider layers, a non-linear activation), or lower the regularization."
+            ),
         }
 
     def _overfitting(self, rise: float) -> dict:
         last = self.evals[-1]
-        stop = ""
+        text = _(
+            "Validation loss bottomed out at {best_loss} at epoch {best} and rose {rise} to {val} from epoch {onset} "
+            "on, while training loss kept falling to {train}: the model is memorizing the training set."
+        ).format(
+            best_loss=_num(self.best_loss),
+            best=self.best,
+            rise=percent(rise),
+            val=_num(last["val_loss"]),
+            onset=self.onset,
+            train=_num(last["train_loss"]),
+        )
         if self.would_stop:
-            stop = (
-                f" Early stopping with patience {self.patience} would have stopped at epoch "
-                f"{self.would_stop['stop_epoch']} and kept epoch {self.would_stop['best_epoch']}."
-            )
+            stop = _(
+                "Early stopping with patience {patience} would have stopped at epoch {stop} and kept epoch {kept}."
+            ).format(patience=self.patience, stop=self.would_stop["stop_epoch"], kept=self.would_stop["best_epoch"])
+            text += f" {stop}"
         return {
             "verdict": "overfitting",
-            "explanation": f"Validation loss bottomed out at {_num(self.best_loss)} at epoch {self.best} and rose "
-            f"{percent(rise)} to {_num(last['val_loss'])} from epoch {self.onset} on, while training loss kept "
-            f"falling to {_num(last['train_loss'])}: the model is memorizing the training set.{stop}",
-            "advice": "Add dropout, an L2 penalty or weight decay, use early stopping, get more data, or shrink the model.",
+            "explanation": text,
+            "advice": _(
+                "Add dropout, an L2 penalty or weight decay, use early stopping, get more data, or shrink the model."
+            ),
         }
 
-    def _kept_words(self, kept_epoch) -> str:
+    def _by_kept(self, kept_epoch, best: str, last: str, none: str) -> str:
+        """The one of three messages that says which weights the run kept: the best epoch's, its last epoch's
+        (restore_best off) or none."""
         if kept_epoch == self.best:
-            return f"kept the weights of epoch {kept_epoch}, the best"
-        if kept_epoch is not None:
-            return f"kept the weights of its last epoch, {kept_epoch} (regularization.restore_best is off)"
-        return "kept no weights"
+            return best
+        return last if kept_epoch is not None else none
 
     def _caught(self, kept_epoch) -> dict:
         last = self.evals[-1]
+        text = self._by_kept(
+            kept_epoch,
+            _(
+                "Early stopping caught overfitting: validation loss bottomed out at {best_loss} at epoch {best} and "
+                "rose to {val} by epoch {epoch} while training loss fell to {train}; after {waited} epochs without "
+                "improvement (patience {patience}) it stopped at epoch {epoch} and kept the weights of epoch {kept}, "
+                "the best."
+            ),
+            _(
+                "Early stopping caught overfitting: validation loss bottomed out at {best_loss} at epoch {best} and "
+                "rose to {val} by epoch {epoch} while training loss fell to {train}; after {waited} epochs without "
+                "improvement (patience {patience}) it stopped at epoch {epoch} and kept the weights of its last "
+                "epoch, {kept} (regularization.restore_best is off)."
+            ),
+            _(
+                "Early stopping caught overfitting: validation loss bottomed out at {best_loss} at epoch {best} and "
+                "rose to {val} by epoch {epoch} while training loss fell to {train}; after {waited} epochs without "
+                "improvement (patience {patience}) it stopped at epoch {epoch} and kept no weights."
+            ),
+        )
         return {
             "verdict": "overfitting caught",
-            "explanation": f"Early stopping caught overfitting: validation loss bottomed out at {_num(self.best_loss)} "
-            f"at epoch {self.best} and rose to {_num(last['val_loss'])} by epoch {last['epoch']} while training "
-            f"loss fell to {_num(last['train_loss'])}; after {last['epoch'] - self.best} epochs without improvement "
-            f"(patience {self.patience}) it stopped at epoch {last['epoch']} and {self._kept_words(kept_epoch)}.",
-            "advice": (
+            "explanation": text.format(
+                best_loss=_num(self.best_loss),
+                best=self.best,
+                val=_num(last["val_loss"]),
+                epoch=last["epoch"],
+                train=_num(last["train_loss"]),
+                waited=last["epoch"] - self.best,
+                patience=self.patience,
+                kept=kept_epoch,
+            ),
+            "advice": _(
                 "The kept model is the one from before overfitting began. To overfit less in the first place, "
                 "add dropout or an L2 penalty, or get more data."
             ),
@@ -477,80 +583,151 @@ class _Facts:
         assert self.at_best is not None  # both losses are measured together, so the best epoch is among evals
         tail = lasting(self.since, self.patience) or [last]
         val_now = statistics.median(r["val_loss"] for r in tail)
-        waited = f"early stopping waited {last['epoch'] - self.best} epochs (patience {self.patience}), stopped at "
-        waited += f"epoch {last['epoch']} and {self._kept_words(kept_epoch)}"
         if rise_matters(self.best_loss, val_now, self.baseline, self.min_delta):
-            text = (
-                f"Validation loss rose from {_num(self.best_loss)} at epoch {self.best} to {_num(last['val_loss'])}, "
-                f"but training loss did not keep falling ({_num(self.at_best['train_loss'])} then, "
-                f"{_num(last['train_loss'])} at the end), so this is not memorizing; {waited}."
+            text = self._by_kept(
+                kept_epoch,
+                _(
+                    "Validation loss rose from {best_loss} at epoch {best} to {val}, but training loss did not keep "
+                    "falling ({then} then, {now} at the end), so this is not memorizing; early stopping waited "
+                    "{waited} epochs (patience {patience}), stopped at epoch {epoch} and kept the weights of epoch "
+                    "{kept}, the best."
+                ),
+                _(
+                    "Validation loss rose from {best_loss} at epoch {best} to {val}, but training loss did not keep "
+                    "falling ({then} then, {now} at the end), so this is not memorizing; early stopping waited "
+                    "{waited} epochs (patience {patience}), stopped at epoch {epoch} and kept the weights of its last "
+                    "epoch, {kept} (regularization.restore_best is off)."
+                ),
+                _(
+                    "Validation loss rose from {best_loss} at epoch {best} to {val}, but training loss did not keep "
+                    "falling ({then} then, {now} at the end), so this is not memorizing; early stopping waited "
+                    "{waited} epochs (patience {patience}), stopped at epoch {epoch} and kept no weights."
+                ),
             )
         else:
-            text = (
-                f"Validation loss stopped improving after epoch {self.best} ({_num(self.best_loss)}) without "
-                f"turning clearly upward; {waited}. Training loss reached {_num(last['train_loss'])}."
+            text = self._by_kept(
+                kept_epoch,
+                _(
+                    "Validation loss stopped improving after epoch {best} ({best_loss}) without turning clearly "
+                    "upward; early stopping waited {waited} epochs (patience {patience}), stopped at epoch {epoch} "
+                    "and kept the weights of epoch {kept}, the best."
+                ),
+                _(
+                    "Validation loss stopped improving after epoch {best} ({best_loss}) without turning clearly "
+                    "upward; early stopping waited {waited} epochs (patience {patience}), stopped at epoch {epoch} "
+                    "and kept the weights of its last epoch, {kept} (regularization.restore_best is off)."
+                ),
+                _(
+                    "Validation loss stopped improving after epoch {best} ({best_loss}) without turning clearly "
+                    "upward; early stopping waited {waited} epochs (patience {patience}), stopped at epoch {epoch} "
+                    "and kept no weights."
+                ),
             )
+            text += " " + _("Training loss reached {train}.")
+        explanation = text.format(
+            best_loss=_num(self.best_loss),
+            best=self.best,
+            val=_num(last["val_loss"]),
+            then=_num(self.at_best["train_loss"]),
+            now=_num(last["train_loss"]),
+            train=_num(last["train_loss"]),
+            waited=last["epoch"] - self.best,
+            patience=self.patience,
+            epoch=last["epoch"],
+            kept=kept_epoch,
+        )
         return {
             "verdict": "good fit",
-            "explanation": text,
-            "advice": GOOD_FIT_ADVICE,
+            "explanation": explanation,
+            "advice": _good_fit_advice(),
         }
 
     def _good_fit(self, rise: float) -> dict:
         """Every branch says why a rise of validation loss, if any, is not overfitting, in its own numbers."""
         last = self.evals[-1]
         val, train = last["val_loss"], last["train_loss"]
-        tail = f"while training loss reached {_num(train)} (gap {val - train:+.3g}): the model generalizes."
-        best = f"its lowest ({_num(self.best_loss)} at epoch {self.best})"
-        advice = GOOD_FIT_ADVICE
+        numbers = {
+            "val": _num(val),
+            "train": _num(train),
+            "gap": val - train,
+            "best_loss": _num(self.best_loss),
+            "best": self.best,
+            "rise": percent(rise),
+        }
+        advice = _good_fit_advice()
         since = self.since
         if val < self.best_loss:  # lower, by less than min_delta: not counted as an improvement
-            text = (
-                f"Validation loss ended at {_num(val)}, below {best} by less than regularization.min_delta "
-                f"({self.min_delta:g}), which does not count as an improvement, {tail}"
-            )
+            text = _(
+                "Validation loss ended at {val}, below its lowest ({best_loss} at epoch {best}) by less than "
+                "regularization.min_delta ({min_delta:g}), which does not count as an improvement, while training "
+                "loss reached {train} (gap {gap:+.3g}): the model generalizes."
+            ).format(min_delta=self.min_delta, **numbers)
+        elif rise <= 0.02 and self.best == last["epoch"]:
+            text = _(
+                "Validation loss ended at {val}, at its lowest ({best_loss} at epoch {best}), while training loss "
+                "reached {train} (gap {gap:+.3g}): the model generalizes."
+            ).format(**numbers)
         elif rise <= 0.02:
-            where = f"at {best}" if self.best == last["epoch"] else f"{percent(rise)} above {best}"
-            text = f"Validation loss ended at {_num(val)}, {where}, {tail}"
+            text = _(
+                "Validation loss ended at {val}, {rise} above its lowest ({best_loss} at epoch {best}), while "
+                "training loss reached {train} (gap {gap:+.3g}): the model generalizes."
+            ).format(**numbers)
         elif not rise_matters(self.best_loss, val, None, self.min_delta):
-            text = (
-                f"Validation loss ended at {_num(val)}, {percent_against(rise, OVERFIT_RISE)} above {best}: less than "
-                f"the {percent(OVERFIT_RISE)} rise counted as overfitting, {tail}"
-            )
+            text = _(
+                "Validation loss ended at {val}, {rise} above its lowest ({best_loss} at epoch {best}): less than "
+                "the {threshold} rise counted as overfitting, while training loss reached {train} "
+                "(gap {gap:+.3g}): the model generalizes."
+            ).format(**(numbers | {"rise": percent_against(rise, OVERFIT_RISE), "threshold": percent(OVERFIT_RISE)}))
         elif self.baseline and not rise_matters(self.best_loss, val, self.baseline, self.min_delta):
-            text = (
-                f"Validation loss ended at {_num(val)}, up from {best} by {val - self.best_loss:.3g}: under "
-                f"{percent(OVERFIT_FLOOR)} of the {_num(self.baseline)} of a model that learned nothing, too small "
-                f"to count as overfitting, {tail}"
-            )
+            text = _(
+                "Validation loss ended at {val}, up from its lowest ({best_loss} at epoch {best}) by {up:.3g}: "
+                "under {floor} of the {baseline} of a model that learned nothing, too small to count as "
+                "overfitting, while training loss reached {train} (gap {gap:+.3g}): the model generalizes."
+            ).format(up=val - self.best_loss, floor=percent(OVERFIT_FLOOR), baseline=_num(self.baseline), **numbers)
         else:
             window = lasting(since, self.patience)
             at_best = self.at_best
             assert at_best is not None  # both losses are measured together, so the best epoch is among evals
             train_now = statistics.median(r["train_loss"] for r in window)
             val_now = statistics.median(r["val_loss"] for r in window)
-            head = f"Validation loss ended at {_num(val)}, {percent(rise)} above {best}"
             if len(since) < self.patience:
-                text = (
-                    f"{head}, which came only {last['epoch'] - self.best} epoch(s) before the end: a rise must last "
-                    f"{self.patience} measurements (regularization.patience) to count as overfitting."
-                )
+                text = _(
+                    "Validation loss ended at {val}, {rise} above its lowest ({best_loss} at epoch {best}), which "
+                    "came only {waited} epoch(s) before the end: a rise must last {patience} measurements "
+                    "(regularization.patience) to count as overfitting."
+                ).format(waited=last["epoch"] - self.best, patience=self.patience, **numbers)
             elif not rise_matters(self.best_loss, val_now, self.baseline, self.min_delta):
-                text = f"{head}, but the median of its last {len(window)} measurements, {_num(val_now)}, is not: no lasting rise."
+                text = _(
+                    "Validation loss ended at {val}, {rise} above its lowest ({best_loss} at epoch {best}), but the "
+                    "median of its last {n} measurements, {median}, is not: no lasting rise."
+                ).format(n=len(window), median=_num(val_now), **numbers)
             else:
                 then, now = _nums(at_best["train_loss"], train_now)
-                how = "rose" if train_now > at_best["train_loss"] else f"fell by less than {percent(TRAIN_FELL)}"
-                text = (
-                    f"{head}, but training loss {how} meanwhile ({then} then, {now} now): memorizing would have "
-                    "driven it down."
-                )
+                if train_now > at_best["train_loss"]:
+                    text = _(
+                        "Validation loss ended at {val}, {rise} above its lowest ({best_loss} at epoch {best}), but "
+                        "training loss rose meanwhile ({then} then, {now} now): memorizing would have driven it down."
+                    )
+                else:
+                    text = _(
+                        "Validation loss ended at {val}, {rise} above its lowest ({best_loss} at epoch {best}), but "
+                        "training loss fell by less than {fell} meanwhile ({then} then, {now} now): memorizing would "
+                        "have driven it down."
+                    )
+                text = text.format(then=then, now=now, fell=percent(TRAIN_FELL), **numbers)
             recent = [r["val_loss"] for r in self.evals[-20:]]
             lo, hi = min(recent), max(recent)
             if hi - lo > 0.3 * statistics.median(recent):
-                text += f" Over the last {len(recent)} epochs it bounced between {_num(lo)} and {_num(hi)}."
-                lr = f"optimizer.lr from {self.lr:g} to {self.lr / 3:.2g}" if self.lr else "the learning rate"
-                advice = f"To make validation loss settle, lower {lr} or use bigger batches."
-            text += f" Training loss reached {_num(train)}."
+                bounced = _("Over the last {n} epochs it bounced between {low} and {high}.")
+                text += " " + bounced.format(n=len(recent), low=_num(lo), high=_num(hi))
+                if self.lr:
+                    advice = _(
+                        "To make validation loss settle, lower optimizer.lr from {lr:g} to {lower:.2g} or use bigger "
+                        "batches."
+                    ).format(lr=self.lr, lower=self.lr / 3)
+                else:
+                    advice = _("To make validation loss settle, lower the learning rate or use bigger batches.")
+            text += " " + _("Training loss reached {train}.").format(train=_num(train))
         return {"verdict": "good fit", "explanation": text, "advice": advice}
 
 
@@ -573,6 +750,22 @@ def format_value(metric: str, value: float) -> str:
     return f"{value:.1%}" if metric.endswith("accuracy") else f"{value:.4g}"
 
 
+def _fold_score(metric: str, score: str) -> str:
+    """A cross-validation's headline score in one sentence, for a metric of HEADLINE_METRICS."""
+    sentences = {
+        "accuracy": _(
+            "Validation accuracy across the folds: {score}; each fold was scored on the part it did not train on."
+        ),
+        "r2": _("Validation R² across the folds: {score}; each fold was scored on the part it did not train on."),
+        "recon_error": _(
+            "Validation reconstruction error across the folds: {score}; each fold was scored on the part it did not "
+            "train on."
+        ),
+        "loss": _("Validation loss across the folds: {score}; each fold was scored on the part it did not train on."),
+    }
+    return sentences[metric].format(score=score)
+
+
 def diagnose_folds(diagnoses: list[dict], cv: dict, k: int) -> dict:
     """One verdict over the folds of a cross-validation: how many folds got each verdict, the folds'
     validation score as mean ± std, and the advice of the verdict most folds share."""
@@ -582,19 +775,19 @@ def diagnose_folds(diagnoses: list[dict], cv: dict, k: int) -> dict:
     verdict = max(counts, key=lambda v: (counts[v], -CONCERN.index(v) if v in CONCERN else 0))
     order = sorted(counts, key=lambda v: (-counts[v], CONCERN.index(v) if v in CONCERN else 99))
     trained = len(diagnoses)
-    parts = [f"{v} in {counts[v]} of {trained} folds" for v in order]
+    parts = [
+        _("{verdict} in {count} of {folds} folds").format(verdict=verdict_name(v), count=counts[v], folds=trained)
+        for v in order
+    ]
     text = "; ".join(parts)
     text = text[0].upper() + text[1:] + "."
     if trained < k:
-        text += f" Only {trained} of the {k} folds ran."
+        text += " " + _("Only {trained} of the {k} folds ran.").format(trained=trained, k=k)
     val = cv.get("val") or {}
-    for key, label in HEADLINE_METRICS:
+    for key, _label in HEADLINE_METRICS:
         if _finite(val.get(key)):
             spread = f" ± {format_value(key, val[f'{key}_std'])}" if _finite(val.get(f"{key}_std")) else ""
-            text += (
-                f" Validation {label} across the folds: {format_value(key, val[key])}{spread}; each fold was scored "
-                "on the part it did not train on."
-            )
+            text += " " + _fold_score(key, f"{format_value(key, val[key])}{spread}")
             break
     advice = next(d["advice"] for d in diagnoses if d["verdict"] == verdict)
     best_losses = [d["best_val_loss"] for d in diagnoses if _finite(d.get("best_val_loss"))]
