@@ -14,12 +14,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnplay.engine.core.i18n import N_, _
+
 PRESETS_DIR = Path(__file__).resolve().parent
 COURSE_FILE = PRESETS_DIR / "course.toml"
 LESSON_TABLE = "lesson"  # the lesson's words in a preset, left out when it runs
 VARIATION_SUFFIX = "-try-next"  # a lesson's variation runs under the lesson's name with this suffix
 USER_PRESETS_VARIABLE = "NNPLAY_PRESETS"  # a directory that replaces the user's presets directory
-INVALID_DESCRIPTION = "(this preset is not valid TOML)"
+INVALID_DESCRIPTION = N_("(this preset is not valid TOML)")  # translated where descriptions are shown
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,9 @@ def find_preset(name_or_path: str) -> Path | None:
 def reserved_name_reason(name: str) -> str | None:
     """Why a user preset may not be saved as `name` (a shipped preset has it), in one sentence; None if it may."""
     if find_lesson(name) is not None:
-        return f"name = {name!r} is a lesson of the course; choose another name"
+        return _("name = {name!r} is a lesson of the course; choose another name").format(name=name)
     if _shipped_path(name) is not None:
-        return f"name = {name!r} is a preset shipped with nnplay; choose another name"
+        return _("name = {name!r} is a preset shipped with nnplay; choose another name").format(name=name)
     return None
 
 
