@@ -6,6 +6,9 @@ Without a config path the first stdin line is the config as JSON. See engine/PRO
 
 Exit codes: 0 finished (completed, early-stopped or stopped), 1 engine failure,
 2 config error, 3 diverged.
+
+The engine speaks the language of its environment (NNPLAY_LANG, then the locale); serve mode also
+switches on the `language` command.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from nnplay.engine.core.config import ConfigError, ExperimentConfig, validate  #
 from nnplay.engine.core.config_files import apply_overrides, load  # noqa: E402
 from nnplay.engine.core.control import ControlReader, install_signal_handlers  # noqa: E402
 from nnplay.engine.core.events import Emitter, RunFailed  # noqa: E402
+from nnplay.engine.core.i18n import DEFAULT, LanguageError, _, resolve_language, set_language  # noqa: E402
 from nnplay.engine.core.runs import RunStoreError, writable_runs_root  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DIVERGED = 0, 1, 2, 3
@@ -38,13 +42,17 @@ def _read_config(args: argparse.Namespace, stdin: TextIO) -> ExperimentConfig:
         return load(Path(args.config), args.set)
     line = stdin.readline()
     if not line.strip():
-        raise ConfigError("no config given: pass a TOML path, or send the config as one JSON line on stdin")
+        raise ConfigError(_("no config given: pass a TOML path, or send the config as one JSON line on stdin"))
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"the config line on stdin is not JSON: {exc.msg} at column {exc.colno}") from None
+        raise ConfigError(
+            _("the config line on stdin is not JSON: {problem} at column {column}").format(
+                problem=exc.msg, column=exc.colno
+            )
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError("the config line on stdin must be a JSON object")
+        raise ConfigError(_("the config line on stdin must be a JSON object"))
     return validate(apply_overrides(data, args.set))
 
 
@@ -91,12 +99,24 @@ def run_once(args: argparse.Namespace) -> int:
     return EXIT_DIVERGED if summary["status"] == "diverged" else EXIT_OK
 
 
+def speak_the_environments_language() -> str:
+    """Speak the language NNPLAY_LANG or the locale names; returns it. A NNPLAY_LANG that names no language
+    nnplay speaks means English here: the CLI and the app refuse it before they start the engine."""
+    try:
+        language = resolve_language()
+    except LanguageError:
+        language = DEFAULT
+    set_language(language)
+    return language
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line: one run, or `serve`; returns the exit code."""
+    speak_the_environments_language()
     parser = argparse.ArgumentParser(prog="python -m nnplay.engine", description=__doc__.split("\n")[0])
-    parser.add_argument("config", nargs="?", help="experiment TOML file, or 'serve'")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
-    parser.add_argument("--runs", default=None, help="runs directory (default ./runs or $NNPLAY_RUNS)")
+    parser.add_argument("config", nargs="?", help=_("experiment TOML file, or 'serve'"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_("override a config value"))
+    parser.add_argument("--runs", default=None, help=_("runs directory (default ./runs or $NNPLAY_RUNS)"))
     args = parser.parse_args(argv)
     if args.config == "serve":
         if EARLY_INTERRUPTS:  # interrupted while starting: no engine is wanted

@@ -20,6 +20,7 @@ from nnplay.engine.core.config import ConfigError, ExperimentConfig, batch_size_
 from nnplay.engine.core.control import Control
 from nnplay.engine.core.diagnosis import diagnose, diagnose_folds
 from nnplay.engine.core.events import Emitter, RunFailed
+from nnplay.engine.core.i18n import N_, _
 from nnplay.engine.core.runs import RunStoreError, RunWriter, runs_root
 from nnplay.engine.data.load import Dataset, load_dataset, settled
 from nnplay.engine.data.normalize import Normalizer, TargetScaler
@@ -34,7 +35,7 @@ from nnplay.engine.training.snapshots import SnapshotContext, views_for
 from nnplay.engine.transfer import apply_transfer, source_scaling
 
 # A sweep's hint when some of its members diverged (a single run's comes from its diagnosis).
-DIVERGED_HINT = (
+DIVERGED_HINT = N_(
     "The loss became NaN or infinite: lower the learning rate (try 10x smaller), or turn on gradient clipping."
 )
 
@@ -246,12 +247,17 @@ def run(
         raise ConfigError(str(exc)) from None
     emitter.attach(writer.events)
     emitter.record_failure = None
-    emitter.on_record_failure = lambda _: control.stop()  # a full disk: stop, rather than train on unrecorded
+    emitter.on_record_failure = lambda _failure: control.stop()  # a full disk: stop, rather than train on unrecorded
     started = time.time()
     try:
         emitter.emit("plan", run_dir=str(writer.path), **the_plan)
         if config.training.precision == "bf16" and device.type != "cuda":
-            emitter.emit("warning", message="precision = bf16 applies on CUDA only; training in fp32 on " + device.type)
+            emitter.emit(
+                "warning",
+                message=_("precision = bf16 applies on CUDA only; training in fp32 on {device}").format(
+                    device=device.type
+                ),
+            )
         if config.sweep.members > 1:
             from nnplay.engine.sweep import run_sweep
 
@@ -270,13 +276,17 @@ def run(
             raise RecordingFailed(emitter.record_failure)
         summary = _finish(config, writer, emitter, the_plan, results, started)
     except KeyboardInterrupt:  # a second Ctrl+C: no test metrics or summary; every finished epoch is kept
-        emitter.emit("warning", message="stopped at once by a second interrupt: no test metrics or summary")
+        emitter.emit("warning", message=_("stopped at once by a second interrupt: no test metrics or summary"))
         _close_quietly(writer, "stopped")
         raise
     except Exception as exc:  # record what happened in the run, then tell the caller it is reported
         user_error = isinstance(exc, ConfigError | RecordingFailed)
         if isinstance(exc, OSError) and not isinstance(exc, RecordingFailed):  # summary.json or model.pt
-            exc = RecordingFailed(f"{exc.filename or 'a file of the run'} could not be written ({exc.strerror or exc})")
+            exc = RecordingFailed(
+                _("{file} could not be written ({reason})").format(
+                    file=exc.filename or _("a file of the run"), reason=exc.strerror or exc
+                )
+            )
         emitter.emit(
             "error",
             message=str(exc) or type(exc).__name__,
@@ -298,8 +308,10 @@ class RecordingFailed(RuntimeError):
 
     def __init__(self, what: str) -> None:
         super().__init__(
-            f"The run was stopped because {what}; what was written before is kept in the run directory. "
-            "Free some space (or choose another runs directory with --runs) and run it again."
+            _(
+                "The run was stopped because {what}; what was written before is kept in the run directory. "
+                "Free some space (or choose another runs directory with --runs) and run it again."
+            ).format(what=what)
         )
 
 

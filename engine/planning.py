@@ -41,7 +41,7 @@ def fold_indices(config: ExperimentConfig, n: int) -> list[tuple[torch.Tensor, t
     d = config.data
     if not d.k_folds:
         return [split_indices(n, d.train, d.val, d.test, d.seed)]
-    pool, _, test = split_indices(n, 1.0 - d.test, 0.0, d.test, d.seed)
+    pool, _no_val, test = split_indices(n, 1.0 - d.test, 0.0, d.test, d.seed)
     return [(pool[tr], pool[va], test) for tr, va in kfold_indices(len(pool), d.k_folds, d.seed)]
 
 
@@ -165,7 +165,7 @@ def sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
         "members": config.sweep.members,
         "mode": "batched" if batched else "processes",
         "parameter": config.sweep.parameter,
-        "labels": [label for label, _ in member_configs(config)],
+        "labels": [label for label, _member in member_configs(config)],
     }
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from nnplay.engine.core.config import ConfigError, ExperimentConfig
+from nnplay.engine.core.i18n import _
 
 # Small models on small data are bound by per-step overhead, where extra threads only add
 # synchronisation: measured here, the digits CNN trained 7-20x slower on 2 threads than on 1.
@@ -24,12 +25,13 @@ def select_device(preference: str) -> torch.device:
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
     if preference == "cuda" and not cuda:
         raise ConfigError(
-            "training.device = 'cuda' but no CUDA device is available here; allowed: auto, cpu",
+            _("training.device = 'cuda' but no CUDA device is available here; allowed: auto, cpu"),
             setting="training.device",
         )
     if preference == "mps" and not mps:
         raise ConfigError(
-            "training.device = 'mps' but no Apple GPU is available here; allowed: auto, cpu", setting="training.device"
+            _("training.device = 'mps' but no Apple GPU is available here; allowed: auto, cpu"),
+            setting="training.device",
         )
     return torch.device(preference)
 
@@ -73,7 +75,7 @@ def device_info(device: torch.device) -> dict:
     elif device.type == "mps":
         info["device_name"] = "Apple GPU (mps)"
     else:
-        info["device_name"] = f"CPU ({os.cpu_count()} cores)"
+        info["device_name"] = _("CPU ({cores} cores)").format(cores=os.cpu_count())
         try:  # physical memory, for a CPU the memory the run can use
             info["memory_total_mb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20)
         except (ValueError, OSError, AttributeError):

@@ -4,6 +4,7 @@ Requests, one JSON object per stdin line:
   {"cmd": "plan", "id": ..., "config": {...}}   -> a "plan" event with the same id (or an "error")
   {"cmd": "run", "id": ..., "config": {...}}    -> the run's events, as `python -m nnplay.engine` writes them
   {"cmd": "pause" | "resume" | "stop"}           -> applied to every run requested before it and not ended
+  {"cmd": "language", "lang": "ko"}              -> speak that language from now on; a "language" event
   {"cmd": "quit"}                                -> stop any run and exit
 Any other line is answered with an "error" of kind "protocol", and reading goes on. End of input,
 SIGTERM, SIGHUP and Ctrl+C behave as quit: an app that went away stops its run cleanly.
@@ -25,12 +26,13 @@ from nnplay.engine import experiment, planning
 from nnplay.engine.core.config import ConfigError, ExperimentConfig, quoted, validate
 from nnplay.engine.core.control import BadCommand, Control, apply_control, parse_command
 from nnplay.engine.core.events import CONTROL_COMMANDS, Emitter
+from nnplay.engine.core.i18n import LANGUAGES, _, set_language
 from nnplay.engine.data import files
 from nnplay.engine.data.load import Dataset, load_dataset
 from nnplay.engine.runtime import select_device
 
 CACHED_DATASETS = 4
-ALLOWED_COMMANDS = "plan, run, pause, resume, stop, quit"
+ALLOWED_COMMANDS = "plan, run, pause, resume, stop, language, quit"
 
 
 class DatasetCache:
@@ -108,6 +110,26 @@ class Server:
         self.unfinished.append(control)
         self.jobs.put((request, config, control))
 
+    def switch_language(self, request: dict) -> None:
+        """Speak the language the request names from now on (every later message, the run in progress's
+        too) and say so with a language event; a language nnplay does not speak is a protocol error."""
+        lang = request.get("lang")
+        allowed = ", ".join(LANGUAGES)
+        if lang is None:
+            self._protocol_error(
+                _('the language command needs "lang"; allowed: {allowed}').format(allowed=allowed), id_of(request)
+            )
+        elif not isinstance(lang, str) or lang not in LANGUAGES:
+            self._protocol_error(
+                _("lang {lang} is not a language nnplay speaks; allowed: {allowed}").format(
+                    lang=quoted(lang), allowed=allowed
+                ),
+                id_of(request),
+            )
+        else:
+            set_language(lang)
+            self.emitter.emit("language", id=id_of(request), lang=lang)
+
     def quit(self) -> None:
         """Stop every run requested, drop those not started and end run_jobs. Called from a signal
         handler too, so it takes no lock (a Control's stop takes one only while a run is paused)."""
@@ -126,13 +148,17 @@ class Server:
             self.answer_plan(command)
         elif cmd == "run":
             self.queue_run(command)
+        elif cmd == "language":
+            self.switch_language(command)
         elif cmd == "quit":
             self.quit()
         elif cmd is None:
-            self._protocol_error(f'a request needs "cmd"; allowed: {ALLOWED_COMMANDS}', id_of(command))
+            self._protocol_error(
+                _('a request needs "cmd"; allowed: {allowed}').format(allowed=ALLOWED_COMMANDS), id_of(command)
+            )
         else:
             self._protocol_error(
-                f"unknown command {quoted(cmd)}; allowed: {ALLOWED_COMMANDS}",
+                _("unknown command {cmd}; allowed: {allowed}").format(cmd=quoted(cmd), allowed=ALLOWED_COMMANDS),
                 id_of(command),
             )
 
@@ -194,8 +220,10 @@ def request_config(request: dict) -> ExperimentConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f'the config must be a table of settings (a JSON object such as {{"data": {{"dataset": "moons"}}}}), '
-            f"not {quoted(data)}"
+            _(
+                'the config must be a table of settings (a JSON object such as {{"data": {{"dataset": "moons"}}}}), '
+                "not {value}"
+            ).format(value=quoted(data))
         )
     return validate(data)
 

@@ -22,6 +22,7 @@ from collections import defaultdict
 from nnplay.engine.core.config import ConfigError, ExperimentConfig, validate
 from nnplay.engine.core.control import Control
 from nnplay.engine.core.events import Emitter
+from nnplay.engine.core.i18n import _, current_language
 
 # Numbers averaged across members; the band is their min and max.
 BAND_KEYS = (
@@ -59,7 +60,7 @@ def member_configs(config: ExperimentConfig) -> list[tuple[str, ExperimentConfig
             label = f"{s.parameter}={s.values[k]:g}"
         else:
             data["training"]["seed"] = config.training.seed + k
-            label = f"seed {data['training']['seed']}"
+            label = _("seed {seed}").format(seed=data["training"]["seed"])
         data["name"] = f"{config.name}-{k}"
         members.append((label, validate(data)))
     return members
@@ -68,15 +69,15 @@ def member_configs(config: ExperimentConfig) -> list[tuple[str, ExperimentConfig
 def batched_obstacle(config: ExperimentConfig) -> str | None:
     """Why this sweep cannot train as one batched model, or None when it can."""
     if config.task == "generation":
-        return "generation models return several outputs"
+        return _("generation models return several outputs")
     if config.regularization.batch_norm:
-        return "batch norm keeps running statistics per model"
+        return _("batch norm keeps running statistics per model")
     if config.sweep.parameter == "dropout":
-        return "the dropout probability is fixed inside the model"
+        return _("the dropout probability is fixed inside the model")
     if config.regularization.early_stopping:
-        return "members would stop at different epochs"
+        return _("members would stop at different epochs")
     if config.optimizer.schedule == "plateau":
-        return "the plateau schedule follows each member's own validation loss"
+        return _("the plateau schedule follows each member's own validation loss")
     return None
 
 
@@ -91,7 +92,10 @@ def use_batched(config: ExperimentConfig, device_type: str) -> bool:
     obstacle = batched_obstacle(config)
     if config.sweep.mode == "batched" and obstacle:
         raise ConfigError(
-            f"sweep.mode = 'batched' is not possible here: {obstacle}; allowed: auto, processes", setting="sweep.mode"
+            _("sweep.mode = 'batched' is not possible here: {obstacle}; allowed: auto, processes").format(
+                obstacle=obstacle
+            ),
+            setting="sweep.mode",
         )
     if config.sweep.mode == "auto":
         return obstacle is None
@@ -163,7 +167,7 @@ def run_processes(
     """Each member as its own `python -m nnplay.engine`, as many at once as there are cores."""
     parallel = max(1, min(len(members), os.cpu_count() or 1))
     events: queue.Queue = queue.Queue()
-    results: list[dict] = [{"status": "not run"} for _ in members]
+    results: list[dict] = [{"status": "not run"} for _member in members]
     waiting = list(range(len(members)))
     running: dict[int, subprocess.Popen] = {}
     paused = stop_sent = False
@@ -175,7 +179,8 @@ def run_processes(
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # The members speak the language this engine speaks now (serve mode may have switched it).
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "NNPLAY_LANG": current_language()},
         )
         assert proc.stdin is not None and proc.stdout is not None  # both are pipes
         proc.stdin.write(json.dumps(members[k][1].model_dump(exclude_none=True)) + "\n")
@@ -217,7 +222,9 @@ def run_processes(
             if results[k].get("status") == "not run":
                 results[k] = {
                     "status": "failed",
-                    "error": f"member {k} ended without finishing (exit code {proc.returncode})",
+                    "error": _("member {member} ended without finishing (exit code {code})").format(
+                        member=k, code=proc.returncode
+                    ),
                 }
             bands.finish(k, last_epochs[k])
             continue
@@ -235,7 +242,12 @@ def run_processes(
             results[k] = fields
         elif kind == "error":
             results[k] = {"status": "failed", "error": fields.get("message")}
-            emitter.emit("warning", message=f"member {k} ({members[k][0]}) failed: {fields.get('message')}")
+            emitter.emit(
+                "warning",
+                message=_("member {member} ({label}) failed: {reason}").format(
+                    member=k, label=members[k][0], reason=fields.get("message")
+                ),
+            )
     return results
 
 
@@ -262,12 +274,12 @@ def run_batched(
 
     data = prepare_fold(config, dataset, fold_indices(config, dataset.x.shape[0])[0], device)
     models = []
-    for _, member in members:
+    for _label, member in members:
         torch.manual_seed(member.training.seed)  # each member starts from its own initial weights
         models.append(build_model(member, dataset.input_shape, n_outputs(config)).to(device))
 
     def strength(name: str) -> list[float]:
-        return [getattr(member.regularization, name) for _, member in members]
+        return [getattr(member.regularization, name) for _label, member in members]
 
     settings = train_settings(config, len(data.train), data.scaler.std if data.scaler else 1.0, config.training.seed)
     trainer = BatchedTrainer(
@@ -359,13 +371,13 @@ def run_sweep(
             "test": res.get("test"),
             "run_dir": res.get("run_dir"),
         }
-        for k, ((label, _), res) in enumerate(zip(members, results, strict=True))
+        for k, ((label, _config), res) in enumerate(zip(members, results, strict=True))
     ]
     summary = summary_of_run(config, writer, status, started, bands.history, diagnosis, plan)
     summary.update(
         weights_epoch=bands.history[-1]["epoch"] if bands.history else None,
         test=test,
         members=member_rows,
-        hint=DIVERGED_HINT if "diverged" in statuses else None,
+        hint=_(DIVERGED_HINT) if "diverged" in statuses else None,
     )
     return conclude(writer, emitter, summary, members=member_rows)

@@ -17,6 +17,7 @@ from torch import nn
 
 from nnplay.engine.core.catalog import DATASETS
 from nnplay.engine.core.config import ConfigError, ExperimentConfig
+from nnplay.engine.core.i18n import _
 from nnplay.engine.core.runs import list_runs, runs_root
 
 
@@ -39,8 +40,10 @@ def resolve_init(init_from: str, root: str | Path | None) -> Path:
         if (run / "model.pt").is_file() and _run_name(run) == init_from:
             return run / "model.pt"
     raise ConfigError(
-        f"model.init_from = {init_from!r} is neither a run directory, a model.pt file, nor the name of a run "
-        f"with saved weights under {store}/; run that experiment first (e.g. `nnplay run {init_from}`)",
+        _(
+            "model.init_from = {init_from} is neither a run directory, a model.pt file, nor the name of a run "
+            "with saved weights under {store}/; run that experiment first (e.g. `nnplay run {name}`)"
+        ).format(init_from=repr(init_from), store=store, name=init_from),
         setting="model.init_from",
     )
 
@@ -84,32 +87,43 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
             saved = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # a truncated or foreign file
             raise ConfigError(
-                f"model.init_from = {m.init_from!r}: {path} could not be read as weights ({exc})",
+                _("model.init_from = {init_from}: {path} could not be read as weights ({reason})").format(
+                    init_from=repr(m.init_from), path=path, reason=exc
+                ),
                 setting="model.init_from",
             ) from None
         own = model.state_dict()
         misfits = [
-            f"{key} is {list(saved[key].shape)} there and {list(value.shape)} here"
+            _("{tensor} is {there} there and {here} here").format(
+                tensor=key, there=list(saved[key].shape), here=list(value.shape)
+            )
             for key, value in own.items()
             if key in saved and saved[key].shape != value.shape
         ]
         if misfits:
-            shapes = (
-                " (your data must give the source run's input shape and number of classes: for images "
-                "data.image_size and data.channels, for tables the same columns)"
-                if DATASETS[config.data.dataset].own
-                else ""
-            )
+            if DATASETS[config.data.dataset].own:
+                message = _(
+                    "model.init_from = {init_from} does not fit this model: {misfits}; "
+                    "allowed: a run of the same architecture and layer sizes (your data must give the source "
+                    "run's input shape and number of classes: for images data.image_size and data.channels, "
+                    "for tables the same columns)"
+                )
+            else:
+                message = _(
+                    "model.init_from = {init_from} does not fit this model: {misfits}; "
+                    "allowed: a run of the same architecture and layer sizes"
+                )
             raise ConfigError(
-                f"model.init_from = {m.init_from!r} does not fit this model: {'; '.join(misfits[:3])}; "
-                f"allowed: a run of the same architecture and layer sizes{shapes}",
+                message.format(init_from=repr(m.init_from), misfits="; ".join(misfits[:3])),
                 setting="model.init_from",
             )
         shared = [key for key in own if key in saved]
         if not shared:
             raise ConfigError(
-                f"model.init_from = {m.init_from!r} shares no layer with this model ({config.model.architecture}); "
-                "allowed: a run of the same architecture",
+                _(
+                    "model.init_from = {init_from} shares no layer with this model ({architecture}); "
+                    "allowed: a run of the same architecture"
+                ).format(init_from=repr(m.init_from), architecture=config.model.architecture),
                 setting="model.init_from",
             )
         with torch.no_grad():
@@ -117,15 +131,22 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
                 own[key].copy_(saved[key])
         done.update(init_from=str(path.parent if path.name == "model.pt" else path), copied=len(shared))
         scaled = source_scaling(config, root) is not None
-        done["scaling"] = "the source run's" if scaled else "fitted on this run's training split"
+        done["scaling"] = _("the source run's") if scaled else _("fitted on this run's training split")
         done["fresh"] = sorted({key.rsplit(".", 1)[0] for key in own if key not in saved})
-    names = [name for name, _ in model.named_parameters()]
+    names = [name for name, _param in model.named_parameters()]
     for prefix in m.freeze:
         if not any(_matches(name, prefix) for name in names):
             layers = sorted({name.rsplit(".", 1)[0] for name in names})
             raise ConfigError(
-                f"model.freeze = {m.freeze}: {prefix!r} names no layer of this {config.model.architecture}; "
-                f"allowed: {', '.join(layers)} or a prefix of them",
+                _(
+                    "model.freeze = {freeze}: {prefix} names no layer of this {architecture}; "
+                    "allowed: {layers} or a prefix of them"
+                ).format(
+                    freeze=m.freeze,
+                    prefix=repr(prefix),
+                    architecture=config.model.architecture,
+                    layers=", ".join(layers),
+                ),
                 setting="model.freeze",
             )
     for name, param in model.named_parameters():
@@ -137,7 +158,9 @@ def apply_transfer(model: nn.Module, config: ExperimentConfig, root: str | Path 
             _keep_evaluating(module)
     if m.freeze and all(not p.requires_grad for p in model.parameters()):
         raise ConfigError(
-            f"model.freeze = {m.freeze} freezes every layer, so nothing would train; leave one out",
+            _("model.freeze = {freeze} freezes every layer, so nothing would train; leave one out").format(
+                freeze=m.freeze
+            ),
             setting="model.freeze",
         )
     return done

@@ -105,6 +105,8 @@ def python_messages(path: Path, found: dict[str, Message]) -> None:
             continue
         wanted = 2 if name == "ngettext" else 1
         args = node.args[:wanted]
+        if name == "_" and len(args) == 1 and isinstance(args[0], ast.Name | ast.Attribute | ast.Subscript | ast.Call):
+            continue  # `_(label)`: a message marked with N_ where it is defined, translated where it is shown
         if len(args) < wanted or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
             raise ExtractionError(f"{rel}:{node.lineno}: {name}() needs literal strings, not an expression")
         values = [a.value for a in args]  # type: ignore[attr-defined]

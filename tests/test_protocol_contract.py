@@ -142,7 +142,7 @@ def test_every_documented_view_and_command_has_a_schema():
     commands = section("Commands (stdin)")
     documented = set(re.findall(r'"cmd": "(\w+)"', commands)) | {w for w in backticked(commands) if w.isalpha()}
     assert set(COMMAND_SCHEMAS) <= documented
-    assert set(COMMAND_SCHEMAS) == {"plan", "run", "pause", "resume", "stop", "quit"}
+    assert set(COMMAND_SCHEMAS) == {"plan", "run", "pause", "resume", "stop", "language", "quit"}
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_SCHEMAS))

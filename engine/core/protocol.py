@@ -24,6 +24,7 @@ from nnplay.engine.core.config import Architecture, Loss, OptimizerConfig, Sweep
 from nnplay.engine.core.control import BadCommand, parse_command
 from nnplay.engine.core.diagnosis import VERDICTS
 from nnplay.engine.core.events import quoted
+from nnplay.engine.core.i18n import LANGUAGES
 
 # A number; null where it was not finite (JSON has no NaN or infinity).
 Number = float | None
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # values listed elsewhere, which mypy cannot read into a Lite
     OptimizerKind: TypeAlias = str
     SweepParameter: TypeAlias = str
     DatasetKind: TypeAlias = str
+    Language: TypeAlias = str
 else:
     Verdict = Literal[VERDICTS]
     # The loss a run uses: the config's, or its task's own when "auto"; a VAE adds the KL term.
@@ -52,6 +54,7 @@ else:
     OptimizerKind = OptimizerConfig.model_fields["kind"].annotation
     SweepParameter = SweepConfig.model_fields["parameter"].annotation
     DatasetKind = Literal[POINTS, CURVE, TABULAR, IMAGE, SEQUENCE]
+    Language = Literal[tuple(LANGUAGES)]  # the languages the engine speaks: en, ko
 
 
 def absent() -> Any:
@@ -555,6 +558,14 @@ class ErrorEvent(Event):
     run_dir: str = absent()  # when a run directory exists
 
 
+class LanguageEvent(Event):
+    """Serve mode's answer to a language command: the language every later message is in."""
+
+    type: Literal["language"]
+    lang: Language
+    id: RequestId = None  # as the request sent it
+
+
 EVENT_SCHEMAS: dict[str, type[Event]] = {
     "hello": HelloEvent,
     "plan": PlanEvent,
@@ -567,6 +578,7 @@ EVENT_SCHEMAS: dict[str, type[Event]] = {
     "diagnosis": DiagnosisEvent,
     "done": DoneEvent,
     "error": ErrorEvent,
+    "language": LanguageEvent,
 }
 
 # --- commands ----------------------------------------------------------------------------------
@@ -592,6 +604,13 @@ class ControlCommand(Command):
     cmd: Literal["pause", "resume", "stop"]
 
 
+class LanguageCommand(Command):
+    """Speak another language from now on (serve mode)."""
+
+    cmd: Literal["language"]
+    lang: Language
+
+
 class QuitCommand(Command):
     """Stop any run and end the serve engine."""
 
@@ -604,6 +623,7 @@ COMMAND_SCHEMAS: dict[str, type[Command]] = {
     "pause": ControlCommand,
     "resume": ControlCommand,
     "stop": ControlCommand,
+    "language": LanguageCommand,
     "quit": QuitCommand,
 }
 

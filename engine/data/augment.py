@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from nnplay.engine.core.i18n import _
+
 
 def augment(x: torch.Tensor, noise_std: float, max_shift: int, generator: torch.Generator | None) -> torch.Tensor:
     """A randomly perturbed copy of the batch x.
@@ -16,7 +18,9 @@ def augment(x: torch.Tensor, noise_std: float, max_shift: int, generator: torch.
     With both at 0 the result equals x.
     """
     if max_shift > 0 and x.ndim != 4:
-        raise ValueError(f"augment_shift needs images of shape (n, c, h, w), got shape {tuple(x.shape)}")
+        raise ValueError(
+            _("augment_shift needs images of shape (n, c, h, w), got shape {shape}").format(shape=tuple(x.shape))
+        )
     out = _shift_images(x, max_shift, generator) if max_shift > 0 else x
     if noise_std > 0:
         out = out + noise_std * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)

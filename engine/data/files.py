@@ -24,6 +24,7 @@ import numpy as np
 
 from nnplay.engine.core.catalog import DATASETS
 from nnplay.engine.core.config import ConfigError, ExperimentConfig, quoted, split_sizes
+from nnplay.engine.core.i18n import _, ngettext
 from nnplay.engine.data.split import split_indices
 
 MAX_DATA_BYTES = 1_000_000_000  # 1 GB: on disk, and as float32 pixels for images
@@ -72,16 +73,12 @@ def _error(message: str, setting: str = "data.path") -> ConfigError:
 
 def _listed(names: list[str]) -> str:
     shown = ", ".join(names[:MAX_LISTED])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > MAX_LISTED else "")
+    return shown + (_(", ... ({count} in all)").format(count=len(names)) if len(names) > MAX_LISTED else "")
 
 
 def _looked_in(path: Path) -> str:
     """Where a relative path was looked for, which depends on the directory nnplay runs in."""
-    return "" if path.is_absolute() else f" (looked for {path.absolute()})"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return "" if path.is_absolute() else _(" (looked for {path})").format(path=path.absolute())
 
 
 def _size_words(n_bytes: float) -> str:
@@ -119,19 +116,28 @@ def _checked_file(config: ExperimentConfig) -> tuple[Path, str]:
     given = config.data.path or ""
     shown = f"data.path = {quoted(given)}"
     path = Path(given).expanduser()
-    allowed = "a .csv, .tsv or .txt file" if config.data.dataset == "csv" else "a .npz or .npy file"
+    if config.data.dataset == "csv":
+        allowed = _("the path of a .csv, .tsv or .txt file")
+    else:
+        allowed = _("the path of a .npz or .npy file")
     if not path.exists():
-        raise _error(f"{shown} does not exist{_looked_in(path)}; allowed: the path of {allowed}")
+        raise _error(
+            _("{shown} does not exist{looked}; allowed: {allowed}").format(
+                shown=shown, looked=_looked_in(path), allowed=allowed
+            )
+        )
     if not path.is_file():
-        raise _error(f"{shown} is a folder, not a file; allowed: the path of {allowed}")
+        raise _error(_("{shown} is a folder, not a file; allowed: {allowed}").format(shown=shown, allowed=allowed))
     size = path.stat().st_size
     if size > MAX_DATA_BYTES:
         raise _error(
-            f"{shown} holds {size:,} bytes; allowed: at most {_size_words(MAX_DATA_BYTES)} ({MAX_DATA_BYTES:,} "
-            "bytes) of data, so use a sample of its rows"
+            _(
+                "{shown} holds {size:,} bytes; allowed: at most {limit} ({limit_bytes:,} bytes) of data, "
+                "so use a sample of its rows"
+            ).format(shown=shown, size=size, limit=_size_words(MAX_DATA_BYTES), limit_bytes=MAX_DATA_BYTES)
         )
     if size == 0:
-        raise _error(f"{shown} is empty; allowed: a table with a row for each sample")
+        raise _error(_("{shown} is empty; allowed: a table with a row for each sample").format(shown=shown))
     return path, shown
 
 
@@ -162,11 +168,21 @@ def _read_text(path: Path, shown: str, suffix: str) -> tuple[list[Column], str]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _error(f"{shown} is not UTF-8 text (byte {exc.start} is not); allowed: a table saved as UTF-8") from None
+        raise _error(
+            _("{shown} is not UTF-8 text (byte {byte} is not); allowed: a table saved as UTF-8").format(
+                shown=shown, byte=exc.start
+            )
+        ) from None
     except OSError as exc:
-        raise _error(f"{shown} could not be read ({exc.strerror or exc})") from None
+        raise _error(
+            _("{shown} could not be read ({reason})").format(shown=shown, reason=exc.strerror or exc)
+        ) from None
     if not text.strip():
-        raise _error(f"{shown} is empty; allowed: a first row naming the columns, then a row for each sample")
+        raise _error(
+            _("{shown} is empty; allowed: a first row naming the columns, then a row for each sample").format(
+                shown=shown
+            )
+        )
     delimiter = "\t" if suffix == ".tsv" else _sniff(text[:SNIFF_CHARS])
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header: list[str] | None = None
@@ -182,18 +198,33 @@ def _read_text(path: Path, shown: str, suffix: str) -> tuple[list[Column], str]:
                 continue
             if len(fields) != len(header):
                 raise _error(
-                    f"{shown} has {_count(len(fields), 'field')} in row {reader.line_num} but "
-                    f"{_count(len(header), 'column')} in its first row; allowed: {len(header)} in every row"
+                    _(
+                        "{shown} has {fields} in row {row} but {columns} in its first row; allowed: {n} in every row"
+                    ).format(
+                        shown=shown,
+                        fields=ngettext("{n} field", "{n} fields", len(fields)).format(n=len(fields)),
+                        row=reader.line_num,
+                        columns=ngettext("{n} column", "{n} columns", len(header)).format(n=len(header)),
+                        n=len(header),
+                    )
                 )
             rows.append(fields)
             lines.append(reader.line_num)
     except csv.Error as exc:
-        raise _error(f"{shown} could not be read as a table at row {reader.line_num} ({exc})") from None
+        raise _error(
+            _("{shown} could not be read as a table at row {row} ({reason})").format(
+                shown=shown, row=reader.line_num, reason=exc
+            )
+        ) from None
     if not rows:
-        raise _error(f"{shown} names its columns but holds no rows; allowed: a row for each sample after the first")
+        raise _error(
+            _("{shown} names its columns but holds no rows; allowed: a row for each sample after the first").format(
+                shown=shown
+            )
+        )
 
     def where(i: int) -> str:
-        return f"row {lines[i]}"
+        return _("row {row}").format(row=lines[i])
 
     columns = [_column(name, [row[j] for row in rows], where, shown) for j, name in enumerate(names)]
     return columns, delimiter
@@ -203,16 +234,24 @@ def _column_names(header: list[str], shown: str) -> list[str]:
     names = [cell.strip() or f"column {j + 1}" for j, cell in enumerate(header)]
     if all(_is_number(cell) for cell in header):
         raise _error(
-            f"{shown} starts with a row of numbers ({_listed(names)}), not column names; "
-            "allowed: a first row naming the columns"
+            _(
+                "{shown} starts with a row of numbers ({names}), not column names; "
+                "allowed: a first row naming the columns"
+            ).format(shown=shown, names=_listed(names))
         )
     for name in names:
         if names.count(name) > 1:
-            raise _error(f"{shown} names the column {quoted(name)} twice; allowed: a different name for each column")
+            raise _error(
+                _("{shown} names the column {column} twice; allowed: a different name for each column").format(
+                    shown=shown, column=quoted(name)
+                )
+            )
     if len(names) < 2:
         raise _error(
-            f"{shown} has one column ({quoted(names[0])}); allowed: a target and one or more feature columns, "
-            "separated by commas, semicolons or tabs"
+            _(
+                "{shown} has one column ({column}); allowed: a target and one or more feature columns, "
+                "separated by commas, semicolons or tabs"
+            ).format(shown=shown, column=quoted(names[0]))
         )
     return names
 
@@ -247,8 +286,10 @@ def _finite(numbers: np.ndarray, name: str, where: Callable[[int], str], shown: 
     if len(infinite):
         i = int(infinite[0])
         raise _error(
-            f"{shown} holds {numbers[i]:g} in {where(i)}, column {quoted(name)}; allowed: finite numbers "
-            "(or an empty cell for a missing value)"
+            _(
+                "{shown} holds {value:g} in {where}, column {column}; allowed: finite numbers "
+                "(or an empty cell for a missing value)"
+            ).format(shown=shown, value=numbers[i], where=where(i), column=quoted(name))
         )
     return numbers
 
@@ -257,17 +298,23 @@ def _read_arrays(path: Path, shown: str, config: ExperimentConfig) -> tuple[list
     """Columns of a .npz (x and y) or .npy (a 2-D table) file, and the default target."""
 
     def where(i: int) -> str:
-        return f"row {i} (counting from 0)"
+        return _("row {row} (counting from 0)").format(row=i)
 
     try:
         loaded = np.load(path, allow_pickle=False)
     except Exception as exc:  # not NumPy's format, truncated, or object arrays (which need pickle)
-        raise _error(f"{shown} could not be read as a NumPy {path.suffix} file ({exc})") from None
+        raise _error(
+            _("{shown} could not be read as a NumPy {suffix} file ({reason})").format(
+                shown=shown, suffix=path.suffix, reason=exc
+            )
+        ) from None
     if isinstance(loaded, np.ndarray):  # .npy
         if loaded.ndim != 2 or loaded.shape[1] < 2:
             raise _error(
-                f"{shown} holds an array of shape {loaded.shape}; allowed: a 2-D array, one row per sample, "
-                "with the target as a column (the last, unless data.target names another)"
+                _(
+                    "{shown} holds an array of shape {shape}; allowed: a 2-D array, one row per sample, "
+                    "with the target as a column (the last, unless data.target names another)"
+                ).format(shown=shown, shape=loaded.shape)
             )
         names = [str(j) for j in range(loaded.shape[1])]
         return [_array_column(n, loaded[:, j], where, shown) for j, n in enumerate(names)], -1
@@ -275,28 +322,41 @@ def _read_arrays(path: Path, shown: str, config: ExperimentConfig) -> tuple[list
         keys = list(loaded.keys())
         if "x" not in keys or "y" not in keys:
             raise _error(
-                f"{shown} holds the arrays {', '.join(keys) or 'none'}; allowed: an array x (one row of features "
-                "per sample) and an array y (their targets)"
+                _(
+                    "{shown} holds the arrays {arrays}; allowed: an array x (one row of features "
+                    "per sample) and an array y (their targets)"
+                ).format(shown=shown, arrays=", ".join(keys) or _("none"))
             )
         try:
             x, y = loaded["x"], loaded["y"]
         except Exception as exc:
-            raise _error(f"{shown} could not be read as a NumPy .npz file ({exc})") from None
+            raise _error(
+                _("{shown} could not be read as a NumPy {suffix} file ({reason})").format(
+                    shown=shown, suffix=".npz", reason=exc
+                )
+            ) from None
     if config.data.target is not None and config.data.target != "y":
         raise _error(
-            f"data.target = {quoted(config.data.target)} does not apply to a .npz file, whose target is its array y; "
-            "remove it",
+            _("data.target = {target} does not apply to a .npz file, whose target is its array y; remove it").format(
+                target=quoted(config.data.target)
+            ),
             "data.target",
         )
     x = x.reshape(-1, 1) if x.ndim == 1 else x
     y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
     if x.ndim != 2 or y.ndim != 1:
         raise _error(
-            f"{shown} holds x of shape {x.shape} and y of shape {y.shape}; allowed: x shaped (samples, features) "
-            "and y shaped (samples,) (for images use data.dataset = 'image_folder')"
+            _(
+                "{shown} holds x of shape {x_shape} and y of shape {y_shape}; allowed: x shaped (samples, features) "
+                "and y shaped (samples,) (for images use data.dataset = 'image_folder')"
+            ).format(shown=shown, x_shape=x.shape, y_shape=y.shape)
         )
     if len(x) != len(y):
-        raise _error(f"{shown} holds {len(x)} rows in x but {len(y)} in y; allowed: one target per row")
+        raise _error(
+            _("{shown} holds {x_rows} rows in x but {y_rows} in y; allowed: one target per row").format(
+                shown=shown, x_rows=len(x), y_rows=len(y)
+            )
+        )
     columns = [_array_column(str(j), x[:, j], where, shown) for j in range(x.shape[1])]
     return [*columns, _array_column("y", y, where, shown)], "y"
 
@@ -307,7 +367,11 @@ def _array_column(name: str, values: np.ndarray, where: Callable[[int], str], sh
     if values.dtype.kind in "US":
         cells = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values.tolist()]
         return _column(name, cells, where, shown)
-    raise _error(f"{shown} holds {values.dtype} values in column {quoted(name)}; allowed: numbers or text")
+    raise _error(
+        _("{shown} holds {dtype} values in column {column}; allowed: numbers or text").format(
+            shown=shown, dtype=values.dtype, column=quoted(name)
+        )
+    )
 
 
 def _find(ref: str | int, columns: list[Column], setting: str, shown: str) -> Column:
@@ -317,13 +381,22 @@ def _find(ref: str | int, columns: list[Column], setting: str, shown: str) -> Co
         if -len(columns) <= ref < len(columns):
             return columns[ref]
         raise _error(
-            f"{setting} = {ref} is not a column of {shown}, which has {len(columns)}: numbers 0 to "
-            f"{len(columns) - 1} (or -1 for the last); its columns: {_listed(names)}",
+            _(
+                "{setting} = {ref} is not a column of {shown}, which has {count}: numbers 0 to "
+                "{last} (or -1 for the last); its columns: {columns}"
+            ).format(
+                setting=setting, ref=ref, shown=shown, count=len(columns), last=len(columns) - 1, columns=_listed(names)
+            ),
             setting,
         )
     if ref in names:
         return columns[names.index(ref)]
-    raise _error(f"{setting} = {quoted(ref)} is not a column of {shown}; its columns: {_listed(names)}", setting)
+    raise _error(
+        _("{setting} = {ref} is not a column of {shown}; its columns: {columns}").format(
+            setting=setting, ref=quoted(ref), shown=shown, columns=_listed(names)
+        ),
+        setting,
+    )
 
 
 def _from_columns(
@@ -343,8 +416,10 @@ def _from_columns(
         features = [_find(ref, columns, "data.features", shown) for ref in d.features]
         if any(f is target for f in features):
             raise _error(
-                f"data.features = {quoted(d.features)} holds the target column {quoted(target.name)}; a column is "
-                "either input or target: leave it out of data.features",
+                _(
+                    "data.features = {features} holds the target column {target}; a column is "
+                    "either input or target: leave it out of data.features"
+                ).format(features=quoted(d.features), target=quoted(target.name)),
                 "data.features",
             )
     else:
@@ -354,10 +429,15 @@ def _from_columns(
     used = [*features, target]
     gaps = {c.name: int(c.missing.sum()) for c in used if c.missing.any()}
     if gaps and d.missing == "refuse":
-        counts = ", ".join(f"{count} in {quoted(name)}" for name, count in gaps.items())
+        counts = ", ".join(
+            _("{count} in {column}").format(count=count, column=quoted(name)) for name, count in gaps.items()
+        )
         raise _error(
-            f"{shown} has missing values ({counts}); "
-            'set data.missing = "drop" to leave those rows out or "mean" to fill them in (allowed: refuse, drop, mean)',
+            _(
+                "{shown} has missing values ({counts}); "
+                'set data.missing = "drop" to leave those rows out or "mean" to fill them in '
+                "(allowed: refuse, drop, mean)"
+            ).format(shown=shown, counts=counts),
             "data.missing",
         )
     keep = ~target.missing  # a target is never invented
@@ -367,13 +447,20 @@ def _from_columns(
     rows = np.flatnonzero(keep)
     dropped = n_read - len(rows)
     if len(rows) < MIN_SAMPLES:
-        why = f" ({dropped} of {n_read} dropped for missing values)" if dropped else ""
-        raise _error(f"{shown} has {len(rows)} usable rows{why}; allowed: {MIN_SAMPLES} or more, one per sample")
+        if dropped:
+            message = _(
+                "{shown} has {rows} usable rows ({dropped} of {read} dropped for missing values); "
+                "allowed: {least} or more, one per sample"
+            )
+        else:
+            message = _("{shown} has {rows} usable rows; allowed: {least} or more, one per sample")
+        raise _error(message.format(shown=shown, rows=len(rows), dropped=dropped, read=n_read, least=MIN_SAMPLES))
     if d.n_samples is not None:
         if d.n_samples > len(rows):
             raise _error(
-                f"data.n_samples = {d.n_samples} exceeds the {len(rows)} usable rows of {shown}; "
-                f"allowed: 10 to {len(rows)}",
+                _("data.n_samples = {n} exceeds the {rows} usable rows of {shown}; allowed: 10 to {rows}").format(
+                    n=d.n_samples, rows=len(rows), shown=shown
+                ),
                 "data.n_samples",
             )
         rows = np.sort(rng.choice(rows, size=d.n_samples, replace=False))
@@ -387,8 +474,10 @@ def _from_columns(
         if np.isnan(means).any():
             empty = feature_names[int(np.flatnonzero(np.isnan(means))[0])]
             raise _error(
-                f"{shown} has no value of {quoted(empty)} in the training split to take the mean of; "
-                "leave that column out with data.features",
+                _(
+                    "{shown} has no value of {column} in the training split to take the mean of; "
+                    "leave that column out with data.features"
+                ).format(shown=shown, column=quoted(empty)),
                 "data.missing",
             )
         x = np.where(np.isnan(x), means, x)
@@ -420,7 +509,7 @@ def _training_rows(config: ExperimentConfig, n: int) -> np.ndarray:
     """The rows the training split will hold (k-fold: every row but the test part), as the engine splits."""
     d = config.data
     if d.k_folds:
-        pool, _, _ = split_indices(n, 1.0 - d.test, 0.0, d.test, d.seed)
+        pool, _no_val, _test = split_indices(n, 1.0 - d.test, 0.0, d.test, d.seed)
         return pool.numpy()
     if split_sizes(n, d.train, d.val, d.test)[0] < 1:
         return np.arange(n)
@@ -436,13 +525,15 @@ def _target(
         if task == "regression":
             example = next(v for v in target.text[rows] if v is not None)
             raise _error(
-                f"data.target = {name} holds text (e.g. {quoted(example)}), which regression cannot predict; "
-                "allowed: task = 'classification' or 'auto', or a target column of numbers",
+                _(
+                    "data.target = {target} holds text (e.g. {example}), which regression cannot predict; "
+                    "allowed: task = 'classification' or 'auto', or a target column of numbers"
+                ).format(target=name, example=quoted(example)),
                 "task",
             )
         names, labels = np.unique(target.text[rows].astype(str), return_inverse=True)
         class_names = [str(v) for v in names]
-        reason = "the target holds text" if task == "auto" else "task = 'classification'"
+        reason = _("the target holds text") if task == "auto" else "task = 'classification'"
         return _classes(config, labels, class_names, name, shown), "classification", class_names, reason
     assert target.numbers is not None
     values = target.numbers[rows]
@@ -451,13 +542,17 @@ def _target(
     if task == "auto":
         if whole and len(distinct) <= AUTO_CLASSES:
             task = "classification"
-            reason = f"the target holds {len(distinct)} different whole numbers ({AUTO_CLASSES} or fewer)"
+            reason = _("the target holds {count} different whole numbers ({limit} or fewer)").format(
+                count=len(distinct), limit=AUTO_CLASSES
+            )
         else:
             task = "regression"
             reason = (
-                f"the target holds {len(distinct)} different whole numbers (more than {AUTO_CLASSES})"
+                _("the target holds {count} different whole numbers (more than {limit})").format(
+                    count=len(distinct), limit=AUTO_CLASSES
+                )
                 if whole
-                else "the target holds numbers that are not all whole"
+                else _("the target holds numbers that are not all whole")
             )
     else:
         reason = f"task = {task!r}"
@@ -465,8 +560,10 @@ def _target(
         return values.astype(np.float32), task, None, reason
     if len(distinct) > MAX_CLASSES:
         raise _error(
-            f"data.target = {name} holds {len(distinct)} different values, too many for classes "
-            f"(at most {MAX_CLASSES}); allowed: task = 'regression' or 'auto'",
+            _(
+                "data.target = {target} holds {count} different values, too many for classes "
+                "(at most {limit}); allowed: task = 'regression' or 'auto'"
+            ).format(target=name, count=len(distinct), limit=MAX_CLASSES),
             "task",
         )
     labels = np.searchsorted(distinct, values)
@@ -477,14 +574,17 @@ def _target(
 def _classes(config: ExperimentConfig, labels: np.ndarray, class_names: list[str], name: str, shown: str) -> np.ndarray:
     if len(class_names) < 2:
         raise _error(
-            f"data.target = {name} in {shown} holds one class ({quoted(class_names[0])}) in all {len(labels)} rows; "
-            "allowed: a target with two or more classes",
+            _(
+                "data.target = {target} in {shown} holds one class ({label}) in all {rows} rows; "
+                "allowed: a target with two or more classes"
+            ).format(target=name, shown=shown, label=quoted(class_names[0]), rows=len(labels)),
             "data.target",
         )
     if config.loss == "bce" and len(class_names) != 2:
         raise _error(
-            f"loss = 'bce' needs two classes but data.target = {name} holds {len(class_names)}; "
-            "allowed: auto, cross_entropy",
+            _(
+                "loss = 'bce' needs two classes but data.target = {target} holds {count}; allowed: auto, cross_entropy"
+            ).format(target=name, count=len(class_names)),
             "loss",
         )
     return labels.astype(np.int64)
@@ -504,8 +604,10 @@ def _encode(features: list[Column], rows: np.ndarray, shown: str) -> tuple[np.nd
         categories, index = np.unique(cells[present].astype(str), return_inverse=True)
         if len(categories) > MAX_CATEGORIES:
             raise _error(
-                f"column {quoted(column.name)} of {shown} holds text with {len(categories)} different values, too "
-                f"many to encode one input each (at most {MAX_CATEGORIES}); leave it out with data.features",
+                _(
+                    "column {column} of {shown} holds text with {count} different values, too "
+                    "many to encode one input each (at most {limit}); leave it out with data.features"
+                ).format(column=quoted(column.name), shown=shown, count=len(categories), limit=MAX_CATEGORIES),
                 "data.features",
             )
         one_hot = np.full((len(cells), len(categories)), np.nan)
@@ -535,21 +637,29 @@ def read_image_folder(config: ExperimentConfig, rng: np.random.Generator) -> Own
     given = d.path or ""
     shown = f"data.path = {quoted(given)}"
     root = Path(given).expanduser()
-    allowed = "a folder holding one sub-folder of PNG, JPEG or BMP images per class (e.g. cats/ and dogs/)"
+    allowed = _("a folder holding one sub-folder of PNG, JPEG or BMP images per class (e.g. cats/ and dogs/)")
     if not root.exists():
-        raise _error(f"{shown} does not exist{_looked_in(root)}; allowed: {allowed}")
+        raise _error(
+            _("{shown} does not exist{looked}; allowed: {allowed}").format(
+                shown=shown, looked=_looked_in(root), allowed=allowed
+            )
+        )
     if not root.is_dir():
-        raise _error(f"{shown} is a file, not a folder; allowed: {allowed}")
+        raise _error(_("{shown} is a file, not a folder; allowed: {allowed}").format(shown=shown, allowed=allowed))
     try:
         class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError as exc:
-        raise _error(f"{shown} could not be read ({exc.strerror or exc})") from None
+        raise _error(
+            _("{shown} could not be read ({reason})").format(shown=shown, reason=exc.strerror or exc)
+        ) from None
     if not class_dirs:
-        raise _error(f"{shown} holds no class folders; allowed: {allowed}")
+        raise _error(_("{shown} holds no class folders; allowed: {allowed}").format(shown=shown, allowed=allowed))
     if config.task != "generation" and len(class_dirs) < 2:
         raise _error(
-            f"{shown} holds one class folder ({quoted(class_dirs[0].name)}); allowed: two or more, one per class "
-            "(or task = 'generation', which needs no classes)"
+            _(
+                "{shown} holds one class folder ({folder}); allowed: two or more, one per class "
+                "(or task = 'generation', which needs no classes)"
+            ).format(shown=shown, folder=quoted(class_dirs[0].name))
         )
     files: list[Path] = []
     labels: list[int] = []
@@ -560,8 +670,10 @@ def read_image_folder(config: ExperimentConfig, rng: np.random.Generator) -> Own
         skipped += len(entries) - len(images)
         if not images:
             raise _error(
-                f"class folder {quoted(folder.name)} of {shown} holds no PNG, JPEG or BMP image; allowed: one or "
-                "more images in every class folder (or remove the folder)"
+                _(
+                    "class folder {folder} of {shown} holds no PNG, JPEG or BMP image; allowed: one or "
+                    "more images in every class folder (or remove the folder)"
+                ).format(folder=quoted(folder.name), shown=shown)
             )
         files += images
         labels += [label] * len(images)
@@ -569,19 +681,30 @@ def read_image_folder(config: ExperimentConfig, rng: np.random.Generator) -> Own
     on_disk = sum(f.stat().st_size for f in files)
     as_pixels = len(files) * channels * side * side * 4  # float32, as training holds them
     if max(on_disk, as_pixels) > MAX_DATA_BYTES:
-        what = f"{_size_words(on_disk)} on disk" if on_disk >= as_pixels else f"{_size_words(as_pixels)} as pixels"
+        if on_disk >= as_pixels:
+            what = _("{size} on disk").format(size=_size_words(on_disk))
+        else:
+            what = _("{size} as pixels").format(size=_size_words(as_pixels))
         raise _error(
-            f"{shown} holds {len(files):,} images, {what}; allowed: at most {_size_words(MAX_DATA_BYTES)} of data "
-            "(fewer images, or a smaller data.image_size)"
+            _(
+                "{shown} holds {count:,} images, {what}; allowed: at most {limit} of data "
+                "(fewer images, or a smaller data.image_size)"
+            ).format(shown=shown, count=len(files), what=what, limit=_size_words(MAX_DATA_BYTES))
         )
     if len(files) < MIN_SAMPLES:
-        raise _error(f"{shown} holds {len(files)} images; allowed: {MIN_SAMPLES} or more, one per sample")
+        raise _error(
+            _("{shown} holds {count} images; allowed: {least} or more, one per sample").format(
+                shown=shown, count=len(files), least=MIN_SAMPLES
+            )
+        )
     label_array = np.array(labels, dtype=np.int64)
     chosen = np.arange(len(files))
     if d.n_samples is not None:
         if d.n_samples > len(files):
             raise _error(
-                f"data.n_samples = {d.n_samples} exceeds the {len(files)} images of {shown}; allowed: 10 to {len(files)}",
+                _("data.n_samples = {n} exceeds the {count} images of {shown}; allowed: 10 to {count}").format(
+                    n=d.n_samples, count=len(files), shown=shown
+                ),
                 "data.n_samples",
             )
         chosen = np.sort(rng.choice(len(files), size=d.n_samples, replace=False))
@@ -593,8 +716,10 @@ def read_image_folder(config: ExperimentConfig, rng: np.random.Generator) -> Own
                 resized = image.convert(mode).resize((side, side), Image.Resampling.BILINEAR)
         except Exception as exc:  # not an image, truncated, or too large to decode safely
             raise _error(
-                f"the image {quoted(str(files[k].relative_to(root)))} in {shown} could not be read ({exc}); "
-                "allowed: PNG, JPEG or BMP files (remove or replace it)"
+                _(
+                    "the image {image} in {shown} could not be read ({reason}); "
+                    "allowed: PNG, JPEG or BMP files (remove or replace it)"
+                ).format(image=quoted(str(files[k].relative_to(root))), shown=shown, reason=exc)
             ) from None
         array = np.asarray(resized)
         pixels[i] = array[None] if channels == 1 else array.transpose(2, 0, 1)
@@ -610,7 +735,7 @@ def read_image_folder(config: ExperimentConfig, rng: np.random.Generator) -> Own
         "columns": None,
         "target": None,
         "task": task,
-        "task_reason": "the class folders" if task == "classification" else "task = 'generation'",
+        "task_reason": _("the class folders") if task == "classification" else "task = 'generation'",
         "features": None,
         "encoded": None,
         "unused": None,

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn import datasets
 
 from nnplay.engine.core.config import ConfigError
+from nnplay.engine.core.i18n import _
 
 DIGIT_NAMES = [str(d) for d in range(10)]
 FASHION_NAMES = [
@@ -53,22 +54,31 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         # gzip raises BadGzipFile (an OSError) for a wrong header and EOFError when cut short.
-        raise ConfigError(
-            f"{path} could not be read as {'gzip' if path.suffix == '.gz' else 'a file'}: {exc}"
-        ) from None
+        if path.suffix == ".gz":
+            message = _("{path} could not be read as gzip: {reason}")
+        else:
+            message = _("{path} could not be read as a file: {reason}")
+        raise ConfigError(message.format(path=path, reason=exc)) from None
     header = 4 + 4 * ndim
     if len(raw) < header or raw[:2] != b"\x00\x00" or raw[2] != _UBYTE or raw[3] != ndim:
-        magic = raw[:4].hex() if len(raw) >= 4 else "missing"
+        magic = raw[:4].hex() if len(raw) >= 4 else _("missing")
         raise ConfigError(
-            f"{path} is not an IDX file of {ndim}-D unsigned bytes (magic number {magic}, expected 0000080{ndim})"
+            _(
+                "{path} is not an IDX file of {ndim}-D unsigned bytes (magic number {magic}, expected 0000080{ndim})"
+            ).format(path=path, ndim=ndim, magic=magic)
         )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
-        problem = "is truncated" if len(raw) < expected else "has trailing bytes"
-        raise ConfigError(
-            f"{path} {problem}: its header announces shape {shape} ({expected} bytes) but it holds {len(raw)} bytes"
-        )
+        if len(raw) < expected:
+            message = _(
+                "{path} is truncated: its header announces shape {shape} ({expected} bytes) but it holds {size} bytes"
+            )
+        else:
+            message = _(
+                "{path} has trailing bytes: its header announces shape {shape} ({expected} bytes) but it holds {size} bytes"
+            )
+        raise ConfigError(message.format(path=path, shape=shape, expected=expected, size=len(raw)))
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -89,10 +99,16 @@ def load_idx(name: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     directory = Path(path).expanduser()
     train_images, train_labels = IDX_PARTS[0]
     if not directory.is_dir():
+        if directory.exists():
+            message = _(
+                "data.path = {path} is not a directory; expected the {data} files {images} and {labels} (raw or .gz) there"
+            )
+        else:
+            message = _(
+                "data.path = {path} does not exist; expected the {data} files {images} and {labels} (raw or .gz) there"
+            )
         raise ConfigError(
-            f"data.path = {path!r} {'is not a directory' if directory.exists() else 'does not exist'}; "
-            f"expected the {label} files {train_images} and {train_labels} (raw or .gz) there",
-            setting="data.path",
+            message.format(path=repr(path), data=label, images=train_images, labels=train_labels), setting="data.path"
         )
     parts: list[tuple[np.ndarray, np.ndarray]] = []
     for images_stem, labels_stem in IDX_PARTS:
@@ -101,24 +117,38 @@ def load_idx(name: str, path: str) -> tuple[np.ndarray, np.ndarray]:
             continue  # the t10k pair is optional
         if images_file is None and labels_file is None:
             raise ConfigError(
-                f"data.path = {path!r} has no {label} files; expected {images_stem} and {labels_stem} (raw or .gz) there",
+                _("data.path = {path} has no {data} files; expected {images} and {labels} (raw or .gz) there").format(
+                    path=repr(path), data=label, images=images_stem, labels=labels_stem
+                ),
                 setting="data.path",
             )
         if images_file is None or labels_file is None:
             found, missing = (images_stem, labels_stem) if labels_file is None else (labels_stem, images_stem)
             raise ConfigError(
-                f"data.path = {path!r} has {found} but not {missing} (raw or .gz); {label} needs both files of the pair",
+                _(
+                    "data.path = {path} has {found} but not {missing} (raw or .gz); {data} needs both files of the pair"
+                ).format(path=repr(path), found=found, missing=missing, data=label),
                 setting="data.path",
             )
         images, labels = read_idx(images_file, 3), read_idx(labels_file, 1)
         if images.shape[1:] != (IDX_SIDE, IDX_SIDE):
             raise ConfigError(
-                f"{images_file} holds {images.shape[1]}x{images.shape[2]} images; {name} expects {IDX_SIDE}x{IDX_SIDE}"
+                _("{file} holds {height}x{width} images; {dataset} expects {side}x{side}").format(
+                    file=images_file, height=images.shape[1], width=images.shape[2], dataset=name, side=IDX_SIDE
+                )
             )
         if len(images) != len(labels):
-            raise ConfigError(f"{images_file} holds {len(images)} images but {labels_file} holds {len(labels)} labels")
+            raise ConfigError(
+                _("{images_file} holds {images} images but {labels_file} holds {labels} labels").format(
+                    images_file=images_file, images=len(images), labels_file=labels_file, labels=len(labels)
+                )
+            )
         if labels.size and labels.max() > 9:
-            raise ConfigError(f"{labels_file} holds label {labels.max()}; {label} labels run from 0 to 9")
+            raise ConfigError(
+                _("{file} holds label {label}; {data} labels run from 0 to 9").format(
+                    file=labels_file, label=labels.max(), data=label
+                )
+            )
         parts.append((images, labels))
     images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     labels = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]

@@ -10,6 +10,7 @@ import torch
 from nnplay.engine.core.catalog import DATASETS, DEFAULT_CLASSES, DEFAULT_SYNTHETIC_SAMPLES, IMAGE
 from nnplay.engine.core.config import ConfigError, ExperimentConfig
 from nnplay.engine.core.config_checks import check_batch_fits
+from nnplay.engine.core.i18n import _
 from nnplay.engine.data import files, images, sequences, synthetic, tabular
 
 
@@ -51,12 +52,14 @@ def _subsample(labels: np.ndarray, config: ExperimentConfig, rng: np.random.Gene
     rows = np.flatnonzero(np.isin(labels, d.classes)) if d.classes else None
     n_available = len(labels) if rows is None else len(rows)
     if rows is not None:
-        what = f"classes {d.classes} of {what}"
+        what = _("classes {classes} of {data}").format(classes=d.classes, data=what)
     if d.n_samples is None:
         return rows
     if d.n_samples > n_available:
         raise ConfigError(
-            f"data.n_samples = {d.n_samples} exceeds the {n_available} samples of {what}; allowed: 10 to {n_available}",
+            _("data.n_samples = {n} exceeds the {available} samples of {data}; allowed: 10 to {available}").format(
+                n=d.n_samples, available=n_available, data=what
+            ),
             setting="data.n_samples",
         )
     chosen = rng.choice(n_available, size=d.n_samples, replace=False)
@@ -79,7 +82,7 @@ def _images(config: ExperimentConfig, rng: np.random.Generator) -> tuple[torch.T
     from_files = DATASETS[d.dataset].from_files
     if from_files:
         pixels, labels = images.load_idx(d.dataset, d.path or "")
-        brightest, what = 255.0, f"{d.dataset} in {d.path}"
+        brightest, what = 255.0, _("{dataset} in {path}").format(dataset=d.dataset, path=d.path)
     else:
         pixels, labels, brightest = images.load_digits()
         what = d.dataset

@@ -10,8 +10,16 @@ from typing import Any
 
 import torch
 
+from nnplay.engine.core.i18n import _
+
 METHODS = ("none", "minmax", "zscore")
 _TINY = 1e-8  # a feature with less spread than this is constant: scale it by 1 instead of dividing by ~0
+
+
+def _unknown_method(method: str) -> str:
+    return _("normalization method {method} is not one of {allowed}").format(
+        method=repr(method), allowed=", ".join(METHODS)
+    )
 
 
 class Normalizer:
@@ -24,7 +32,7 @@ class Normalizer:
 
     def __init__(self, method: str = "none", shift: float | list[float] = 0.0, scale: float | list[float] = 1.0):
         if method not in METHODS:
-            raise ValueError(f"normalization method {method!r} is not one of {', '.join(METHODS)}")
+            raise ValueError(_unknown_method(method))
         self.method = method
         self.shift = torch.as_tensor(shift, dtype=torch.float32)
         self.scale = torch.as_tensor(scale, dtype=torch.float32)
@@ -32,7 +40,7 @@ class Normalizer:
     def fit(self, x_train: torch.Tensor, method: str) -> Normalizer:
         """Fit shift and scale on the training inputs with `method` (none, minmax, zscore); returns self."""
         if method not in METHODS:
-            raise ValueError(f"normalization method {method!r} is not one of {', '.join(METHODS)}")
+            raise ValueError(_unknown_method(method))
         self.method = method
         x = x_train.detach().float()
         per_feature = x.ndim == 2

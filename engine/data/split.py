@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from nnplay.engine.core.config import split_sizes
+from nnplay.engine.core.i18n import _
 
 
 def _permutation(n: int, seed: int) -> torch.Tensor:
@@ -27,7 +28,11 @@ def split_indices(
     """
     n_train, n_val, n_test = split_sizes(n, train, val, test)
     if min(n_train, n_val, n_test) < 0:
-        raise ValueError(f"fractions train={train:g}, val={val:g}, test={test:g} do not fit {n} samples")
+        raise ValueError(
+            _("fractions train={train:g}, val={val:g}, test={test:g} do not fit {n} samples").format(
+                train=train, val=val, test=test, n=n
+            )
+        )
     permutation = _permutation(n, seed)
     return (
         permutation[:n_train],
@@ -43,6 +48,6 @@ def kfold_indices(n_pool: int, k: int, seed: int) -> list[tuple[torch.Tensor, to
     Fold sizes differ by at most one, the first folds being the larger (as `engine.config_checks.check_batch_fits` assumes).
     """
     if not 2 <= k <= n_pool:
-        raise ValueError(f"k = {k} folds do not fit a pool of {n_pool} samples; allowed: 2 to {n_pool}")
+        raise ValueError(_("k = {k} folds do not fit a pool of {n} samples; allowed: 2 to {n}").format(k=k, n=n_pool))
     folds = torch.tensor_split(_permutation(n_pool, seed), k)
     return [(torch.cat(folds[:i] + folds[i + 1 :]), val_idx) for i, val_idx in enumerate(folds)]

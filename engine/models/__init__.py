@@ -14,6 +14,7 @@ from __future__ import annotations
 from torch import nn
 
 from nnplay.engine.core.config import ExperimentConfig
+from nnplay.engine.core.i18n import _
 from nnplay.engine.models.autoencoder import VAE, Autoencoder, VAEOutput
 from nnplay.engine.models.cnn import LeNet
 from nnplay.engine.models.layers import make_activation
@@ -54,10 +55,15 @@ def build_model(config: ExperimentConfig, input_shape: tuple[int, ...], n_output
     if arch in ("autoencoder", "vae"):
         if len(input_shape) != 3:
             raise ValueError(
-                f"a {arch} reconstructs images shaped (channels, height, width), not samples shaped {input_shape}"
+                _(
+                    "a {architecture} reconstructs images shaped (channels, height, width), not samples shaped {shape}"
+                ).format(architecture=arch, shape=input_shape)
             )
         model_class = VAE if arch == "vae" else Autoencoder
         return model_class(input_shape, m.hidden, m.latent, m.activation, r.batch_norm, r.dropout)
     raise ValueError(
-        f"model.architecture = {arch!r} is not known; allowed: perceptron, mlp, cnn, rnn, lstm, gru, autoencoder, vae"
+        _(
+            "model.architecture = {architecture} is not known; "
+            "allowed: perceptron, mlp, cnn, rnn, lstm, gru, autoencoder, vae"
+        ).format(architecture=repr(arch))
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from nnplay.engine.core.i18n import _
 from nnplay.engine.models.layers import conv_block, conv_block_side
 
 
@@ -31,7 +32,9 @@ class LeNet(nn.Module):
         super().__init__()
         if len(input_shape) != 3:
             raise ValueError(
-                f"a cnn reads images shaped (channels, height, width), not samples shaped {tuple(input_shape)}"
+                _("a cnn reads images shaped (channels, height, width), not samples shaped {shape}").format(
+                    shape=tuple(input_shape)
+                )
             )
         in_channels, height, width = input_shape
         blocks = []

@@ -11,6 +11,8 @@ from collections import OrderedDict
 
 from torch import nn
 
+from nnplay.engine.core.i18n import _
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -24,7 +26,11 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 def make_activation(name: str) -> nn.Module:
     """A fresh activation module for `name` (relu, tanh, sigmoid, gelu, leaky_relu, linear)."""
     if name not in ACTIVATIONS:
-        raise ValueError(f"activation {name!r} is not known; allowed: {', '.join(ACTIVATIONS)}")
+        raise ValueError(
+            _("activation {name} is not known; allowed: {allowed}").format(
+                name=repr(name), allowed=", ".join(ACTIVATIONS)
+            )
+        )
     return ACTIVATIONS[name]()
 
 

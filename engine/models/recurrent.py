@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from nnplay.engine.core.i18n import _
+
 RECURRENT_LAYERS: dict[str, type[nn.RNN | nn.LSTM | nn.GRU]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -27,10 +29,16 @@ class RecurrentNet(nn.Module):
     ) -> None:
         super().__init__()
         if kind not in RECURRENT_LAYERS:
-            raise ValueError(f"recurrent kind {kind!r} is not known; allowed: {', '.join(RECURRENT_LAYERS)}")
+            raise ValueError(
+                _("recurrent kind {kind} is not known; allowed: {allowed}").format(
+                    kind=repr(kind), allowed=", ".join(RECURRENT_LAYERS)
+                )
+            )
         if len(input_shape) != 2:
             raise ValueError(
-                f"a {kind} reads sequences shaped (time steps, features), not samples shaped {tuple(input_shape)}"
+                _("a {kind} reads sequences shaped (time steps, features), not samples shaped {shape}").format(
+                    kind=kind, shape=tuple(input_shape)
+                )
             )
         self.kind = kind
         self.rnn = RECURRENT_LAYERS[kind](
@@ -49,7 +57,7 @@ class RecurrentNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """The head's outputs on the stack's last time step (after batch norm and dropout when set)."""
-        outputs, _ = self.rnn(x)
+        outputs, _state = self.rnn(x)
         last_step = outputs[:, -1]
         if self.batch_norm is not None:
             last_step = self.batch_norm(last_step)

@@ -10,26 +10,27 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from nnplay.engine.core.config import ExperimentConfig
+from nnplay.engine.core.i18n import N_, _
 
 LOSS_DESCRIPTIONS = {
-    "cross_entropy": "cross-entropy over the class logits (softmax inside)",
-    "bce": "binary cross-entropy with logits (one output, sigmoid inside)",
-    "mse": "mean squared error on standardized targets",
-    "mae": "mean absolute error on standardized targets",
-    "huber": "Huber loss on standardized targets (squared near 0, absolute far away)",
-    "bce+kl": "reconstruction (binary cross-entropy summed over pixels) + KL divergence to N(0, I), per image",
-    "mse+kl": "reconstruction (squared error summed over pixels) + KL divergence to N(0, I), per image",
+    "cross_entropy": N_("cross-entropy over the class logits (softmax inside)"),
+    "bce": N_("binary cross-entropy with logits (one output, sigmoid inside)"),
+    "mse": N_("mean squared error on standardized targets"),
+    "mae": N_("mean absolute error on standardized targets"),
+    "huber": N_("Huber loss on standardized targets (squared near 0, absolute far away)"),
+    "bce+kl": N_("reconstruction (binary cross-entropy summed over pixels) + KL divergence to N(0, I), per image"),
+    "mse+kl": N_("reconstruction (squared error summed over pixels) + KL divergence to N(0, I), per image"),
 }
-LOSS_DESCRIPTIONS["bce_recon"] = "reconstruction: binary cross-entropy with logits, averaged over pixels"
-LOSS_DESCRIPTIONS["mse_recon"] = "reconstruction: squared error of the sigmoid output, averaged over pixels"
+LOSS_DESCRIPTIONS["bce_recon"] = N_("reconstruction: binary cross-entropy with logits, averaged over pixels")
+LOSS_DESCRIPTIONS["mse_recon"] = N_("reconstruction: squared error of the sigmoid output, averaged over pixels")
 
 
 def describe_loss(config: ExperimentConfig) -> str:
-    """The configured loss in words."""
+    """The configured loss in words, in the language spoken now."""
     name = config.resolved_loss
     if config.task == "generation" and "+" not in name:
-        return LOSS_DESCRIPTIONS[f"{name}_recon"]
-    return LOSS_DESCRIPTIONS[name]
+        return _(LOSS_DESCRIPTIONS[f"{name}_recon"])
+    return _(LOSS_DESCRIPTIONS[name])
 
 
 class Criterion:
