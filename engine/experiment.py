@@ -28,7 +28,7 @@ from nnplay.engine.models import build_model
 from nnplay.engine.planning import check_memory, fold_indices, hello, make_plan, n_outputs
 from nnplay.engine.runtime import configure
 from nnplay.engine.training.hooks import BestWeights, EventStream, LastGoodWeights, LiveDiagnosis, Snapshots
-from nnplay.engine.training.loop import Split, Trainer, TrainSettings, as_numbers
+from nnplay.engine.training.loop import Run, Split, Trainer, TrainSettings, as_numbers
 from nnplay.engine.training.losses import Criterion
 from nnplay.engine.training.optim import make_optimizer, make_scheduler
 from nnplay.engine.training.snapshots import SnapshotContext, views_for
@@ -190,7 +190,7 @@ def _train_fold(
 
 
 def keep_weights(
-    trainer: Trainer, best: BestWeights, last_good: LastGoodWeights, status: str, restore_best: bool
+    trainer: Run, best: BestWeights, last_good: LastGoodWeights, status: str, restore_best: bool
 ) -> tuple[int | None, str | None]:
     """Put the weights the run keeps into the model: (their epoch, why those), or (None, None) when
     no epoch finished with finite weights."""

@@ -2,15 +2,17 @@
 
 The copies ("members") train either as one batched model (torch.func.vmap over stacked
 weights: one kernel launch serves every member, which keeps a GPU busy) or as separate
-engine processes (on the CPU, where each process uses one core). Either way the sweep's
-epoch events carry the members' mean, with `<metric>_min` / `<metric>_max` for the band,
-and a `member` event carries each member's own epoch.
+engine processes (on the CPU, where each process uses one core). Either way each member is
+a run of the training loop with a single run's hooks, its own events pass through
+`MemberEvents` (its epochs as `member` events), and the sweep's epoch events carry the
+members' mean, with `<metric>_min` / `<metric>_max` for the band.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import queue
 import statistics
@@ -18,33 +20,20 @@ import subprocess
 import sys
 import threading
 from collections import defaultdict
+from typing import Any
 
 from nnplay.engine.core.config import ConfigError, ExperimentConfig, validate
 from nnplay.engine.core.control import Control
+from nnplay.engine.core.diagnosis import BestTracker
 from nnplay.engine.core.events import Emitter
 from nnplay.engine.core.i18n import _, current_language
+from nnplay.engine.core.protocol import BAND_METRICS
+from nnplay.engine.training.hooks import LiveDiagnosis
+from nnplay.engine.training.loop import Hook, Run
 
-# Numbers averaged across members; the band is their min and max.
-BAND_KEYS = (
-    "train_loss",
-    "val_loss",
-    "train_loss_running",
-    "gap",
-    "train_accuracy",
-    "val_accuracy",
-    "train_mae",
-    "val_mae",
-    "train_r2",
-    "val_r2",
-    "train_recon_error",
-    "val_recon_error",
-    "lr",
-    "grad_norm",
-    "weight_norm",
-    "penalty",
-)
 SUMMED_KEYS = ("samples_per_s",)  # members train side by side: their throughputs add up
-LONGEST_KEYS = ("time_s", "elapsed_s", "eta_s")
+LONGEST_KEYS = ("time_s", "elapsed_s", "eta_s")  # the sweep lasts as long as its slowest member
+MOST_KEYS = ("iterations", "gpu_memory_mb")
 
 
 def member_configs(config: ExperimentConfig) -> list[tuple[str, ExperimentConfig]]:
@@ -104,9 +93,12 @@ def use_batched(config: ExperimentConfig, device_type: str) -> bool:
 
 class Bands:
     """Collects members' epochs; once every member still training has reported an epoch, emits the
-    sweep's epoch event with the mean and the min–max band."""
+    sweep's epoch event with the mean and the min–max band, the band's own best epoch, and (when
+    due) the diagnosis of the band so far, as a single run's live diagnosis."""
 
-    def __init__(self, n_members: int, emitter: Emitter, epochs: int) -> None:
+    def __init__(
+        self, n_members: int, emitter: Emitter, epochs: int, min_delta: float = 0.0, live: LiveDiagnosis | None = None
+    ) -> None:
         self.n = n_members
         self.emitter = emitter
         self.epochs = epochs
@@ -114,6 +106,8 @@ class Bands:
         self.last_epoch: dict[int, int] = {}  # members that finished: their last epoch
         self.next_epoch = 1
         self.history: list[dict] = []
+        self.best = BestTracker(patience=1, min_delta=min_delta)  # the one rule for the best epoch, on the mean
+        self.live = live
 
     def add(self, member: int, record: dict) -> None:
         """Add member's epoch record to the band of its epoch."""
@@ -124,6 +118,11 @@ class Bands:
         """The member ended after `last_epoch`: later bands no longer wait for it."""
         self.last_epoch[member] = last_epoch
         self._flush()
+
+    def hold(self) -> None:
+        """A pause took hold: the diagnosis of the band so far, as a paused single run sends its own."""
+        if self.live is not None:
+            self.live.on_hold(self.history)
 
     def _flush(self) -> None:
         while self.next_epoch <= self.epochs:
@@ -137,8 +136,8 @@ class Bands:
 
     def _emit(self, epoch: int, records: list[dict]) -> None:
         event: dict = {"epoch": epoch, "epochs": self.epochs, "members": len(records), "fold": None}
-        for key in BAND_KEYS:
-            values = [r[key] for r in records if isinstance(r.get(key), int | float)]
+        for key in BAND_METRICS:  # a diverged member's non-finite numbers stay out of the band
+            values = [r[key] for r in records if isinstance(r.get(key), int | float) and math.isfinite(r[key])]
             if values:
                 event[key] = statistics.fmean(values)
                 event[f"{key}_min"], event[f"{key}_max"] = min(values), max(values)
@@ -146,8 +145,54 @@ class Bands:
             event[key] = sum(r.get(key) or 0.0 for r in records)
         for key in LONGEST_KEYS:
             event[key] = max((r.get(key) or 0.0 for r in records), default=None)
+        for key in MOST_KEYS:
+            event[key] = max((r[key] for r in records if isinstance(r.get(key), int | float)), default=None)
+        self.best.update(epoch, event.get("val_loss"))
+        event["best_epoch"] = self.best.best_epoch
+        event["best_val_loss"] = self.best.best_loss if self.best.best_epoch else None
         self.history.append(event)
         self.emitter.emit("epoch", **event)
+        if self.live is not None:
+            self.live.after_epoch(self.history)
+
+
+class MemberEvents:
+    """Where a member's own events go, in either mode: its epochs become `member` events and join the
+    band; member 0's snapshots (saying `member: 0`) and warnings are the sweep's; the rest are its own."""
+
+    def __init__(self, member: int, label: str, emitter: Emitter, bands: Bands) -> None:
+        self.member, self.label, self.emitter, self.bands = member, label, emitter, bands
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        """Pass one of the member's events on as the sweep's, or not at all."""
+        if type_ == "epoch":
+            self.emitter.emit("member", member=self.member, label=self.label, **fields)
+            self.bands.add(self.member, fields)
+        elif type_ == "snapshot" and self.member == 0:
+            self.emitter.emit("snapshot", **{**fields, "member": 0})
+        elif type_ == "warning" and self.member == 0:
+            self.emitter.emit("warning", **fields)
+
+
+class InBand(Hook):
+    """A batched member's hook: its end closes its part of the band at once (as a member engine's exit does in
+    processes mode), and a pause sends the band's diagnosis so far."""
+
+    def __init__(self, bands: Bands, member: int) -> None:
+        self.bands, self.member = bands, member
+
+    def on_epoch_end(self, trainer: Run, record: dict) -> None:
+        """The member trains no further after this epoch: later bands no longer wait for it."""
+        if trainer.status != "running" or trainer.should_stop:
+            self.bands.finish(self.member, record["epoch"])
+
+    def on_pause(self, trainer: Run) -> None:
+        """The band's diagnosis so far (sent once, whichever member's hook comes first)."""
+        self.bands.hold()
+
+    def on_fit_end(self, trainer: Run) -> None:
+        """However the member ended, the band ends for it at its last finished epoch."""
+        self.bands.finish(self.member, trainer.epoch)
 
 
 def _reader(k: int, stream, out: queue.Queue) -> None:
@@ -166,6 +211,7 @@ def run_processes(
 ) -> list[dict]:
     """Each member as its own `python -m nnplay.engine`, as many at once as there are cores."""
     parallel = max(1, min(len(members), os.cpu_count() or 1))
+    relays = [MemberEvents(k, label, emitter, bands) for k, (label, _config) in enumerate(members)]
     events: queue.Queue = queue.Queue()
     results: list[dict] = [{"status": "not run"} for _member in members]
     waiting = list(range(len(members)))
@@ -212,6 +258,8 @@ def run_processes(
         elif control.paused != paused:
             paused = control.paused
             tell_all("pause" if paused else "resume")
+            if paused:
+                bands.hold()
         try:
             k, event = events.get(timeout=0.1)
         except queue.Empty:
@@ -232,12 +280,8 @@ def run_processes(
         fields = {key: v for key, v in event.items() if key not in ("type", "time")}
         if kind == "epoch":
             last_epochs[k] = fields["epoch"]
-            emitter.emit("member", member=k, label=members[k][0], **fields)
-            bands.add(k, fields)
-        elif kind == "snapshot" and k == 0:
-            emitter.emit("snapshot", **fields)
-        elif kind == "warning" and k == 0:
-            emitter.emit("warning", **fields)
+        if kind in ("epoch", "snapshot", "warning"):
+            relays[k].emit(kind, **fields)
         elif kind == "done":
             results[k] = fields
         elif kind == "error":
@@ -260,82 +304,57 @@ def run_batched(
     control: Control,
     bands: Bands,
 ) -> tuple[list[dict], dict]:
-    """All members as one vmapped model; returns per-member results and the stacked weights."""
+    """All members as one vmapped model, each a run of the training loop with a single run's hooks; returns
+    per-member results and the stacked weights."""
     import torch
 
-    from nnplay.engine.experiment import prepare_fold, train_settings
+    from nnplay.engine.experiment import keep_weights, prepare_fold, train_settings
     from nnplay.engine.models import build_model
     from nnplay.engine.planning import fold_indices, n_outputs
     from nnplay.engine.training.batched import BatchedTrainer
+    from nnplay.engine.training.hooks import BestWeights, EventStream, LastGoodWeights, Snapshots
     from nnplay.engine.training.loop import as_numbers
     from nnplay.engine.training.losses import Criterion
     from nnplay.engine.training.optim import make_optimizer, make_scheduler
     from nnplay.engine.training.snapshots import views_for
 
     data = prepare_fold(config, dataset, fold_indices(config, dataset.x.shape[0])[0], device)
-    models = []
-    for _label, member in members:
+    r = config.regularization
+    models, hooks, kept = [], [], []
+    for k, (label, member) in enumerate(members):
         torch.manual_seed(member.training.seed)  # each member starts from its own initial weights
         models.append(build_model(member, dataset.input_shape, n_outputs(config)).to(device))
-
-    def strength(name: str) -> list[float]:
-        return [getattr(member.regularization, name) for _label, member in members]
-
+        best, last_good = BestWeights(r.patience, r.min_delta, r.early_stopping), LastGoodWeights()
+        relay = MemberEvents(k, label, emitter, bands)
+        member_hooks: list[Hook] = [best, last_good, EventStream(relay, best)]
+        if k == 0:  # the sweep's snapshots are member 0's
+            member_hooks.append(Snapshots(config.training.snapshot_every, views_for(data.context), relay))
+        hooks.append([*member_hooks, InBand(bands, k)])
+        kept.append((best, last_good))
     settings = train_settings(config, len(data.train), data.scaler.std if data.scaler else 1.0, config.training.seed)
     trainer = BatchedTrainer(
         models,
         Criterion(config),
         lambda params, wd: make_optimizer(params, config, device, weight_decay=wd),
+        lambda optimizer: make_scheduler(optimizer, config),
         data.train,
         data.val if len(data.val) else None,
         settings,
         device,
         control,
-        strength("l1"),
-        strength("l2"),
-        strength("weight_decay"),
+        {name: [getattr(m.regularization, name) for _label, m in members] for name in ("l1", "l2", "weight_decay")},
+        hooks,
     )
-    scheduler = make_scheduler(trainer.optimizer, config)
-    take_views = views_for(data.context)
-    every = config.training.snapshot_every
-    status = ["running"] * len(members)
-    alive = set(range(len(members)))
-    last = 0
-    for epoch in range(1, config.training.epochs + 1):
-        sums = trainer.train_epoch()
-        if sums is None:
-            break
-        records = trainer.sync(sums)
-        last = epoch
-        if scheduler is not None:
-            scheduler.step()
-        for k, record in enumerate(records):
-            if k not in alive:
-                continue
-            emitter.emit("member", member=k, label=members[k][0], epochs=config.training.epochs, **record)
-            loss = record.get("train_loss_running")
-            if loss is None or loss != loss or abs(loss) == float("inf"):
-                status[k] = "diverged"
-                alive.discard(k)
-                bands.finish(k, epoch - 1)
-            else:
-                bands.add(k, record)
-        if 0 in alive and (epoch % every == 0 or epoch == config.training.epochs):
-            for view in take_views(trainer.as_trainer(0)):
-                emitter.emit("snapshot", epoch=epoch, fold=None, member=0, **view)
-        if not alive:
-            break
-    final = "stopped" if control.stop_requested else "completed"
-    for k in alive:
-        status[k] = final
-        bands.finish(k, last)
+    statuses = trainer.fit()
+    for run, (best, last_good), status in zip(trainer.members, kept, statuses, strict=True):
+        keep_weights(run, best, last_good, status, r.early_stopping and r.restore_best)  # as a single run's
     tests = trainer.evaluate(data.test) if len(data.test) else [None] * len(members)
     results = []
     for k, metrics in enumerate(tests):
         test = None
-        if metrics is not None and status[k] != "diverged":
+        if metrics is not None and statuses[k] != "diverged":
             test = as_numbers(metrics)
-        results.append({"status": status[k], "test": test, "label": members[k][0]})
+        results.append({"status": statuses[k], "test": test, "label": members[k][0]})
     weights = {name: p.detach().cpu() for name, p in trainer.params.items()}
     return results, weights
 
@@ -349,15 +368,16 @@ def run_sweep(
     from nnplay.engine.experiment import DIVERGED_HINT, conclude, mean_std, save_weights, summary_of_run
 
     members = member_configs(config)
-    bands = Bands(len(members), emitter, config.training.epochs)
+    r = config.regularization
+    live = LiveDiagnosis(config.training.snapshot_every, emitter, r.patience, r.min_delta, plan.get("baseline_loss"))
+    bands = Bands(len(members), emitter, config.training.epochs, r.min_delta, live)
     weights = None
     if plan["sweep"]["mode"] == "batched":
         results, weights = run_batched(config, members, dataset, device, emitter, control, bands)
     else:
         results = run_processes(members, emitter, control, str(writer.path / "members"), bands)
-    statuses = [r.get("status") for r in results]
+    statuses = [res.get("status") for res in results]
     status = "stopped" if control.stop_requested else "completed" if "completed" in statuses else str(statuses[0])
-    r = config.regularization
     diagnosis = diagnose(bands.history, r.patience, r.min_delta, plan.get("baseline_loss"))
     emitter.emit("diagnosis", final=True, **diagnosis)
     if weights is not None:
@@ -376,8 +396,9 @@ def run_sweep(
     summary = summary_of_run(config, writer, status, started, bands.history, diagnosis, plan)
     summary.update(
         weights_epoch=bands.history[-1]["epoch"] if bands.history else None,
+        kept=None,  # each member keeps its own weights: no one set of them describes the sweep
         test=test,
         members=member_rows,
         hint=_(DIVERGED_HINT) if "diverged" in statuses else None,
     )
-    return conclude(writer, emitter, summary, members=member_rows)
+    return conclude(writer, emitter, summary, kept=None, members=member_rows)

@@ -291,7 +291,7 @@ class SnapshotEvent(Event):
     epoch: EpochNumber
     fold: Fold
     view: View
-    member: Count = absent()  # a batched sweep's snapshots: member 0's
+    member: Count = absent()  # a sweep's snapshots: member 0's
 
 
 class BoundaryPoints(Strict):

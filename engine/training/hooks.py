@@ -1,19 +1,29 @@
 """Hooks that carry everything the loop itself does not know about: best weights and early
-stopping, the event stream, and throttled snapshots."""
+stopping, the event stream, and throttled snapshots. Each run has its own: a batched sweep's
+members each have theirs, as single runs do."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
 
 from nnplay.engine.core.diagnosis import BestTracker, diagnose
-from nnplay.engine.core.events import STEP_FLUSH_INTERVAL_S, Emitter
+from nnplay.engine.core.events import STEP_FLUSH_INTERVAL_S
 from nnplay.engine.runtime import memory_in_use_mb
-from nnplay.engine.training.loop import Hook, Trainer
+from nnplay.engine.training.loop import Hook, Run
+
+
+class Events(Protocol):
+    """Where hooks send their events: the run's Emitter, or (a sweep's member) what passes them on as the sweep's."""
+
+    def emit(self, type_: str, **fields: Any) -> object:
+        """Send one event of `type_` with `fields`."""
+        ...
 
 
 class WeightCopy:
@@ -59,7 +69,7 @@ class BestWeights(Hook):
         """The best validation loss so far (inf before the first measurement)."""
         return self.tracker.best_loss
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+    def on_epoch_end(self, trainer: Run, record: dict) -> None:
         """Count this epoch's validation loss: copy the weights at a new best, stop once patience ran out when early
         stopping."""
         if self.tracker.update(record["epoch"], record.get("val_loss")):
@@ -68,7 +78,7 @@ class BestWeights(Hook):
         elif self.early_stopping and self.tracker.stop_epoch is not None:
             trainer.should_stop = True
 
-    def restore(self, trainer: Trainer) -> bool:
+    def restore(self, trainer: Run) -> bool:
         """Load the best weights back into the model; False when there are none."""
         return self.weights is not None and self.weights.put_back()
 
@@ -83,11 +93,11 @@ class LastGoodWeights(Hook):
         self.epoch: int | None = None
         self.weights: WeightCopy | None = None
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: Run) -> None:
         """Allocate the copy of the model's state."""
         self.weights = WeightCopy(trainer.model)
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+    def on_epoch_end(self, trainer: Run, record: dict) -> None:
         """Copy the weights when the epoch ended with a finite running loss and weight norm."""
         finite = all(
             isinstance(record.get(k), float | int) and math.isfinite(record[k])
@@ -98,13 +108,13 @@ class LastGoodWeights(Hook):
             self.weights.take()
             self.epoch = record["epoch"]
 
-    def on_fit_end(self, trainer: Trainer) -> None:
+    def on_fit_end(self, trainer: Run) -> None:
         """Put the last good weights back when a stop cut an epoch short."""
         # A stop cut an epoch short: its half-updated weights go before the final views are drawn.
         if trainer.status == "stopped":
             self.restore(trainer)
 
-    def restore(self, trainer: Trainer) -> bool:
+    def restore(self, trainer: Run) -> bool:
         """Put the last good weights back; False when no epoch finished with finite weights."""
         return self.epoch is not None and self.weights is not None and self.weights.put_back()
 
@@ -112,17 +122,17 @@ class LastGoodWeights(Hook):
 class EventStream(Hook):
     """Epoch events, and step events batched so they reach the reader at most 20 times a second."""
 
-    def __init__(self, emitter: Emitter, best: BestWeights, fold: int | None = None) -> None:
+    def __init__(self, emitter: Events, best: BestWeights, fold: int | None = None) -> None:
         self.emitter, self.best, self.fold = emitter, best, fold
         self.started = time.perf_counter()
         self.pending_steps: list[tuple[int, int, Tensor]] = []
         self.last_flush = 0.0
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: Run) -> None:
         """Start the clock the elapsed time and the ETA are counted from."""
         self.started = time.perf_counter()
 
-    def on_step(self, trainer: Trainer, iteration: int, loss: Tensor) -> None:
+    def on_step(self, trainer: Run, iteration: int, loss: Tensor) -> None:
         """Queue the step's loss; send the queue when the last send is long enough ago."""
         self.pending_steps.append((trainer.epoch, iteration, loss))
         now = time.perf_counter()
@@ -141,7 +151,7 @@ class EventStream(Hook):
         self.pending_steps.clear()
         self.emitter.emit("step", fold=self.fold, steps=steps)
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+    def on_epoch_end(self, trainer: Run, record: dict) -> None:
         """Send the epoch event: the record with its gap, the progress, the best epoch so far and the ETA."""
         # Steps carry their epoch, so they may wait for the next flush: short epochs must not
         # turn the step stream into one line per epoch.
@@ -166,7 +176,7 @@ class EventStream(Hook):
         )
         self.emitter.emit("epoch", **event)
 
-    def on_fit_end(self, trainer: Trainer) -> None:
+    def on_fit_end(self, trainer: Run) -> None:
         """Send the steps still queued."""
         self.flush_steps()
 
@@ -196,21 +206,21 @@ class Throttle:
 class Snapshots(Hook):
     """Model views (decision boundary, curves, predictions, layer norms) every N epochs and at the end."""
 
-    def __init__(self, every: int, take: Callable[[Trainer], list[dict]], emitter: Emitter, fold: int | None = None):
+    def __init__(self, every: int, take: Callable[[Run], list[dict]], emitter: Events, fold: int | None = None):
         self.throttle, self.take, self.emitter, self.fold = Throttle(every), take, emitter, fold
         self.last_epoch = 0
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+    def on_epoch_end(self, trainer: Run, record: dict) -> None:
         """Send the views when due, unless the run diverged."""
         if trainer.status != "diverged" and self.throttle.due(record["epoch"]):
             self.send(trainer)
 
-    def on_fit_end(self, trainer: Trainer) -> None:
+    def on_fit_end(self, trainer: Run) -> None:
         """Send the views of the last epoch, unless they went out already, no epoch finished or the run diverged."""
         if trainer.epoch != self.last_epoch and trainer.history and trainer.status != "diverged":
             self.send(trainer)
 
-    def send(self, trainer: Trainer) -> None:
+    def send(self, trainer: Run) -> None:
         """Take every view of the model now and send each as a snapshot event."""
         self.last_epoch = trainer.epoch
         for view in self.take(trainer):
@@ -220,27 +230,34 @@ class Snapshots(Hook):
 class LiveDiagnosis(Hook):
     """The overfitting diagnosis so far, every N epochs, so a watcher sees the verdict form."""
 
-    def __init__(
-        self, every: int, emitter: Emitter, patience: int, min_delta: float, baseline: float | None, fold=None
-    ):
+    def __init__(self, every: int, emitter: Events, patience: int, min_delta: float, baseline: float | None, fold=None):
         self.throttle, self.emitter, self.fold = Throttle(every), emitter, fold
         self.patience, self.min_delta, self.baseline = patience, min_delta, baseline
         self.last_epoch: int | None = None  # the epoch the last diagnosis sent describes
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+    def on_epoch_end(self, trainer: Run, record: dict) -> None:
         """Send the diagnosis so far when due, unless the run diverged."""
-        if trainer.status != "diverged" and self.throttle.due(record["epoch"]):
-            self.send(trainer)
+        if trainer.status != "diverged":
+            self.after_epoch(trainer.history)
 
-    def on_pause(self, trainer: Trainer) -> None:
+    def on_pause(self, trainer: Run) -> None:
         """Paused: the verdict so far, whatever the throttle says, unless it already describes the last epoch."""
-        if trainer.history and trainer.history[-1]["epoch"] != self.last_epoch:
-            self.send(trainer)
+        self.on_hold(trainer.history)
 
-    def send(self, trainer: Trainer) -> None:
-        """Diagnose the history so far and send it, with its gap curve downsampled."""
-        self.last_epoch = trainer.history[-1]["epoch"]
-        result = diagnose(trainer.history, self.patience, self.min_delta, self.baseline)
+    def after_epoch(self, history: list[dict]) -> None:
+        """Send the diagnosis of `history` (the epochs so far) when due."""
+        if self.throttle.due(history[-1]["epoch"]):
+            self.send(history)
+
+    def on_hold(self, history: list[dict]) -> None:
+        """Send the diagnosis of `history` now, unless the last one sent already describes its last epoch."""
+        if history and history[-1]["epoch"] != self.last_epoch:
+            self.send(history)
+
+    def send(self, history: list[dict]) -> None:
+        """Diagnose the epochs so far and send it, with its gap curve downsampled."""
+        self.last_epoch = history[-1]["epoch"]
+        result = diagnose(history, self.patience, self.min_delta, self.baseline)
         gaps = result["generalization_gap"]
         # Downsampled, or a long run would resend a growing list each time (quadratic bytes).
         result["generalization_gap"] = gaps[:: math.ceil(len(gaps) / LIVE_GAP_POINTS) or 1]

@@ -1,4 +1,5 @@
-"""The training loop: short, top to bottom; hooks do the logging, snapshots and early stopping.
+"""The training loop: short, top to bottom; hooks do the logging, snapshots and early stopping. Single runs and
+batched sweeps (engine/training/batched.py) pass through the same loop and the same hooks.
 
 Data lives on the device as whole tensors; a batch is an index slice of a per-epoch permutation.
 Running sums stay on the device and reach Python once per epoch (see `_sync`).
@@ -10,6 +11,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
@@ -39,21 +41,21 @@ class Split:
 
 
 class Hook:
-    """Called by the trainer at fixed points; subclasses override what they need."""
+    """Called by the loop at fixed points of one run; subclasses override what they need."""
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: Run) -> None:
         """Before the first epoch."""
 
-    def on_step(self, trainer: Trainer, iteration: int, loss: Tensor) -> None:
+    def on_step(self, trainer: Run, iteration: int, loss: Tensor) -> None:
         """After an update, every `step_every` updates."""
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+    def on_epoch_end(self, trainer: Run, record: dict) -> None:
         """After an epoch, with its record of Python numbers."""
 
-    def on_pause(self, trainer: Trainer) -> None:
+    def on_pause(self, trainer: Run) -> None:
         """When a pause holds the run, before it waits."""
 
-    def on_fit_end(self, trainer: Trainer) -> None:
+    def on_fit_end(self, trainer: Run) -> None:
         """After the last epoch, however the run ended."""
 
 
@@ -77,9 +79,93 @@ class TrainSettings:
     seed: int = 0
 
 
+class Run(Protocol):
+    """One training as its hooks see it: a single run's Trainer, or one member of a batched sweep."""
+
+    model: nn.Module
+    device: torch.device
+    settings: TrainSettings
+    hooks: list[Hook]
+    status: str
+    epoch: int
+    should_stop: bool
+    history: list[dict]
+
+    @property
+    def global_step(self) -> int:
+        """Updates so far."""
+        ...
+
+    @property
+    def val_output(self) -> tuple[int, Tensor] | None:
+        """(epoch, the model's output on the validation split) when that epoch's evaluation kept it."""
+        ...
+
+
+class Loop:
+    """The one training loop: a single run (Trainer, one run) and a batched sweep (BatchedTrainer, one run per
+    member) both pass through it. A subclass trains one epoch of all its runs at once and brings their records to
+    Python; the loop decides how each run goes on or ends, and calls each run's hooks."""
+
+    settings: TrainSettings
+    control: Control
+    epoch: int
+
+    def _train_one_epoch(self) -> dict:
+        """One epoch of every run; its running sums stay on the device."""
+        raise NotImplementedError
+
+    def _sync_runs(self, sums: dict, seconds: float) -> list[dict]:
+        """Each run's record of the epoch, in Python numbers."""
+        raise NotImplementedError
+
+    def _fit(self, runs: Sequence[Run]) -> None:
+        """Train until the epochs run out or a stop request; a run ends earlier on early stopping or divergence."""
+        for run in runs:
+            for hook in run.hooks:
+                hook.on_fit_start(run)
+        for epoch in range(1, self.settings.epochs + 1):
+            self.epoch = epoch
+            training = [run for run in runs if run.status == "running"]
+            for run in training:
+                run.epoch = epoch
+            started = time.perf_counter()
+            sums = self._train_one_epoch()
+            if self.control.stop_requested:
+                for run in training:
+                    run.status = "stopped"
+                    run.epoch = epoch - 1  # the epoch the stop cut short is not one: views name the last finished
+                break
+            records = self._sync_runs(sums, time.perf_counter() - started)
+            for run, record in zip(runs, records, strict=True):
+                if run.status == "running":  # a member that ended earlier trains on in the batch, unheeded
+                    _end_epoch(run, record)
+            if all(run.status != "running" for run in runs):
+                break
+        else:
+            for run in runs:
+                if run.status == "running":
+                    run.status = "completed"
+        for run in runs:
+            for hook in run.hooks:
+                hook.on_fit_end(run)
+
+
+def _end_epoch(run: Run, record: dict) -> None:
+    """Add the epoch to the run's history and tell its hooks; the run ends here when it diverged or early stopping
+    asks."""
+    run.history.append(record)
+    if not math.isfinite(record["train_loss_running"]):
+        run.status = "diverged"
+    for hook in run.hooks:
+        hook.on_epoch_end(run, record)
+    if run.status == "running" and run.should_stop:
+        run.status = "early_stopped"
+
+
 @dataclass
-class Trainer:
-    """The model, its data and optimizer, and the loop that trains them epoch by epoch, calling its hooks."""
+class Trainer(Loop):
+    """A single run: the model, its data and optimizer, trained epoch by epoch through the loop and its hooks."""
 
     model: nn.Module
     criterion: Criterion
@@ -123,32 +209,8 @@ class Trainer:
         return iterations_per_epoch(len(self.train), self.settings.batch_size, self.settings.drop_last)
 
     def fit(self) -> str:
-        """Train until the epochs run out, early stopping, divergence or a stop request."""
-        for hook in self.hooks:
-            hook.on_fit_start(self)
-        for epoch in range(1, self.settings.epochs + 1):
-            self.epoch = epoch
-            started = time.perf_counter()
-            sums = self._train_one_epoch()
-            if self.control.stop_requested:
-                self.status = "stopped"
-                self.epoch = epoch - 1  # the epoch the stop cut short is not one: views name the last finished
-                break
-            record = self._sync(sums, time.perf_counter() - started)
-            self.history.append(record)
-            if not math.isfinite(record["train_loss_running"]):
-                self.status = "diverged"
-            for hook in self.hooks:
-                hook.on_epoch_end(self, record)
-            if self.status == "diverged":
-                break
-            if self.should_stop:
-                self.status = "early_stopped"
-                break
-        else:
-            self.status = "completed"
-        for hook in self.hooks:
-            hook.on_fit_end(self)
+        """Train until the epochs run out, early stopping, divergence or a stop request; returns how it ended."""
+        self._fit([self])
         return self.status
 
     def _train_one_epoch(self) -> dict[str, Tensor | int | None]:
@@ -209,6 +271,9 @@ class Trainer:
         if self._first_last is not None:
             out["grad_norm_first"], out["grad_norm_last"] = norms[self._first_last[0]], norms[self._first_last[1]]
         return out
+
+    def _sync_runs(self, sums: dict, seconds: float) -> list[dict]:
+        return [self._sync(sums, seconds)]
 
     def _sync(self, sums: dict, seconds: float) -> dict:
         """Evaluate train (eval mode) and val, then bring every number to Python at once."""

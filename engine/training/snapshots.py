@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 import torch
 from torch import Tensor, nn
 
-from nnplay.engine.training.loop import SPARSE_BELOW, Split, Trainer
+from nnplay.engine.training.loop import SPARSE_BELOW, Run, Split
 
 if TYPE_CHECKING:
     from nnplay.engine.models.autoencoder import VAE
@@ -66,7 +66,7 @@ def _r(t: Tensor, digits: int = 3) -> list:
     return torch.round(t.detach().double().cpu(), decimals=digits).tolist()
 
 
-def _predict(trainer: Trainer, x: Tensor):
+def _predict(trainer: Run, x: Tensor):
     model = trainer.model
     was = model.training
     model.eval()
@@ -97,7 +97,7 @@ def _grid(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return xs, ys, torch.stack([gx.flatten(), gy.flatten()], dim=1)
 
 
-def boundary(trainer: Trainer, ctx: SnapshotContext) -> dict:
+def boundary(trainer: Run, ctx: SnapshotContext) -> dict:
     """Predicted class and confidence over a grid around the training points, with a sample of the points."""
     xs, ys, cells = _grid(ctx.train_x_raw)
     probs = _probabilities(_predict(trainer, ctx.normalize(cells)), ctx.loss).cpu()
@@ -114,7 +114,7 @@ def boundary(trainer: Trainer, ctx: SnapshotContext) -> dict:
     }
 
 
-def surface(trainer: Trainer, ctx: SnapshotContext) -> dict:
+def surface(trainer: Run, ctx: SnapshotContext) -> dict:
     """The predicted value over a grid around the training points, with a sample of the points."""
     xs, ys, cells = _grid(ctx.train_x_raw)
     values = ctx.to_original(_predict(trainer, ctx.normalize(cells)).float().cpu()).view(GRID, GRID)
@@ -128,7 +128,7 @@ def surface(trainer: Trainer, ctx: SnapshotContext) -> dict:
     }
 
 
-def curve(trainer: Trainer, ctx: SnapshotContext) -> dict:
+def curve(trainer: Run, ctx: SnapshotContext) -> dict:
     """The predicted curve over the training inputs' range, with a sample of the points."""
     lo, hi = float(ctx.train_x_raw.min()), float(ctx.train_x_raw.max())
     xs = torch.linspace(lo, hi, 200).unsqueeze(1)
@@ -142,7 +142,7 @@ def curve(trainer: Trainer, ctx: SnapshotContext) -> dict:
     }
 
 
-def forecast(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+def forecast(trainer: Run, ctx: SnapshotContext) -> dict | None:
     """Prediction against the actual next value for the first 80 validation windows; None without validation data."""
     if ctx.val is None or not len(ctx.val):
         return None
@@ -152,7 +152,7 @@ def forecast(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     return {"view": "forecast", "actual": _r(actual.flatten()), "prediction": _r(pred.flatten())}
 
 
-def _val_output(trainer: Trainer, val: Split):
+def _val_output(trainer: Run, val: Split):
     """The model's output on the validation split: the one this epoch's evaluation computed, if any."""
     cached = getattr(trainer, "val_output", None)
     if cached is not None and cached[0] == trainer.epoch:
@@ -160,7 +160,7 @@ def _val_output(trainer: Trainer, val: Split):
     return _predict(trainer, val.x)
 
 
-def confusion(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+def confusion(trainer: Run, ctx: SnapshotContext) -> dict | None:
     """The validation split's confusion matrix (rows: true class, columns: predicted); None without validation data."""
     if ctx.val is None or not len(ctx.val):
         return None
@@ -174,7 +174,7 @@ def confusion(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     }
 
 
-def samples(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+def samples(trainer: Run, ctx: SnapshotContext) -> dict | None:
     """The first validation images with their labels, predictions and confidences; None without them."""
     if ctx.val is None or ctx.val_x_raw is None or ctx.val_y_raw is None:  # the raw images come with their labels
         return None
@@ -191,7 +191,7 @@ def samples(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     }
 
 
-def reconstructions(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
+def reconstructions(trainer: Run, ctx: SnapshotContext) -> dict | None:
     """The first validation images and the model's reconstructions of them; None without them."""
     if ctx.val is None or ctx.val_x_raw is None:
         return None
@@ -205,7 +205,7 @@ def reconstructions(trainer: Trainer, ctx: SnapshotContext) -> dict | None:
     }
 
 
-def generated(trainer: Trainer, ctx: SnapshotContext) -> dict:
+def generated(trainer: Run, ctx: SnapshotContext) -> dict:
     """Images decoded from the same random codes each time."""
     model = cast("VAE", trainer.model)  # views_for adds this view only for a VAE
     was = model.training
@@ -249,9 +249,9 @@ def layer_norms(model: nn.Module) -> dict:
     }
 
 
-def views_for(ctx: SnapshotContext) -> Callable[[Trainer], list[dict]]:
+def views_for(ctx: SnapshotContext) -> Callable[[Run], list[dict]]:
     """The snapshot function for this task and kind of data."""
-    builders: list[Callable[[Trainer, SnapshotContext], dict | None]] = []
+    builders: list[Callable[[Run, SnapshotContext], dict | None]] = []
     if ctx.task == "classification":
         if ctx.kind == "points":
             builders.append(boundary)
@@ -267,7 +267,7 @@ def views_for(ctx: SnapshotContext) -> Callable[[Trainer], list[dict]]:
         if ctx.is_vae:
             builders.append(generated)
 
-    def take(trainer: Trainer) -> list[dict]:
+    def take(trainer: Run) -> list[dict]:
         views = [b(trainer, ctx) for b in builders]
         views.append(layer_norms(trainer.model))
         return [v for v in views if v is not None]
