@@ -48,10 +48,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_holds_one_top_level_package_with_every_module_and_data_file(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {"nnplay", wheel.name.split("-py3")[0] + ".dist-info"}
-    packaged = {name for name in names if name.endswith((".py", ".toml", ".tcss", ".md"))}
+    packaged = {name for name in names if name.endswith((".py", ".toml", ".tcss", ".md", ".po"))}
     for folder in ("engine", "tui", "presets"):
         for path in (REPO_ROOT / folder).rglob("*"):
-            if path.suffix in (".py", ".toml", ".tcss", ".md") and "__pycache__" not in path.parts:
+            if path.suffix in (".py", ".toml", ".tcss", ".md", ".po") and "__pycache__" not in path.parts:
                 assert f"nnplay/{path.relative_to(REPO_ROOT).as_posix()}" in packaged
 
 

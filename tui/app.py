@@ -7,20 +7,40 @@ the user is still choosing, answers plans as the form changes, and trains on req
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
+from nnplay.engine.core.i18n import LANGUAGES, N_, _, set_language
 from nnplay.engine.core.runs import load_run, runs_root
 from nnplay.presets import find_lesson, lesson_of_run, list_presets
 from nnplay.tui.engine_client import EngineClient
 from nnplay.tui.screens.setup import SetupScreen
 from nnplay.tui.state import RunState
+from nnplay.tui.widgets.footer import Footer, other_language
 
 MAX_GHOSTS = 1
+# Textual's own commands in the palette, translated where shown (the palette's help texts too).
+SYSTEM_COMMANDS = (
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+)
 
 
 class NNPlayCommands(Provider):
@@ -29,14 +49,29 @@ class NNPlayCommands(Provider):
     def _commands(self):
         app: NNPlayApp = self.app  # type: ignore[assignment]
         for preset in list_presets():
-            yield f"Preset: {preset.name}", preset.description, lambda name=preset.name: app.choose_preset(name)
-        yield "Runs: past runs", "Table of recorded runs; compare, open, export", app.action_runs
+            yield (
+                _("Preset: {name}").format(name=preset.name),
+                _(preset.description),
+                lambda name=preset.name: app.choose_preset(name),
+            )
         yield (
-            "Export the current run",
-            "JSON, CSV, Markdown and an SVG screenshot into the run directory",
+            _("Open experiment string"),
+            _("Paste an experiment string (nnplay share) to load its settings into the form"),
+            app.action_open_experiment,
+        )
+        yield _("Runs: past runs"), _("Table of recorded runs; compare, open, export"), app.action_runs
+        yield (
+            _("Export the current run"),
+            _("JSON, CSV, Markdown and an SVG screenshot into the run directory"),
             app.action_export,
         )
-        yield "Set-up: new experiment", "Back to the form", app.action_setup
+        yield _("Set-up: new experiment"), _("Back to the form"), app.action_setup
+        language = LANGUAGES[other_language()]
+        yield (
+            _("Language: {language}").format(language=language),
+            _("Every label, explanation and message in {language} (F9)").format(language=language),
+            app.action_switch_language,
+        )
 
     async def discover(self) -> Hits:
         """Every command (presets, runs, export, set-up), offered before anything is typed."""
@@ -57,12 +92,25 @@ class NNPlayApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "nnplay"
-    SUB_TITLE = "a neural-network playground"
+    SUB_TITLE = N_("a neural-network playground")
     COMMANDS = App.COMMANDS | {NNPlayCommands}
-    BINDINGS = [Binding("f2", "runs", "Runs", show=False)]
+    BINDINGS = [
+        Binding("f2", "runs", N_("Runs"), show=False),
+        # Every screen: F9 switches the language (the set-up screen shows the key in its footer).
+        Binding("f9", "switch_language", N_("Language"), show=False),
+    ]
 
-    def __init__(self, runs_dir: str | Path | None = None, engine_command: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        runs_dir: str | Path | None = None,
+        engine_command: list[str] | None = None,
+        preset: str | None = None,
+        experiment: str | None = None,
+    ) -> None:
         super().__init__()
+        self.sub_title = _(self.SUB_TITLE)
+        self.start_preset = preset  # what the form opens with: a preset's name, or an experiment string
+        self.start_experiment = experiment
         self.runs_root = runs_root(runs_dir)
         self.engine = EngineClient(self.runs_root, command=engine_command, id="engine")
         self.setup_screen = SetupScreen()
@@ -76,9 +124,17 @@ class NNPlayApp(App):
         """Nothing of its own: the screens hold the widgets."""
         yield self.engine
 
-    def on_mount(self) -> None:
-        """Show the set-up screen and start the engine, so torch loads while the user reads."""
-        self.push_screen(self.setup_screen)
+    async def on_mount(self) -> None:
+        """Show the set-up screen and start the engine, so torch loads while the user reads; the preset or
+        experiment string the app was started with goes into the form."""
+        if self.start_preset is None and self.start_experiment is None:
+            self.push_screen(self.setup_screen)
+            return
+        await self.push_screen(self.setup_screen)  # mounted: a problem can be shown in its plan panel
+        if self.start_preset is not None:
+            self.choose_preset(self.start_preset)
+        elif self.start_experiment is not None:
+            self.open_experiment_string(self.start_experiment)
 
     # Engine messages
 
@@ -107,26 +163,42 @@ class NNPlayApp(App):
 
     @on(EngineClient.Malformed)
     def _engine_malformed(self, message: EngineClient.Malformed) -> None:
-        self.live.note(f"warning: the engine wrote a line that is not an event, skipped: {message.line[:120]!r}")
+        self.live.note(
+            _("warning: the engine wrote a line that is not an event, skipped: {line}").format(
+                line=repr(message.line[:120])
+            ),
+            kind="warning",
+        )
 
     @on(EngineClient.Crashed)
     def _engine_crashed(self, message: EngineClient.Crashed) -> None:
         if self.engine.hello is None and message.returncode == 2:  # refused to start: a retry cannot help
-            why = self.engine.start_error or message.stderr_tail.strip() or "the engine refused to start"
+            why = self.engine.start_error or message.stderr_tail.strip() or _("the engine refused to start")
             self.setup_screen.show_error(why)
-            self.notify(f"The engine cannot start: {why}", severity="error", timeout=30, markup=False)
+            self.notify(_("The engine cannot start: {why}").format(why=why), severity="error", timeout=30, markup=False)
             return
         was_running = self.live.status in ("starting", "running")
-        code = "could not start" if message.returncode is None else f"exit code {message.returncode}"
+        if message.returncode is None:
+            code = _("could not start")
+        else:
+            code = _("exit code {code}").format(code=message.returncode)
         if was_running:
             self.live.status = "crashed"
-            kept = f" Finished epochs are kept in {self.live.run_dir}." if self.live.run_dir else ""
-            self.live.note(f"error: the engine stopped unexpectedly ({code}).{kept}")
+            line = _("error: the engine stopped unexpectedly ({code}).").format(code=code)
+            if self.live.run_dir:
+                line = _("error: the engine stopped unexpectedly ({code}). Finished epochs are kept in {path}.").format(
+                    code=code, path=self.live.run_dir
+                )
+            self.live.note(line, kind="error")
         tail = message.stderr_tail.strip().splitlines()[-3:]
         for line in tail:
-            self.live.note(f"engine: {line}")
+            self.live.note(_("engine: {line}").format(line=line))  # the engine's own words follow
         self.paused = False
-        self.notify(f"The engine stopped unexpectedly ({code}); a new one is starting.", severity="error", timeout=8)
+        self.notify(
+            _("The engine stopped unexpectedly ({code}); a new one is starting.").format(code=code),
+            severity="error",
+            timeout=8,
+        )
         self.engine.restart()
 
     # What screens ask for
@@ -151,19 +223,24 @@ class NNPlayApp(App):
         from nnplay.tui.screens.dashboard import DashboardScreen  # charts load when the first run starts
 
         if self.engine.running:
-            self.notify("A run is in progress: stop it (s) before starting another.", severity="warning")
+            self.notify(_("A run is in progress: stop it (s) before starting another."), severity="warning")
             return
         self._label_ghosts(config)
         self.live = RunState(name=config.get("name", ""), status="starting", hello=self.hello)
         self.live_config = config
-        self.live.note(
-            f"starting {config.get('name', 'experiment')}"
-            + ("" if self.hello else " (the engine is still loading torch)")
-        )
+        name = config.get("name") or _("experiment")
+        if self.hello:
+            self.live.note(_("starting {name}").format(name=name))
+        else:
+            self.live.note(_("starting {name} (the engine is still loading torch)").format(name=name))
         lesson = find_lesson(config.get("name", ""))
         if lesson is not None:
-            self.live.note(f"lesson {lesson.number}: {lesson.claim}")
-            self.live.note(f"watch: {lesson.watch} When it ends, n tries next: {lesson.try_next}.")
+            self.live.note(_("lesson {number}: {claim}").format(number=lesson.number, claim=_(lesson.claim)))
+            self.live.note(
+                _("watch: {watch} When it ends, n tries next: {try_next}.").format(
+                    watch=_(lesson.watch), try_next=_(lesson.try_next)
+                )
+            )
         self.paused = False
         self.engine.start_run(config)
         if not self._on_dashboard(live_only=True):
@@ -203,10 +280,10 @@ class NNPlayApp(App):
     def pin_ghost(self, state: RunState) -> None:
         """Keep this run on the charts of the next run, to compare."""
         if not (state.series["val_loss"] or state.series["train_loss"]):
-            self.notify("This run has no epochs to compare against yet.", severity="warning")
+            self.notify(_("This run has no epochs to compare against yet."), severity="warning")
             return
         self.ghosts = [state]
-        self.notify(f"{state.name} is pinned: the next run draws it as a dim ghost.", markup=False)
+        self.notify(_("{name} is pinned: the next run draws it as a dim ghost.").format(name=state.name), markup=False)
 
     def toggle_pause(self) -> None:
         """Pause the live run, or resume it."""
@@ -215,27 +292,29 @@ class NNPlayApp(App):
         else:
             self.engine.pause()
         self.paused = not self.paused
-        self.live.note("paused" if self.paused else "resumed")
+        self.live.note(_("paused") if self.paused else _("resumed"))
 
     def stop_run(self) -> None:
         """Stop the live run cleanly: its test metrics are still measured."""
         self.engine.stop()
         self.paused = False
-        self.live.note("stopping: the run finishes its bookkeeping and keeps every finished epoch")
+        self.live.note(_("stopping: the run finishes its bookkeeping and keeps every finished epoch"))
 
     def try_next(self, state: RunState) -> None:
         """Run the lesson's variation ("try next") with this run as the ghost to compare against."""
         from nnplay.engine.core.config import ConfigError
 
         if self.engine.running:
-            self.notify("A run is in progress: stop it (s) or let it finish first.", severity="warning")
+            self.notify(_("A run is in progress: stop it (s) or let it finish first."), severity="warning")
             return
         lesson, is_variation = lesson_of_run(state.name)
         if lesson is None or is_variation:
             why = (
-                f"This run is already the variation of lesson {lesson.number} ({lesson.name})."
+                _("This run is already the variation of lesson {number} ({name}).").format(
+                    number=lesson.number, name=lesson.name
+                )
                 if lesson
-                else "This run is not a lesson of the course: n runs a lesson's variation."
+                else _("This run is not a lesson of the course: n runs a lesson's variation.")
             )
             self.notify(why, severity="warning")
             return
@@ -247,7 +326,11 @@ class NNPlayApp(App):
             return
         self.ghosts = [state][:MAX_GHOSTS]
         self.start_run(config)
-        self.live.note(f"try next: {lesson.try_next} (the lesson's run stays on the charts as the ghost)")
+        self.live.note(
+            _("try next: {try_next} (the lesson's run stays on the charts as the ghost)").format(
+                try_next=_(lesson.try_next)
+            )
+        )
 
     def _judge_lesson(self) -> None:
         """After a lesson's variation, whether the lesson's claim held, from both runs' records."""
@@ -264,8 +347,11 @@ class NNPlayApp(App):
         except FileNotFoundError:
             return
         outcome = judge(lesson.name, *runs)
-        mark = "✓ the claim held" if outcome.held else "✗ the claim did not hold on this run"
-        self.live.note(f"lesson {lesson.number}: {mark}. {outcome.comparison}")
+        if outcome.held:
+            line = _("lesson {number}: ✓ the claim held. {comparison}")
+        else:
+            line = _("lesson {number}: ✗ the claim did not hold on this run. {comparison}")
+        self.live.note(line.format(number=lesson.number, comparison=outcome.comparison))
 
     def tweak_and_rerun(self, state: RunState) -> None:
         """Back to the form with the same values, on the setting to change (the one the lesson varies, else
@@ -273,22 +359,44 @@ class NNPlayApp(App):
         if state.series["val_loss"] or state.series["train_loss"]:
             self.ghosts = [state, *self.ghosts][:MAX_GHOSTS]
         self.action_setup()
-        lesson, _ = lesson_of_run(state.name)
+        lesson, _is_variation = lesson_of_run(state.name)
         varied = lesson.variation[0].split("=", 1)[0].strip() if lesson and lesson.variation else None
         self.setup_screen.focus_setting(varied or self.setup_screen.last_changed or "model.architecture")
-        self.notify("Change one setting and press ctrl+r: this run stays on the charts as a ghost.")
+        self.notify(_("Change one setting and press ctrl+r: this run stays on the charts as a ghost."))
 
     def choose_preset(self, name: str) -> None:
         """Load preset `name` into the set-up screen and show it."""
         self.action_setup()
         self.setup_screen.load_preset(name)
 
+    def open_experiment(self, data: dict | None) -> None:
+        """Load an experiment string's settings (decoded) into the set-up screen and show it."""
+        if data is None:  # the dialog was cancelled
+            return
+        self.action_setup()
+        self.setup_screen.load_experiment(data)
+        self.notify(_("The experiment string is in the form: press ctrl+r to start, or change any setting first."))
+
+    def open_experiment_string(self, string: str) -> None:
+        """Decode an experiment string into the set-up screen; one sentence in a notification when it
+        cannot be read or run."""
+        from nnplay.engine.core.config import ConfigError, validate
+        from nnplay.engine.core.share import ShareError, decode
+
+        try:
+            data = decode(string)
+            validate(dict(data))
+        except (ShareError, ConfigError) as exc:
+            self.notify(str(exc), severity="error", timeout=30, markup=False)
+            return
+        self.open_experiment(data)
+
     def open_recorded(self, path: Path) -> None:
         """Show the run recorded in `path` on a dashboard of its own."""
         from nnplay.tui.screens.compare import replay
         from nnplay.tui.screens.dashboard import DashboardScreen
 
-        state, _ = replay(path)
+        state, _config = replay(path)
         self.push_screen(DashboardScreen(state=state))
 
     def export_files(self, *run_dirs: Path, notify: bool = True) -> list[Path]:
@@ -305,13 +413,21 @@ class NNPlayApp(App):
                     try:
                         text = export(record, fmt)
                     except (ScriptNotPossible, DataMissing) as exc:  # a run without a script keeps its reports
-                        self.notify(f"{run_dir} has no training script: {exc}", severity="information", markup=False)
+                        self.notify(
+                            _("{path} has no training script: {reason}").format(path=run_dir, reason=exc),
+                            severity="information",
+                            markup=False,
+                        )
                         continue
                     path = default_export_path(record, fmt)
                     path.write_text(text, encoding="utf-8")
                     written.append(path)
             except (OSError, ValueError) as exc:
-                self.notify(f"{run_dir} cannot be exported: {exc}", severity="warning", markup=False)
+                self.notify(
+                    _("{path} cannot be exported: {reason}").format(path=run_dir, reason=exc),
+                    severity="warning",
+                    markup=False,
+                )
         if notify and written:
             self.notify(exported_message(written), markup=False)
         return written
@@ -321,7 +437,7 @@ class NNPlayApp(App):
         from nnplay.tui.report import exported_message
 
         if not state.run_dir or not Path(state.run_dir).is_dir():
-            self.notify("This run has no run directory yet.", severity="warning")
+            self.notify(_("This run has no run directory yet."), severity="warning")
             return
         run_dir = Path(state.run_dir)
         written = self.export_files(run_dir, notify=False)
@@ -335,6 +451,12 @@ class NNPlayApp(App):
         from nnplay.tui.screens.runs import RunsScreen
 
         self.push_screen(RunsScreen())
+
+    def action_open_experiment(self) -> None:
+        """Ask for an experiment string and load it into the set-up form."""
+        from nnplay.tui.screens.open_experiment import OpenExperimentScreen
+
+        self.push_screen(OpenExperimentScreen(), self.open_experiment)
 
     def action_setup(self) -> None:
         """Back to the set-up screen."""
@@ -352,7 +474,9 @@ class NNPlayApp(App):
                 target.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 self.notify(
-                    f"No screenshot: {target} cannot be created ({exc.strerror}).", severity="error", markup=False
+                    _("No screenshot: {path} cannot be created ({reason}).").format(path=target, reason=exc.strerror),
+                    severity="error",
+                    markup=False,
                 )
                 return
             path = str(target)
@@ -363,6 +487,39 @@ class NNPlayApp(App):
         shown = self._dashboard_state()
         self.export_run(shown if shown is not None else self.live)
 
+    # Language
+
+    def action_switch_language(self) -> None:
+        """F9 or the palette: speak the other language."""
+        self.switch_language(other_language())
+
+    def switch_language(self, code: str) -> None:
+        """Speak `code` ("en" or "ko") from now on: the engine too, and every screen says everything again
+        in it. Nothing else changes: the form keeps its values, the live run and its charts go on."""
+        set_language(code)
+        self.engine.set_language(code)
+        self.sub_title = _(self.SUB_TITLE)
+        states = [self.live, *(s.state for s in self.screen_stack if hasattr(s, "state") and s.state is not self.live)]
+        for state in states:
+            state.rediagnose()  # the verdict's words (a cross-validation's stay as they were made)
+        for screen in self.screen_stack:
+            relabel = getattr(screen, "relabel", None)
+            if relabel is not None:
+                relabel()
+            for footer in screen.query(Footer):
+                footer.refresh(recompose=True)  # composed again in its own time: its keys' new words
+        self.notify(_("nnplay speaks English now."))
+
+    def action_command_palette(self) -> None:
+        """The command palette (ctrl+p), its search line in the language spoken now."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands (theme, keys, screenshot, quit), in the language spoken now."""
+        for command in super().get_system_commands(screen):
+            yield SystemCommand(_(command.title), _(command.help), command.callback, command.discover)
+
 
 def variation_config(base: dict, overrides: list[str]) -> dict:
     """A lesson's config with its variation's overrides, validated (raises ConfigError)."""
@@ -372,7 +529,13 @@ def variation_config(base: dict, overrides: list[str]) -> dict:
     return validate(apply_overrides(base, overrides)).model_dump(exclude_none=True)
 
 
-def main(runs_dir: str | None = None) -> int:
-    """Run the app on the terminal; returns the exit code."""
-    NNPlayApp(runs_dir).run()
+def main(
+    runs_dir: str | None = None, preset: str | None = None, experiment: str | None = None, lang: str | None = None
+) -> int:
+    """Run the app on the terminal, its form holding `preset` or `experiment` (a string) when given, in
+    the language `lang` ("en" or "ko") when given, else the language already chosen (set_language);
+    returns the exit code."""
+    if lang is not None:
+        set_language(lang)
+    NNPlayApp(runs_dir, preset=preset, experiment=experiment).run()
     return 0

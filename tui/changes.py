@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nnplay.engine.core.i18n import _
+
 IDENTITY = ("name", "description")  # what an experiment is called, not how it trains
 MODIFIED_SUFFIX = "-modified"
 
@@ -32,9 +34,9 @@ def config_changes(before: dict, after: dict) -> list[tuple[str, Any, Any]]:
 def shown(value: Any) -> str:
     """A setting's value as the user would write it: on/off, none, 0.5, [2, 3]."""
     if value is None:
-        return "none"
+        return _("none")
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return _("on") if value else _("off")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list):
@@ -46,12 +48,12 @@ def describe(changes: list[tuple[str, Any, Any]], limit: int | None = 2) -> str:
     """'dropout 0 → 0.5, lr 0.003 → 0.01 (and 2 more)'. A setting is named by its last part unless
     that part is ambiguous among the changes (data.seed and training.seed)."""
     if not changes:
-        return "same settings"
-    lasts = [path.rsplit(".", 1)[-1] for path, _, _ in changes]
+        return _("same settings")
+    lasts = [path.rsplit(".", 1)[-1] for path, _old, _new in changes]
     words = [
         f"{last if lasts.count(last) == 1 else path} {shown(old)} → {shown(new)}"
         for (path, old, new), last in zip(changes, lasts, strict=True)
     ]
     if limit is not None and len(words) > limit:
-        return ", ".join(words[:limit]) + f" (and {len(words) - limit} more)"
+        return _("{changes} (and {count} more)").format(changes=", ".join(words[:limit]), count=len(words) - limit)
     return ", ".join(words)

@@ -2,11 +2,15 @@
 
 The engine always runs in its own process (`python -m nnplay.engine`); this side reads its JSON lines
 and never imports torch. Errors are one sentence and exit code 2.
+
+It speaks English or Korean: `--lang`, else NNPLAY_LANG, else the locale (`LANG=ko_KR.UTF-8`), chosen
+before the parser is built (its help is translated too) and handed to the engines and the app it starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -18,16 +22,39 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nnplay.engine.core.i18n import N_, LanguageError, _, current_language, ngettext, resolve_language, set_language
+
 # Heavier modules (rich, pydantic, plotext) are imported by the commands that use them, so that
 # `nnplay` with no command reaches the app's first frame as fast as the app alone.
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from nnplay.engine.core.config import ExperimentConfig
 
 # What `nnplay export` writes: the text formats of tui.report (reports, and py: the training script), and
 # tensorboard, a directory of event files (tui.tensorboard).
 EXPORT_FORMATS = ("json", "csv", "md", "py", "tensorboard")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# argparse's own words (its usage line, headings and errors), which it looks up through a module-level `_`:
+# marked here so that they are in the catalog, and translated when main() hands argparse our `_`.
+ARGPARSE_MESSAGES = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("subcommands"),
+    N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("expected one argument"),
+    N_("not allowed with argument %s"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+)
 
 
 class UsageError(Exception):
@@ -41,21 +68,90 @@ def engine_command(runs: str | None) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    """`nnplay run`: train a preset or TOML file headless, live in the terminal; returns the exit code."""
+    """`nnplay run`: train a preset, TOML file or experiment string headless, live in the terminal; returns
+    the exit code."""
     from rich.markup import escape
 
     from nnplay.engine.core.config_files import load
+    from nnplay.engine.core.share import looks_like_experiment
     from nnplay.presets import find_lesson
 
-    config = load(_preset_path(args.preset), args.set)
-    code, _, _ = run_engine(config.model_dump(exclude_none=True), args, console)
+    if looks_like_experiment(args.preset):
+        config = _experiment_config(args.preset, args.set)
+    else:
+        config = load(_preset_path(args.preset), args.set)
+    code, _run_dir, _status = run_engine(config.model_dump(exclude_none=True), args, console)
     lesson = find_lesson(args.preset)
     if lesson is not None and code == EXIT_OK and not args.json:
         console.print(
-            f"[dim]Lesson {lesson.number} of the course. Try next: {escape(lesson.try_next)}; "
-            f"`nnplay lesson {lesson.name}` runs both and checks the claim.[/dim]"
+            _(
+                "[dim]Lesson {number} of the course. Try next: {try_next}; "
+                "`nnplay lesson {name}` runs both and checks the claim.[/dim]"
+            ).format(number=lesson.number, try_next=escape(_(lesson.try_next)), name=escape(lesson.name))
         )
     return code
+
+
+def _experiment_config(string: str, overrides: list[str]) -> ExperimentConfig:
+    """The config an experiment string holds, with `--set` overrides, validated; ShareError or ConfigError
+    (a ValueError each: one sentence, exit 2) when it cannot be run."""
+    from nnplay.engine.core.config import ConfigError, validate
+    from nnplay.engine.core.config_files import apply_overrides
+    from nnplay.engine.core.share import decode
+
+    try:
+        return validate(apply_overrides(decode(string), overrides))
+    except ConfigError as exc:
+        raise exc.within(_("the experiment string")) from None
+
+
+def cmd_share(args: argparse.Namespace, console: Console) -> int:
+    """`nnplay share`: the experiment string of a preset, TOML file, run or experiment string (with `--set`
+    overrides). On a terminal the string and then its `nnplay web` address; into a pipe the string alone,
+    so that `nnplay run "$(nnplay share NAME)"` works."""
+    from nnplay.engine.core.share import encode, web_url
+
+    string = encode(_shared_config(args.source, args.set, args.runs))
+    console.file.write(string + "\n")  # written as it is: Rich would wrap a long string at the terminal's edge
+    if console.is_terminal:
+        console.file.write(web_url(string) + "\n")
+    console.file.flush()
+    return EXIT_OK
+
+
+def _shared_config(source: str, overrides: list[str], runs: str | None) -> ExperimentConfig:
+    """What `nnplay share SOURCE` encodes: an experiment string's config, a preset's or TOML file's, or a
+    run's recorded one (a run id, unique part of it, path, or 'last', as `nnplay show` finds them)."""
+    from nnplay.engine.core.config import ConfigError, quoted
+    from nnplay.engine.core.config_files import load
+    from nnplay.engine.core.runs import find_run, list_runs, runs_root
+    from nnplay.engine.core.share import looks_like_experiment
+    from nnplay.presets import find_preset
+
+    if looks_like_experiment(source):
+        return _experiment_config(source, overrides)
+    preset = find_preset(source) if source.strip() else None
+    if preset is not None:
+        return load(preset, overrides)
+    root = runs_root(runs)
+    try:
+        run = find_run(root, source) if source.strip() else None
+    except FileNotFoundError:
+        if any(p.name.startswith(source) or p.name.endswith(source) for p in list_runs(root)):
+            raise  # more than one run matches: its sentence says so
+        run = None
+    if run is None:
+        raise UsageError(
+            _(
+                "{source} is neither a preset, a TOML file, a run under {root}/ nor an experiment string; "
+                "`nnplay presets` and `nnplay runs` list them"
+            ).format(source=quoted(source), root=root)
+        )
+    recorded = run / "config.toml"
+    try:
+        return load(recorded, overrides)
+    except ConfigError as exc:
+        raise exc.within(str(recorded)) from None
 
 
 def _preset_path(name: str) -> Path:
@@ -65,7 +161,9 @@ def _preset_path(name: str) -> Path:
     path = find_preset(name)
     if path is None:
         names = ", ".join(p.name for p in list_presets())
-        raise UsageError(f"{quoted(name)} is neither a preset nor a TOML file; presets: {names}")
+        raise UsageError(
+            _("{name} is neither a preset nor a TOML file; presets: {names}").format(name=quoted(name), names=names)
+        )
     return path
 
 
@@ -83,7 +181,7 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
         stdout=subprocess.PIPE,
         text=True,
         bufsize=1,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "NNPLAY_LANG": current_language()},  # it speaks ours
     )
     stdin, stdout = engine.stdin, engine.stdout
     assert stdin is not None and stdout is not None  # both are pipes
@@ -109,14 +207,16 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
         if interrupts == 1:
             console.print(
                 Text(
-                    "stopping: the run is kept and still gets its test metrics "
-                    f"(another Ctrl+C within {ABORT_WINDOW_S:g} s aborts them)",
+                    _(
+                        "stopping: the run is kept and still gets its test metrics "
+                        "(another Ctrl+C within {seconds:g} s aborts them)"
+                    ).format(seconds=ABORT_WINDOW_S),
                     style="yellow",
                 )
             )
         elif interrupts == 2:
             console.print(
-                Text("aborting: the run keeps every finished epoch (Ctrl+C again kills the engine)", style="yellow")
+                Text(_("aborting: the run keeps every finished epoch (Ctrl+C again kills the engine)"), style="yellow")
             )
         else:
             engine.kill()
@@ -138,7 +238,7 @@ def run_engine(config: dict, args: argparse.Namespace, console: Console) -> tupl
             elif event is not None:
                 renderer.handle(event)
             else:
-                console.print(Text(f"engine: {line.rstrip()}", style="dim"))
+                console.print(Text(_("engine: {line}").format(line=line.rstrip()), style="dim"))
         code = engine.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -159,15 +259,18 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
     lesson = find_lesson(args.lesson)
     if lesson is None:
         names = ", ".join(one.name for section in course() for one in section.lessons)
-        raise UsageError(f"{quoted(args.lesson)} is not a lesson of the course; lessons: {names}")
+        raise UsageError(
+            _("{name} is not a lesson of the course; lessons: {names}").format(name=quoted(args.lesson), names=names)
+        )
     overrides = list(args.set)
     # Both runs are checked before either starts: a bad --set fails at once, not after the first run.
     load(lesson.path, overrides)
     load(lesson.path, overrides + lesson.variation_overrides)
+    watch = _("[dim]Watch: {watch}[/dim]").format(watch=escape(_(lesson.watch)))
     console.print(
         Panel(
-            f"{escape(lesson.claim)}\n[dim]Watch: {escape(lesson.watch)}[/dim]",
-            title=f"lesson {lesson.number}: {escape(lesson.title)}",
+            f"{escape(_(lesson.claim))}\n{watch}",
+            title=_("lesson {number}: {title}").format(number=lesson.number, title=escape(_(lesson.title))),
             title_align="left",
             border_style="cyan",
         )
@@ -176,14 +279,16 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
     if lesson.requires:
         required = find_lesson(lesson.requires)
         assert required is not None, lesson.requires  # the course's own test holds every `requires` to a lesson
-        steps.append((f"first, the lesson it builds on: {lesson.requires}", required.path, []))
+        steps.append((_("first, the lesson it builds on: {name}").format(name=lesson.requires), required.path, []))
     steps += [
-        ("the lesson", lesson.path, []),
-        (f"try next: {lesson.try_next}", lesson.path, lesson.variation_overrides),
+        (_("the lesson"), lesson.path, []),
+        (_("try next: {variation}").format(variation=_(lesson.try_next)), lesson.path, lesson.variation_overrides),
     ]
     run_dirs: list[str] = []
     for i, (what, path, variation) in enumerate(steps, start=1):
-        console.rule(f"run {i} of {len(steps)}: {escape(what)}", align="left")
+        console.rule(
+            _("run {number} of {count}: {what}").format(number=i, count=len(steps), what=escape(what)), align="left"
+        )
         extra = list(overrides)
         if lesson.requires and run_dirs and path == lesson.path:
             extra.append(f'model.init_from="{run_dirs[0]}"')
@@ -192,11 +297,13 @@ def cmd_lesson(args: argparse.Namespace, console: Console) -> int:
         if code != EXIT_OK or run_dir is None:
             return code if code != EXIT_OK else EXIT_FAILED
         if status == "stopped":  # Ctrl+C: the user stopped the lesson, not just this run
-            console.print("[yellow]stopped: the lesson's runs so far are kept; its claim is not judged[/yellow]")
+            console.print(_("[yellow]stopped: the lesson's runs so far are kept; its claim is not judged[/yellow]"))
             return EXIT_OK
         run_dirs.append(run_dir)
     outcome = judge(lesson.name, *(Run.of(load_run(Path(run_dir))) for run_dir in run_dirs[-2:]))
-    mark = "[green]✓ the claim held[/green]" if outcome.held else "[red]✗ the claim did not hold on this run[/red]"
+    mark = (
+        _("[green]✓ the claim held[/green]") if outcome.held else _("[red]✗ the claim did not hold on this run[/red]")
+    )
     console.print(Panel(f"{escape(outcome.comparison)}", title=mark, title_align="left"))
     return EXIT_OK
 
@@ -221,18 +328,26 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
 
     sections = course()
     for section in sections:
-        print_group(section.title, [(str(one.number), one.name, one.title) for one in section.lessons])
+        print_group(_(section.title), [(str(one.number), one.name, _(one.title)) for one in section.lessons])
     in_course = {one.name for section in sections for one in section.lessons}
     others = [p for p in list_presets() if p.name not in in_course]
     shipped, mine = [p for p in others if not p.user], [p for p in others if p.user]
-    if shipped:
-        print_group("More presets", [("", p.name, p.description.split(". ")[0].rstrip(".") + ".") for p in shipped])
-    if mine:
-        print_group(f"Your presets (in {user_presets_dir()})", [("", p.name, p.description) for p in mine])
+    if shipped:  # a shipped preset's description and its first sentence, in the current language
+        rows = [("", p.name, _(p.description).split(". ")[0].rstrip(".") + ".") for p in shipped]
+        print_group(_("More presets"), rows)
+    if mine:  # the user's own words, as written (a description nnplay ships is translated)
+        print_group(
+            _("Your presets (in {directory})").format(directory=user_presets_dir()),
+            [("", p.name, _(p.description)) for p in mine],
+        )
     else:
         where = escape(str(user_presets_dir()))
-        console.print(f"[dim]Your presets: none yet; ctrl+s on the set-up screen saves the form into {where}.[/dim]")
-    console.print("[dim]`nnplay lesson NAME` runs a lesson and its variation and checks its claim.[/dim]")
+        console.print(
+            _("[dim]Your presets: none yet; ctrl+s on the set-up screen saves the form into {directory}.[/dim]").format(
+                directory=where
+            )
+        )
+    console.print(_("[dim]`nnplay lesson NAME` runs a lesson and its variation and checks its claim.[/dim]"))
     return EXIT_OK
 
 
@@ -243,33 +358,49 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     from rich.text import Text
 
     from nnplay.engine.core.runs import list_runs, runs_root
-    from nnplay.tui.report import UNREADABLE
+    from nnplay.tui.report import UNREADABLE, status_name
 
     root = runs_root(args.runs)
     paths = list_runs(root)
     if not paths:
-        console.print(Text(f"No runs under {root}/ yet: `nnplay run batch-math` makes one."))
+        console.print(Text(_("No runs under {root}/ yet: `nnplay run batch-math` makes one.").format(root=root)))
         return EXIT_OK
     rows = [_runs_row(path) for path in paths]
+    headings = tuple(_(name) for name in RUNS_COLUMNS)
     if not console.is_terminal:  # Rich would fit the table to 80 columns and drop all but two
-        for row in (RUNS_COLUMNS, *rows):  # whitespace inside a cell (a tab in a name) becomes one space
+        for row in (headings, *rows):  # whitespace inside a cell (a tab in a name) becomes one space
             console.file.write("\t".join(" ".join(cell.split()) for cell in row) + "\n")
     else:
-        header, *lines = _aligned([RUNS_COLUMNS, *rows], console.width)
+        header, *lines = _aligned([headings, *rows], console.width)
         console.print(Text(header, style="bold"), soft_wrap=True)
         # Written as they are: Rich's Table takes over ten seconds for 10,000 runs, these lines a tenth of one.
         console.file.write("".join(line + "\n" for line in lines))
         console.file.flush()
-    unreadable = sum(row[4] == UNREADABLE for row in rows)
+    unreadable = sum(row[4] == status_name(UNREADABLE) for row in rows)
     if unreadable:  # on stderr: a pipe's rows stay data; and one bad run in thousands is easy to miss
-        what = "1 run cannot be read" if unreadable == 1 else f"{unreadable} runs cannot be read"
+        words = ngettext(
+            "{count} run cannot be read: listed as {status}, with the reason under {verdict}.",
+            "{count} runs cannot be read: listed as {status}, with the reason under {verdict}.",
+            unreadable,
+        )
         Console(stderr=True, highlight=False).print(
-            Text(f"{what}: listed as {UNREADABLE}, with the reason under verdict.", style="yellow")
+            Text(words.format(count=unreadable, status=status_name(UNREADABLE), verdict=_("verdict")), style="yellow")
         )
     return EXIT_OK
 
 
-RUNS_COLUMNS = ("run", "date", "task", "data / model", "status", "epochs", "best val", "test", "verdict")
+# The columns of `nnplay runs` by name (translated in its heading).
+RUNS_COLUMNS = (
+    N_("run"),
+    N_("date"),
+    N_("task"),
+    N_("data / model"),
+    N_("status"),
+    N_("epochs"),
+    N_("best val"),
+    N_("test"),
+    N_("verdict"),
+)
 RUNS_GAP = "  "
 # Dropped in this order when the table is wider than the terminal, then the run's name is shortened;
 # its status and verdict always show (as on the app's runs screen).
@@ -285,7 +416,7 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
     past the edge and the terminal wraps it, rather than taking the other columns' room."""
     from rich.cells import cell_len, set_cell_size
 
-    from nnplay.tui.report import UNREADABLE
+    from nnplay.tui.report import UNREADABLE, status_name
 
     def printable(cell: str) -> str:
         return cell if cell.isprintable() else cell.translate(UNPRINTABLE)
@@ -295,7 +426,8 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
 
     rows = [tuple(map(printable, row)) for row in rows]
     lengths = [tuple(map(cells_of, row)) for row in rows]
-    ordinary = [n for row, n in zip(rows, lengths, strict=True) if row[4] != UNREADABLE]  # real verdicts' room
+    unreadable = status_name(UNREADABLE)
+    ordinary = [n for row, n in zip(rows, lengths, strict=True) if row[4] != unreadable]  # real verdicts' room
     widths = {
         name: max((n[i] for n in (ordinary if name == "verdict" else lengths)), default=0)
         for i, name in enumerate(RUNS_COLUMNS)
@@ -328,15 +460,17 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
 
 
 def _runs_row(path: Path) -> tuple[str, ...]:
-    """One run's cells for `nnplay runs`, from its listing (listed_summary); a run whose files cannot be
-    read shows as unreadable, and why."""
+    """One run's cells for `nnplay runs`, from its listing (listed_summary), its status and verdict in the
+    current language; a run whose files cannot be read shows as unreadable, and why."""
+    from nnplay.engine.core.diagnosis import verdict_name
     from nnplay.tui.report import (
-        METRIC_SHORT,
         RUN_READ_ERRORS,
         UNREADABLE,
         format_metric,
         headline_metric,
         listed_summary,
+        metric_short,
+        status_name,
         unreadable_reason,
     )
 
@@ -351,43 +485,54 @@ def _runs_row(path: Path) -> tuple[str, ...]:
             started,
             str(s.get("task") or "—"),
             data_model,
-            str(s["status"]),
+            status_name(s["status"]),
             str(s.get("epochs_run", 0)),
             format_metric("loss", s.get("best_val_loss")),
-            f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
-            str(s.get("verdict") or "—"),
+            f"{metric_short(metric)} {format_metric(metric, value)}" if value is not None else "—",
+            verdict_name(str(s["verdict"])) if s.get("verdict") else "—",
         )
     except RUN_READ_ERRORS as exc:
-        return (path.name, "—", "—", "—", UNREADABLE, "—", "—", "—", unreadable_reason(exc))
+        return (path.name, "—", "—", "—", status_name(UNREADABLE), "—", "—", "—", unreadable_reason(exc))
 
 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
-    """`nnplay show`: a run's summary, verdict and loss curves."""
+    """`nnplay show`: a run's summary, verdict and loss curves; the verdict's sentences in the current
+    language where they can be written again (report.readable_diagnosis)."""
+    from rich.markup import escape
     from rich.text import Text
 
     from nnplay.engine.core.batches import counted
     from nnplay.engine.core.runs import find_run, load_run, runs_root
     from nnplay.tui.charts import loss_chart
     from nnplay.tui.live import final_metrics, verdict_panel
-    from nnplay.tui.report import summary_of, train_label
+    from nnplay.tui.report import readable_diagnosis, status_name, summary_of, train_label
 
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
-    console.print(
-        Text.assemble(
-            (str(s["name"]), "bold"),
-            f" · {record.id} · ",
-            (str(s["status"]), "bold"),
-            f" · {s.get('epochs_run', 0)} epochs",
-        )
+    heading = _("[bold]{name}[/bold] · {id} · [bold]{status}[/bold] · {epochs} epochs").format(
+        name=escape(str(s["name"])),
+        id=escape(record.id),
+        status=escape(status_name(s["status"])),
+        epochs=s.get("epochs_run", 0),
     )
+    console.print(Text.from_markup(heading))
     plan = s.get("plan") or {}
     if plan:
         console.print(
             Text(
-                f"{plan.get('dataset')}: {plan.get('n_train')} train / {plan.get('n_val')} val / {plan.get('n_test')} test · "
-                f"batch {plan.get('batch_size')} → {counted(plan.get('iterations_per_epoch'), 'iteration')} per epoch · "
-                f"{plan.get('architecture')} with {plan.get('params'):,} parameters"
+                _(
+                    "{dataset}: {train} train / {val} val / {test} test · batch {batch_size} → {iterations} per epoch · "
+                    "{architecture} with {params:,} parameters"
+                ).format(
+                    dataset=plan.get("dataset"),
+                    train=plan.get("n_train"),
+                    val=plan.get("n_val"),
+                    test=plan.get("n_test"),
+                    batch_size=plan.get("batch_size"),
+                    iterations=counted(plan.get("iterations_per_epoch"), "iteration"),
+                    architecture=plan.get("architecture"),
+                    params=plan.get("params"),
+                )
             )
         )
     if record.epochs:
@@ -402,10 +547,10 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
         )
         console.print(Text.from_ansi(chart))
     if s.get("diagnosis"):
-        console.print(verdict_panel(s["diagnosis"]))
+        console.print(verdict_panel(readable_diagnosis(record, s)))
     console.print(final_metrics(s))
     if s.get("error"):
-        console.print(Text.assemble(("error:", "red"), " ", str(s["error"])))
+        console.print(Text.assemble((_("error:"), "red"), " ", str(s["error"])))
     return EXIT_OK
 
 
@@ -421,10 +566,15 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         from nnplay.tui.tensorboard import write_tensorboard
 
         if args.output == "-":
-            raise UsageError("--format tensorboard writes a directory of event files; -o names that directory, not '-'")
+            raise UsageError(
+                _("--format tensorboard writes a directory of event files; -o names that directory, not '-'")
+            )
         directory = Path(args.output) if args.output else default_export_path(record, "tensorboard")
         written = write_tensorboard(record, directory)
-        console.print(Text(f"wrote {written}; view it with: tensorboard --logdir {directory}"), soft_wrap=True)
+        wrote = _("wrote {path}; view it with: tensorboard --logdir {directory}").format(
+            path=written, directory=directory
+        )
+        console.print(Text(wrote), soft_wrap=True)
         return EXIT_OK
     text = export(record, args.format)
     if args.output == "-":
@@ -433,72 +583,169 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.output) if args.output else default_export_path(record, args.format)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    console.print(Text(f"wrote {out}"))
+    console.print(Text(_("wrote {path}").format(path=out)))
     return EXIT_OK
 
 
+def cmd_web(args: argparse.Namespace, console: Console) -> int:
+    """`nnplay web`: the explorer in browsers, one app and engine per tab, until Ctrl+C."""
+    from nnplay.tui.web import serve
+
+    return serve(args.host, args.port, runs=args.runs, preset=args.preset, font_size=args.font_size, console=console)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with lines wrapped by the cells they take on a terminal (a Korean character takes
+    two; argparse counts one)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if text.isascii():
+            return super()._split_lines(text, width)
+        return cell_wrapped(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.isascii():
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in cell_wrapped(text, width - len(indent)))
+
+
+def cell_wrapped(text: str, width: int) -> list[str]:
+    """Text wrapped at spaces into lines of at most `width` terminal cells (a longer word keeps its line)."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        longer = f"{line} {word}" if line else word
+        if line and cell_len(longer) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = longer
+    return [*lines, line] if line else lines
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: the subcommands and their options."""
+    """The command line: the subcommands and their options, described in the current language (build it
+    after set_language)."""
     parser = argparse.ArgumentParser(
-        prog="nnplay", description="A neural-network playground for the terminal, on real PyTorch."
+        prog="nnplay",
+        description=_("A neural-network playground for the terminal, on real PyTorch."),
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--runs", default=None, help="runs directory (default ./runs, or $NNPLAY_RUNS)")
+    parser.add_argument("--runs", default=None, help=_("runs directory (default ./runs, or $NNPLAY_RUNS)"))
+    parser.add_argument(
+        "--lang",
+        default=None,
+        metavar="LANG",
+        help=_("the language nnplay speaks: en or ko (default: $NNPLAY_LANG, else the locale, else en)"),
+    )
+    # The app's start options; dests of their own, apart from `web --preset`.
+    opening = parser.add_mutually_exclusive_group()
+    opening.add_argument(
+        "--preset",
+        dest="open_preset",
+        default=None,
+        metavar="NAME",
+        help=_("open the app with this preset in the form"),
+    )
+    opening.add_argument(
+        "--experiment",
+        dest="open_experiment",
+        default=None,
+        metavar="STRING",
+        help=_("open the app with this experiment string in the form"),
+    )
     sub = parser.add_subparsers(
-        dest="command", metavar="COMMAND", description="with no command, nnplay opens the explorer app"
+        dest="command", metavar="COMMAND", description=_("with no command, nnplay opens the explorer app")
     )
-    p = sub.add_parser("run", help="train a preset or TOML experiment headless")
-    p.add_argument("preset", metavar="PRESET_OR_FILE")
+    p = sub.add_parser("run", help=_("train a preset, TOML experiment or experiment string headless"))
+    p.add_argument("preset", metavar="PRESET_OR_FILE_OR_STRING")
     p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. training.epochs=20"
+        "--set", action="append", default=[], metavar="KEY=VALUE", help=_("override a setting, e.g. training.epochs=20")
     )
-    p.add_argument("--json", action="store_true", help="stream the engine's raw JSON-lines events")
-    p = sub.add_parser("lesson", help="run a lesson and its variation, and check the lesson's claim")
+    p.add_argument("--json", action="store_true", help=_("stream the engine's raw JSON-lines events"))
+    p = sub.add_parser("lesson", help=_("run a lesson and its variation, and check the lesson's claim"))
     p.add_argument("lesson", metavar="LESSON")
     p.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a setting in both runs, e.g. data.seed=1",
+        help=_("override a setting in both runs, e.g. data.seed=1"),
     )
-    p.add_argument("--json", action="store_true", help="stream the engine's raw JSON-lines events")
-    sub.add_parser("presets", help="the course's lessons in order, and other presets")
-    sub.add_parser("runs", help="table of past runs")
-    p = sub.add_parser("show", help="a run's summary and loss curves")
-    p.add_argument("run", help="run id, unique part of it, path, or 'last'")
+    p.add_argument("--json", action="store_true", help=_("stream the engine's raw JSON-lines events"))
     p = sub.add_parser(
-        "export", help="write a run report, a PyTorch script that reproduces the run, or TensorBoard files"
+        "share",
+        help=_("an experiment as one short line to hand out (an experiment string)"),
+        description=_(
+            "Print the experiment string of a preset, TOML file or run: one line holding the settings "
+            "that differ from the defaults; `nnplay run STRING`, `nnplay --experiment STRING` and the app's "
+            "'Open experiment string' command read it. On a terminal a second line gives its `nnplay web` "
+            "address; into a pipe only the string is printed."
+        ),
     )
-    p.add_argument("run", help="run id, unique part of it, path, or 'last'")
+    p.add_argument(
+        "source", metavar="PRESET|FILE|RUN", help=_("preset name, TOML file, or run id, unique part, path or 'last'")
+    )
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help=_("override a setting, e.g. training.epochs=20")
+    )
+    sub.add_parser("presets", help=_("the course's lessons in order, and other presets"))
+    sub.add_parser("runs", help=_("table of past runs"))
+    p = sub.add_parser("show", help=_("a run's summary and loss curves"))
+    p.add_argument("run", help=_("run id, unique part of it, path, or 'last'"))
+    p = sub.add_parser(
+        "export", help=_("write a run report, a PyTorch script that reproduces the run, or TensorBoard files")
+    )
+    p.add_argument("run", help=_("run id, unique part of it, path, or 'last'"))
     p.add_argument(
         "--format",
         default="md",
         choices=EXPORT_FORMATS,
-        help="md, json, csv: a report; py: a standalone training script; tensorboard: event files",
+        help=_("md, json, csv: a report; py: a standalone training script; tensorboard: event files"),
     )
     p.add_argument(
         "-o",
         "--output",
         default=None,
-        help="file to write ('-' for stdout), or directory for tensorboard "
-        "(default, in the run: report.FORMAT, train.py or tensorboard/)",
+        help=_(
+            "file to write ('-' for stdout), or directory for tensorboard "
+            "(default, in the run: report.FORMAT, train.py or tensorboard/)"
+        ),
     )
-    for sp in sub.choices.values():
+    p = sub.add_parser("web", help=_("serve the explorer to browsers: one app per tab, for a classroom"))
+    p.add_argument(
+        "--host", default="127.0.0.1", help=_("address to listen on (0.0.0.0: every network; default %(default)s)")
+    )
+    p.add_argument("--port", type=int, default=8000, help=_("port to listen on (default %(default)s)"))
+    p.add_argument("--preset", default=None, metavar="NAME", help=_("the preset a tab opens when its link names none"))
+    p.add_argument(
+        "--font-size",
+        type=int,
+        default=20,
+        help=_("the page's font size in pixels, for a projector (default %(default)s)"),
+    )
+    for sp in sub.choices.values():  # accepted after the command too, where the top-level value stands unless given
+        sp.formatter_class = HelpFormatter
         sp.add_argument("--runs", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        sp.add_argument("--lang", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
 COMMANDS = {
     "run": cmd_run,
+    "share": cmd_share,
     "lesson": cmd_lesson,
     "presets": cmd_presets,
     "runs": cmd_runs,
     "show": cmd_show,
     "export": cmd_export,
+    "web": cmd_web,
 }
 
 
-STARTS_RUNS = (None, "run", "lesson")  # the app (no command) and the commands that write runs
+STARTS_RUNS = (None, "run", "lesson", "web")  # the app (no command) and the commands that write runs
 
 
 def runs_dir_error(args: argparse.Namespace) -> str | None:
@@ -516,20 +763,96 @@ def runs_dir_error(args: argparse.Namespace) -> str | None:
     return None
 
 
+def check_opening(args: argparse.Namespace) -> None:
+    """Check `--preset` and `--experiment` before the app starts: UsageError, ConfigError or ShareError
+    (one sentence each) when they come with a command, the preset is not one, or the string cannot be
+    read or run."""
+    from nnplay.engine.core.config import quoted
+    from nnplay.engine.core.config_files import load
+    from nnplay.presets import list_presets
+
+    if args.command is not None:
+        option = "--preset" if args.open_preset is not None else "--experiment"
+        raise UsageError(
+            _("{option} opens the app, so it goes with no command; `nnplay run` takes a preset or string").format(
+                option=option
+            )
+        )
+    if args.open_preset is not None:
+        preset = next((p for p in list_presets() if p.name == args.open_preset), None)
+        if preset is None:
+            names = ", ".join(p.name for p in list_presets())
+            raise UsageError(
+                _("--preset {name} is not a preset; presets: {names}").format(
+                    name=quoted(args.open_preset), names=names
+                )
+            )
+        load(preset.path)
+    if args.open_experiment is not None:
+        _experiment_config(args.open_experiment, [])
+
+
+def language_option(argv: list[str]) -> str | None:
+    """The `--lang` that argv gives (before or after the command; the last one counts), read before the
+    parser is built so that its help speaks that language; None when there is none, or when it has no
+    value (the parser then says so)."""
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang")
+    try:
+        known, _rest = early.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    return known.lang
+
+
+def chosen_language(argv: list[str]) -> str:
+    """The language to speak: argv's --lang, else NNPLAY_LANG, else the locale's, else English. LanguageError
+    for one nnplay does not speak, said in the language NNPLAY_LANG or the locale names when they name one."""
+    explicit = language_option(argv)
+    try:
+        return resolve_language(explicit)
+    except LanguageError:
+        with contextlib.suppress(LanguageError):
+            set_language(resolve_language())
+        return resolve_language(explicit)  # the same refusal, now in that language
+
+
+def print_error(message: str) -> None:
+    """One sentence on stderr after a red 'error:'; the message is text, never markup."""
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(stderr=True, highlight=False).print(Text.assemble((_("error:"), "red"), " ", message), soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`nnplay`: the app with no command, else the subcommand; returns the exit code."""
+    """`nnplay`: the app with no command, else the subcommand, in the language --lang, NNPLAY_LANG or the
+    locale names; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        language = chosen_language(argv)
+    except LanguageError as exc:  # before anything starts
+        print_error(str(exc))
+        return EXIT_USAGE
+    set_language(language)
+    argparse._ = _  # type: ignore[attr-defined]  # argparse's own words (ARGPARSE_MESSAGES) in it too
     parser = build_parser()
     args = parser.parse_args(argv)
     if (problem := runs_dir_error(args)) is not None:
-        from rich.console import Console
-        from rich.text import Text
-
-        Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", problem), soft_wrap=True)
+        print_error(problem)
         return EXIT_USAGE
+    if args.open_preset is not None or args.open_experiment is not None:
+        try:
+            check_opening(args)
+        except (UsageError, ValueError) as exc:  # a ConfigError or ShareError is a ValueError
+            print_error(str(exc))
+            return EXIT_USAGE
     if args.command is None:
-        from nnplay.tui.app import main as app_main  # the explorer: Textual, no torch in this process
+        # The explorer: Textual, no torch in this process; it speaks the language set above, and so do the
+        # engines it starts.
+        from nnplay.tui.app import main as app_main
 
-        return app_main(args.runs)
+        return app_main(args.runs, preset=args.open_preset, experiment=args.open_experiment)
     from rich.console import Console
 
     console = Console(highlight=False)
@@ -538,20 +861,19 @@ def main(argv: list[str] | None = None) -> int:
     # A ConfigError is a ValueError: caught without importing the config schema (pydantic, a sixth of a
     # second), which `nnplay runs` never needs.
     except (UsageError, FileNotFoundError, ValueError) as exc:
-        from rich.text import Text
-
-        Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", str(exc)), soft_wrap=True)
+        print_error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:  # a path the system refuses (a name too long, no permission): a sentence, not a traceback
-        from rich.text import Text
-
         from nnplay.engine.core.config import quoted
 
         where = f"{quoted(str(exc.filename))}: " if exc.filename else ""
-        message = f"{where}{exc.strerror or exc}"
-        Console(stderr=True, highlight=False).print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
+        print_error(f"{where}{exc.strerror or exc}")
         return EXIT_USAGE
+
+
+if __name__ == "__main__":  # `python -m nnplay.tui.cli`: how `nnplay web` starts each tab's app
+    sys.exit(main())

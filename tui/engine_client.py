@@ -14,6 +14,7 @@ never here, so the app starts at once while the engine warms up.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections import deque
@@ -26,6 +27,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from nnplay.engine.core.events import decode
+from nnplay.engine.core.i18n import _, current_language
 from nnplay.tui.engine_process import KILL_GRACE_S, LINE_LIMIT, EngineProcess
 
 ENGINE_START_DELAY_S = 0.3  # the app's first frame comes first; torch's import then takes seconds
@@ -217,7 +219,7 @@ class EngineClient(Widget):
         request_id = self._new_id()
         self._latest_plan = (request_id, config)
         if self._exited:
-            self._post(self.PlanFailed(request_id, "the engine is not running; restart it"))
+            self._post(self.PlanFailed(request_id, _("the engine is not running; restart it")))
         elif self._plan_in_flight is None:
             self._send_plan(request_id, config)
         return request_id
@@ -243,6 +245,11 @@ class EngineClient(Widget):
         """End the run in progress cleanly: status "stopped", test metrics and summary still written."""
         self._write({"cmd": "stop"})
 
+    def set_language(self, code: str) -> None:
+        """Have the engine speak `code` ("en" or "ko") from now on, the run in progress included. An
+        engine started later is started in the app's language anyway (NNPLAY_LANG)."""
+        self._write({"cmd": "language", "lang": code})
+
     async def shutdown(self, timeout: float = 3.0) -> int | None:
         """Quit the engine: stop the run (it keeps its partial results), wait up to `timeout` s, then
         SIGTERM, wait KILL_GRACE_S, then SIGKILL. Returns the exit code (None if it never started)."""
@@ -267,9 +274,13 @@ class EngineClient(Widget):
     async def _pump(self) -> None:
         """Start the engine, read its stdout to the end, then report how it ended."""
         try:
-            engine = await EngineProcess.start(self.command)
+            # The engine speaks the app's language: its plans, verdicts and errors arrive in it.
+            engine = await EngineProcess.start(self.command, env={**os.environ, "NNPLAY_LANG": current_language()})
         except OSError as exc:
-            self._ended(None, f"cannot start the engine ({' '.join(self.command)}): {exc}")
+            self._ended(
+                None,
+                _("cannot start the engine ({command}): {reason}").format(command=" ".join(self.command), reason=exc),
+            )
             return
         self._engine = engine
         if self._quitting:  # shutdown() came while it was starting
@@ -282,7 +293,9 @@ class EngineClient(Widget):
                 if isinstance(raw, bytes):
                     self._handle_line(raw)
                 else:  # LineTooLong
-                    self._post(self.Malformed(f"<a line longer than {LINE_LIMIT} bytes was dropped>"))
+                    self._post(
+                        self.Malformed(_("<a line longer than {limit} bytes was dropped>").format(limit=LINE_LIMIT))
+                    )
             returncode = await engine.wait()
         except asyncio.CancelledError:
             for task in engine.abandon():  # restarted, or the app is closing: it quits on its own
@@ -315,6 +328,8 @@ class EngineClient(Widget):
             self._post(self.Malformed(text[:MALFORMED_SHOWN]))
             return
         kind = event["type"]
+        if kind == "language":  # the engine's answer to set_language: nothing to show
+            return
         if kind == "step":
             self._buffer_steps(event)
             return
@@ -344,7 +359,7 @@ class EngineClient(Widget):
         if event["type"] == "plan":
             self._post(self.PlanReady(request_id, event))
         else:
-            message = str(event.get("message") or "the plan request failed")
+            message = str(event.get("message") or _("the plan request failed"))
             self._post(self.PlanFailed(request_id, message, problems_of(event, message)))
 
     def _run_ended(self, request_id: Any) -> None:

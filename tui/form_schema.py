@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from nnplay.engine.core.catalog import DATASETS, DEFAULT_CLASSES, IMAGE, SEQUENCE, architectures_for, datasets_for
 from nnplay.engine.core.config import LOSSES_FOR_TASK, ExperimentConfig, quoted
+from nnplay.engine.core.i18n import N_, _
 
-LAST_COLUMN = "(last column)"  # data.target's default, as its select offers it
+LAST_COLUMN = N_("(last column)")  # data.target's default, as its select offers it (its label: translated)
 
 GROUPS: list[tuple[str, list[str]]] = [
     (
@@ -113,30 +114,55 @@ GROUPS: list[tuple[str, list[str]]] = [
 
 # A few concepts deserve more than the field's one-line docstring.
 CONCEPTS = {
-    "training.epochs": "An epoch is one pass over the whole training split. Each epoch is cut into batches; "
-    "each batch gives one update of the weights (an iteration).",
-    "training.batch_size": "Samples per update. Smaller batches mean more, noisier updates per epoch; "
-    '"full" uses the whole training split at once (plain gradient descent).',
-    "regularization.dropout": "During training, each hidden unit is zeroed with this probability, so the network "
-    "cannot rely on any single unit: a cheap ensemble that fights overfitting. Off at evaluation.",
-    "regularization.batch_norm": "Normalizes each hidden layer's activations over the batch, which steadies "
-    "and speeds up training; at evaluation it uses running averages instead.",
-    "regularization.l2": "Adds λ·Σw² to the loss, pulling every weight toward zero: smoother functions, less overfitting.",
-    "regularization.l1": "Adds λ·Σ|w| to the loss: pushes many weights to exactly zero (sparse models).",
-    "regularization.weight_decay": "Shrinks weights a little at every step, separately from the gradient (AdamW-style).",
-    "regularization.early_stopping": "Watches validation loss and stops when it has not improved for `patience` "
-    "epochs, keeping the best weights.",
-    "data.train": "The training split is what the weights are fitted to. Validation watches generalization during "
-    "training; test stays locked until the end for an honest score.",
-    "data.normalization": "Scale inputs using statistics of the training split only, so nothing about validation or "
-    "test leaks into training.",
-    "optimizer.lr": "The step size of each update. Too small: slow progress. Too large: the loss jumps around or diverges.",
-    "sweep.seeds": "Train several copies that differ only in their seed, so each starts from other initial weights. "
-    "The charts draw their mean and a band from the lowest to the highest curve: how much of a result is luck.",
-    "sweep.parameter": "Train one copy per value of a regularization strength, everything else equal, "
-    "to see its effect in one run. List the values below, e.g. 0, 0.001, 0.01.",
-    "optimizer.kind": "sgd follows the gradient (with momentum); adam and adamw adapt a step size per weight; "
-    "rmsprop scales steps by recent gradient size.",
+    "training.epochs": N_(
+        "An epoch is one pass over the whole training split. Each epoch is cut into batches; "
+        "each batch gives one update of the weights (an iteration)."
+    ),
+    "training.batch_size": N_(
+        "Samples per update. Smaller batches mean more, noisier updates per epoch; "
+        '"full" uses the whole training split at once (plain gradient descent).'
+    ),
+    "regularization.dropout": N_(
+        "During training, each hidden unit is zeroed with this probability, so the network "
+        "cannot rely on any single unit: a cheap ensemble that fights overfitting. Off at evaluation."
+    ),
+    "regularization.batch_norm": N_(
+        "Normalizes each hidden layer's activations over the batch, which steadies "
+        "and speeds up training; at evaluation it uses running averages instead."
+    ),
+    "regularization.l2": N_(
+        "Adds λ·Σw² to the loss, pulling every weight toward zero: smoother functions, less overfitting."
+    ),
+    "regularization.l1": N_("Adds λ·Σ|w| to the loss: pushes many weights to exactly zero (sparse models)."),
+    "regularization.weight_decay": N_(
+        "Shrinks weights a little at every step, separately from the gradient (AdamW-style)."
+    ),
+    "regularization.early_stopping": N_(
+        "Watches validation loss and stops when it has not improved for `patience` epochs, keeping the best weights."
+    ),
+    "data.train": N_(
+        "The training split is what the weights are fitted to. Validation watches generalization during "
+        "training; test stays locked until the end for an honest score."
+    ),
+    "data.normalization": N_(
+        "Scale inputs using statistics of the training split only, so nothing about validation or "
+        "test leaks into training."
+    ),
+    "optimizer.lr": N_(
+        "The step size of each update. Too small: slow progress. Too large: the loss jumps around or diverges."
+    ),
+    "sweep.seeds": N_(
+        "Train several copies that differ only in their seed, so each starts from other initial weights. "
+        "The charts draw their mean and a band from the lowest to the highest curve: how much of a result is luck."
+    ),
+    "sweep.parameter": N_(
+        "Train one copy per value of a regularization strength, everything else equal, "
+        "to see its effect in one run. List the values below, e.g. 0, 0.001, 0.01."
+    ),
+    "optimizer.kind": N_(
+        "sgd follows the gradient (with momentum); adam and adamw adapt a step size per weight; "
+        "rmsprop scales steps by recent gradient size."
+    ),
 }
 
 
@@ -146,7 +172,7 @@ class FieldSpec:
 
     path: str  # "data.dataset"
     label: str
-    help: str
+    help: str  # in English, as the message catalogs hold it: explanation() is what the form shows
     kind: str  # select | switch | int | float | text | int_list | float_list | batch | column | column_list
     options: tuple[str, ...] = ()
     optional: bool = False
@@ -156,6 +182,10 @@ class FieldSpec:
     def widget_id(self) -> str:
         """The id of the control that edits this setting."""
         return "f-" + self.path.replace(".", "-")
+
+    def explanation(self) -> str:
+        """What the setting means, in the current language, on one line."""
+        return " ".join(_(self.help).split())
 
 
 def _model_for(path: str) -> tuple[Any, str]:
@@ -203,11 +233,12 @@ def field_spec(path: str) -> FieldSpec:
         kind, options = "select", (LAST_COLUMN,)
     literal = typing.get_args(info.annotation) if typing.get_origin(info.annotation) is Literal else ()
     numeric = bool(literal) and all(isinstance(a, int) for a in literal)
-    help_text = " ".join((info.description or "").split())
+    # The setting's docstring as the config catalog holds it (the form shows it translated, on one line).
+    help_text = info.description or ""
     return FieldSpec(path, name.replace("_", " "), CONCEPTS.get(path, help_text), kind, options, optional, numeric)
 
 
-FIELDS: dict[str, FieldSpec] = {path: field_spec(path) for _, paths in GROUPS for path in paths}
+FIELDS: dict[str, FieldSpec] = {path: field_spec(path) for _group, paths in GROUPS for path in paths}
 
 
 def get_value(data: dict, path: str) -> Any:
@@ -375,13 +406,17 @@ def parse(spec: FieldSpec, text: str) -> Any:
             return [number(part) for part in text.replace("[", "").replace("]", "").replace(",", " ").split()]
     except ValueError:
         allowed = {
-            "int": "a whole number",
-            "float": "a number",
-            "batch": 'a whole number or "full"',
-            "int_list": "whole numbers separated by commas, e.g. 32, 32",
-            "float_list": "numbers separated by commas, e.g. 0, 0.001, 0.01",
+            "int": _("a whole number"),
+            "float": _("a number"),
+            "batch": _('a whole number or "full"'),
+            "int_list": _("whole numbers separated by commas, e.g. 32, 32"),
+            "float_list": _("numbers separated by commas, e.g. 0, 0.001, 0.01"),
         }[spec.kind]
-        raise ValueError(f"{spec.path} = {quoted(text)} is not valid; allowed: {allowed}") from None
+        raise ValueError(
+            _("{setting} = {value} is not valid; allowed: {allowed}").format(
+                setting=spec.path, value=quoted(text), allowed=allowed
+            )
+        ) from None
     return text
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets.option_list import Option
 
+from nnplay.engine.core.i18n import N_, _
 from nnplay.presets import VARIATION_SUFFIX, Preset, course, list_presets
 
 RUN_NAME = re.compile(r"^\d{8}-\d{6}-(?P<name>.+?)(-\d+)?$")
@@ -40,22 +41,22 @@ def lesson_options(runs_root: Path) -> list[Option]:
     options: list[Option] = []
     in_course: set[str] = set()
     for section in course():
-        options.append(_heading(section.title.upper(), f"section:{section.id}"))
+        options.append(_heading(_(section.title).upper(), f"section:{section.id}"))
         for lesson in section.lessons:
             in_course.add(lesson.name)
             line = Text()
             line.append(f"{DONE} " if lesson.name in done else "  ", style="green")
             line.append(f"{lesson.number:>2} ", style="dim")
             line.append(lesson.name, style="bold")
-            line.append(f"  {lesson.title}")
+            line.append(f"  {_(lesson.title)}")
             options.append(Option(line, id=lesson.name))
     others = [p for p in list_presets() if p.name not in in_course]
     for heading, section_id, group in (
-        ("MORE PRESETS", "section:more", [p for p in others if not p.user]),
-        ("YOUR PRESETS", "section:user", [p for p in others if p.user]),
+        (N_("MORE PRESETS"), "section:more", [p for p in others if not p.user]),
+        (N_("YOUR PRESETS"), "section:user", [p for p in others if p.user]),
     ):
         if group:
-            options.append(_heading(heading, section_id))
+            options.append(_heading(_(heading), section_id))
             options.extend(_preset_option(preset, done) for preset in group)
     return options
 
@@ -68,7 +69,7 @@ def _preset_option(preset: Preset, done: set[str]) -> Option:
     line = Text()
     line.append(f"{DONE} " if preset.name in done else "  ", style="green")
     line.append(preset.name, style="bold")
-    line.append("\n   " + preset.description, style="dim")
+    line.append("\n   " + _(preset.description), style="dim")
     return Option(line, id=preset.name)
 
 
@@ -81,13 +82,13 @@ def lesson_help(name: str) -> Text:
         preset = next((p for p in list_presets() if p.name == name), None)
         if preset is None:
             return Text("")
-        text = Text(preset.description)
+        text = Text(_(preset.description))
         if preset.user:
-            text.append(f"\nYour preset, saved in {preset.path}", style="dim")
+            text.append("\n" + _("Your preset, saved in {path}").format(path=preset.path), style="dim")
         return text
     text = Text()
-    text.append(f"Lesson {lesson.number}: {lesson.title}\n", style="bold")
-    text.append(lesson.claim + "\n")
-    text.append(f"Watch: {lesson.watch}\n", style="italic")
-    text.append(f"Try next (n on the dashboard): {lesson.try_next}.", style="dim")
+    text.append(_("Lesson {number}: {title}").format(number=lesson.number, title=_(lesson.title)) + "\n", style="bold")
+    text.append(_(lesson.claim) + "\n")
+    text.append(_("Watch: {watch}").format(watch=_(lesson.watch)) + "\n", style="italic")
+    text.append(_("Try next (n on the dashboard): {try_next}.").format(try_next=_(lesson.try_next)), style="dim")
     return text

@@ -4,6 +4,7 @@ summary with the loss chart, the verdict and the test metrics."""
 from __future__ import annotations
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
@@ -11,6 +12,8 @@ from rich.text import Text
 
 from nnplay.engine.core.batches import batch_arithmetic
 from nnplay.engine.core.catalog import data_info_summary
+from nnplay.engine.core.diagnosis import verdict_name
+from nnplay.engine.core.i18n import _, ngettext
 from nnplay.engine.core.memory import human
 from nnplay.tui.charts import loss_chart
 from nnplay.tui.report import (
@@ -20,7 +23,11 @@ from nnplay.tui.report import (
     fold_line,
     folds_table,
     format_metric,
+    metric_name,
+    metric_short,
+    status_name,
     train_label,
+    train_subset,
 )
 from nnplay.tui.state import is_number
 
@@ -36,13 +43,15 @@ VERDICT_STYLES = {
 
 
 def epoch_metrics_text(event: dict) -> str:
-    """'loss 0.123 · val 0.145 · acc 95.1%' from an epoch event."""
-    parts = [f"loss {format_metric('loss', event.get('train_loss', event.get('train_loss_running')))}"]
+    """'loss 0.123 · val 0.145 · val acc 95.1%' from an epoch event."""
+    loss = format_metric("loss", event.get("train_loss", event.get("train_loss_running")))
+    parts = [_("loss {value}").format(value=loss)]
     if event.get("val_loss") is not None:
-        parts.append(f"val {format_metric('loss', event['val_loss'])}")
-    for key, short in (("accuracy", "acc"), ("r2", "R²"), ("recon_error", "recon")):
+        parts.append(_("val {value}").format(value=format_metric("loss", event["val_loss"])))
+    for key in ("accuracy", "r2", "recon_error"):
         if event.get(f"val_{key}") is not None:
-            parts.append(f"val {short} {format_metric(key, event[f'val_{key}'])}")
+            value = format_metric(key, event[f"val_{key}"])
+            parts.append(_("val {metric} {value}").format(metric=metric_short(key), value=value))
     return " · ".join(parts)
 
 
@@ -52,33 +61,45 @@ def plan_panel(plan: dict) -> Panel:
     table.add_column(style="bold")
     table.add_column()
     # Every cell is a Text: a plan's words reach here from the engine and the user's config, never markup.
-    table.add_row("data", Text(f"{plan['dataset']} ({plan['n_samples']} samples, input {plan['input_shape']})"))
+    data = _("{dataset} ({samples} samples, input {shape})").format(
+        dataset=plan["dataset"], samples=plan["n_samples"], shape=plan["input_shape"]
+    )
+    table.add_row(_("data"), Text(data))
     if plan.get("data_info"):  # your own data: what was read
-        table.add_row("read", Text(data_info_summary(plan["data_info"])))
-    split = f"{plan['n_train']} train / {plan['n_val']} validation / {plan['n_test']} test"
+        table.add_row(_("read"), Text(data_info_summary(plan["data_info"])))
+    sizes = {"train": plan["n_train"], "val": plan["n_val"], "test": plan["n_test"]}
     if plan.get("k_folds"):
-        split += f", {plan['k_folds']}-fold cross-validation"
-    table.add_row("split", Text(split))
-    table.add_row("batches", Text(batch_arithmetic(plan)))
+        split = _("{train} train / {val} validation / {test} test, {k}-fold cross-validation").format(
+            k=plan["k_folds"], **sizes
+        )
+    else:
+        split = _("{train} train / {val} validation / {test} test").format(**sizes)
+    table.add_row(_("split"), Text(split))
+    table.add_row(_("batches"), Text(batch_arithmetic(plan)))
     table.add_row("", Text(plan["last_batch"], style="dim"))
-    if train_label(plan) != "train":
+    if train_subset(plan):
         table.add_row(
-            "measure",
+            _("measure"),
             Text(
-                f"train metrics each epoch on a fixed random {plan['n_train_eval']} of the {plan['n_train']} "
-                "training samples; the final table uses all of them",
+                _(
+                    "train metrics each epoch on a fixed random {n_eval} of the {n_train} "
+                    "training samples; the final table uses all of them"
+                ).format(n_eval=plan["n_train_eval"], n_train=plan["n_train"]),
                 style="dim",
             ),
         )
-    table.add_row("model", Text(f"{plan['architecture']}, {plan['params']:,} parameters"))
-    table.add_row("loss", Text(str(plan["loss_description"])))
-    table.add_row(
-        "device",
-        Text(f"{plan['device']} ({plan['precision']}, {plan['threads']} thread{'s' * (plan['threads'] > 1)})"),
-    )
+    model = _("{architecture}, {params:,} parameters").format(architecture=plan["architecture"], params=plan["params"])
+    table.add_row(_("model"), Text(model))
+    table.add_row(_("loss"), Text(str(plan["loss_description"])))
+    threads = plan["threads"]
+    device = ngettext("{device} ({precision}, {threads} thread)", "{device} ({precision}, {threads} threads)", threads)
+    table.add_row(_("device"), Text(device.format(device=plan["device"], precision=plan["precision"], threads=threads)))
     if is_number(plan.get("memory_bytes")):
-        table.add_row("memory", f"about {human(plan['memory_bytes'])} (data, model, optimizer and activations)")
-    return Panel(table, title=Text(f"plan: {plan['name']}"), title_align="left", border_style="blue")
+        memory = _("about {size} (data, model, optimizer and activations)").format(size=human(plan["memory_bytes"]))
+        table.add_row(_("memory"), Text(memory))
+    return Panel(
+        table, title=Text(_("plan: {name}").format(name=plan["name"])), title_align="left", border_style="blue"
+    )
 
 
 def table_of(columns: list[str], rows: list[list[str]], title: str | None = None, compact: bool = False) -> Table:
@@ -93,7 +114,8 @@ def table_of(columns: list[str], rows: list[list[str]], title: str | None = None
         title_justify="left",
     )
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 or column == "verdict" else "right", no_wrap=compact)
+        words = i == 0 or column == _("verdict")
+        table.add_column(column, justify="left" if words else "right", no_wrap=compact)
     for row in rows:
         table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))  # text, never markup
     return table
@@ -105,7 +127,7 @@ def final_metrics(summary: dict) -> Group:
     which Rich would wrap to the table's narrow width.)"""
     if summary.get("folds"):
         columns, rows = folds_table(summary)
-        title = "cross-validation: each fold's kept weights, scored on the part it did not train on"
+        title = _("cross-validation: each fold's kept weights, scored on the part it did not train on")
     else:
         title, columns, rows = final_table(summary)
     return Group(Text(title, style="italic"), table_of(columns, rows))
@@ -113,13 +135,16 @@ def final_metrics(summary: dict) -> Group:
 
 def members_table(members: list[dict]) -> Table:
     """A sweep's members side by side: what differs, how each ended, its test metrics."""
-    table = Table(box=None, padding=(0, 2), header_style="bold", title="members", title_justify="left")
+    table = Table(box=None, padding=(0, 2), header_style="bold", title=_("members"), title_justify="left")
     keys = [k for k in METRIC_NAMES if any((m.get("test") or {}).get(k) is not None for m in members)]
-    for column in ("member", "status", *(f"test {METRIC_NAMES[k]}" for k in keys)):
-        table.add_column(column, justify="left" if column in ("member", "status") else "right")
+    table.add_column(_("member"), justify="left")
+    table.add_column(_("status"), justify="left")
+    for k in keys:
+        table.add_column(_("test {metric}").format(metric=metric_name(k)), justify="right")
     for m in members:
         test = m.get("test") or {}
-        cells = (str(m["label"]), str(m.get("status") or "—"), *(format_metric(k, test.get(k)) for k in keys))
+        status = status_name(m["status"]) if m.get("status") else "—"
+        cells = (str(m["label"]), status, *(format_metric(k, test.get(k)) for k in keys))
         table.add_row(*map(Text, cells))
     return table
 
@@ -129,12 +154,12 @@ def verdict_panel(diagnosis: dict) -> Panel:
     verdict = diagnosis.get("verdict", "unknown")
     body = [Text(str(diagnosis.get("explanation", "")))]
     if diagnosis.get("advice"):
-        body.append(Text(f"What to try: {diagnosis['advice']}", style="italic"))
+        body.append(Text(_("What to try: {advice}").format(advice=diagnosis["advice"]), style="italic"))
     for note in diagnosis.get("notes") or []:
-        body.append(Text(f"Note: {note}", style="bold"))
+        body.append(Text(_("Note: {note}").format(note=note), style="bold"))
     return Panel(
         Group(*body),
-        title=Text(f"verdict: {verdict}"),
+        title=Text(_("verdict: {verdict}").format(verdict=verdict_name(str(verdict)))),
         title_align="left",
         border_style=VERDICT_STYLES.get(verdict, "white"),
     )
@@ -163,7 +188,9 @@ class RunRenderer:
         """Print the engine's version, torch's and the device, dimmed."""
         self.console.print(
             Text(
-                f"nnplay engine {e.get('engine_version')} · torch {e.get('torch_version')} · {e.get('device_name')}",
+                _("nnplay engine {engine} · torch {torch} · {device}").format(
+                    engine=e.get("engine_version"), torch=e.get("torch_version"), device=e.get("device_name")
+                ),
                 style="dim",
             )
         )
@@ -175,11 +202,12 @@ class RunRenderer:
         self.total = e["epochs"] * (e.get("k_folds") or 1)
         self.every = max(1, self.total // 20)
         if self.console.is_terminal:
+            # Rich fills in the {task...} fields of these columns.
             self.progress = Progress(
-                TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"),
+                TextColumn(_("epoch {task.completed:>.0f}/{task.total:.0f}")),
                 BarColumn(),
                 TextColumn("{task.fields[metrics]}", markup=False),
-                TextColumn("[dim]{task.fields[speed]} · ETA {task.fields[eta]}[/dim]"),
+                TextColumn(_("[dim]{task.fields[speed]} · ETA {task.fields[eta]}[/dim]")),
                 console=self.console,
                 transient=True,
             )
@@ -189,7 +217,7 @@ class RunRenderer:
     def on_epoch(self, e: dict) -> None:
         """Advance the progress bar, or print a line every few epochs when the output is not a terminal."""
         self.epochs.append(e)
-        speed = f"{e['samples_per_s']:,.0f} samples/s" if e.get("samples_per_s") else ""
+        speed = _("{rate:,.0f} samples/s").format(rate=e["samples_per_s"]) if e.get("samples_per_s") else ""
         if self.progress is not None and self.task_id is not None:
             self.progress.update(
                 self.task_id,
@@ -199,11 +227,14 @@ class RunRenderer:
                 eta=duration(e.get("eta_s")),
             )
         elif e["epoch"] % self.every == 0 or e["epoch"] == e.get("epochs"):
-            self.console.print(f"epoch {e['epoch']}/{e.get('epochs')}  {epoch_metrics_text(e)}  {speed}")
+            line = _("epoch {epoch}/{epochs}  {metrics}  {speed}").format(
+                epoch=e["epoch"], epochs=e.get("epochs"), metrics=epoch_metrics_text(e), speed=speed
+            )
+            self.console.print(line)
 
     def on_warning(self, e: dict) -> None:
         """Print the engine's warning."""
-        self.console.print(Text.assemble(("warning:", "yellow"), " ", str(e.get("message"))))
+        self.console.print(Text.assemble((_("warning:"), "yellow"), " ", str(e.get("message"))))
 
     def on_fold(self, e: dict) -> None:
         """Print the finished fold's line."""
@@ -241,12 +272,18 @@ class RunRenderer:
             self.console.print(members_table(e["members"]))
         if e.get("hint") and not self.diagnosis:  # the verdict's advice already says it
             self.console.print(Text(e["hint"], style="red"))
-        weights = f", weights of epoch {e['weights_epoch']}" if e.get("weights_epoch") else ""
-        self.console.print(Text.assemble((str(e["status"]), "bold"), f"{weights} · run saved in {e.get('run_dir')}"))
+        shown = {"status": escape(status_name(e["status"])), "run_dir": escape(str(e.get("run_dir")))}
+        if e.get("weights_epoch"):
+            line = _("[bold]{status}[/bold], weights of epoch {epoch} · run saved in {run_dir}").format(
+                epoch=e["weights_epoch"], **shown
+            )
+        else:
+            line = _("[bold]{status}[/bold] · run saved in {run_dir}").format(**shown)
+        self.console.print(Text.from_markup(line))
 
     def on_error(self, e: dict) -> None:
         """Stop the progress bar and print the error, after its traceback when there is one."""
         self._stop_progress()
         if e.get("traceback"):
             self.console.print(Text(e["traceback"], style="dim"))
-        self.console.print(Text.assemble(("error:", "red"), " ", str(e.get("message"))), highlight=False)
+        self.console.print(Text.assemble((_("error:"), "red"), " ", str(e.get("message"))), highlight=False)

@@ -10,31 +10,60 @@ import math
 import shlex
 from pathlib import Path
 
-from nnplay.engine.core.batches import batch_arithmetic
+from nnplay.engine.core.batches import batch_arithmetic, last_batch
 from nnplay.engine.core.catalog import data_info_summary
-from nnplay.engine.core.diagnosis import HEADLINE_METRICS, diagnose, format_value
+from nnplay.engine.core.diagnosis import HEADLINE_METRICS, diagnose, format_value, verdict_name
+from nnplay.engine.core.i18n import N_, _
 from nnplay.engine.core.runs import RunRecord, UnreadableRun, load_run, read_listing, record_crash
 
 # The formats `export` writes as text; "py" is a standalone training script (engine/core/script.py). The CLI
 # also writes "tensorboard", a directory of event files (tui/tensorboard.py).
 EXPORT_FORMATS = ("json", "csv", "md", "py")
-HEADLINE_ORDER = tuple(key for key, _ in HEADLINE_METRICS)  # the metric a learner looks at first, by task
-METRIC_SHORT = {"accuracy": "acc", "r2": "R²", "recon_error": "recon", "loss": "loss"}  # in narrow table cells
+HEADLINE_ORDER = tuple(key for key, _label in HEADLINE_METRICS)  # the metric a learner looks at first, by task
+# Metrics' names, marked here and translated where they are shown (metric_name, metric_short).
+METRIC_SHORT = {"accuracy": N_("acc"), "r2": "R²", "recon_error": N_("recon"), "loss": N_("loss")}  # narrow cells
 METRIC_NAMES = {
-    "loss": "loss",
-    "accuracy": "accuracy",
+    "loss": N_("loss"),
+    "accuracy": N_("accuracy"),
     "mae": "MAE",
     "r2": "R²",
-    "recon_error": "reconstruction error",
-    "kl": "KL divergence",
+    "recon_error": N_("reconstruction error"),
+    "kl": N_("KL divergence"),
 }
 
 
+def metric_name(key: str) -> str:
+    """A metric's name in the current language ('accuracy', 'reconstruction error')."""
+    return _(METRIC_NAMES[key]) if key in METRIC_NAMES else key
+
+
+def metric_short(key: str) -> str:
+    """A metric's name for a narrow cell, in the current language ('acc', 'R²')."""
+    return _(METRIC_SHORT[key]) if key in METRIC_SHORT else key
+
+
 UNREADABLE = "unreadable"  # the status a listing gives a run whose files cannot be read
+# A run's status is a value in its files, which programs compare; people read it translated (status_name).
+STATUS_NAMES = {
+    "running": N_("running"),
+    "completed": N_("completed"),
+    "early_stopped": N_("early_stopped"),
+    "stopped": N_("stopped"),
+    "diverged": N_("diverged"),
+    "crashed": N_("crashed"),
+    "failed": N_("failed"),
+    UNREADABLE: N_("unreadable"),
+}
 # What reading one run can raise when its files are damaged or were edited by hand (a summary.json with
 # a string where a number belongs): a listing shows that run as unreadable, with the reason, and the
 # others as usual.
 RUN_READ_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError)
+
+
+def status_name(status: object) -> str:
+    """A run's status as people read it, in the current language ('completed'; a status this nnplay does
+    not know, as it is)."""
+    return _(STATUS_NAMES[status]) if isinstance(status, str) and status in STATUS_NAMES else str(status)
 
 
 def unreadable_reason(exc: BaseException) -> str:
@@ -42,8 +71,8 @@ def unreadable_reason(exc: BaseException) -> str:
     if isinstance(exc, UnreadableRun):
         return exc.reason
     if isinstance(exc, OSError) and exc.filename:
-        return f"{Path(exc.filename).name} cannot be read ({exc.strerror})"
-    return f"its files do not read as a run ({type(exc).__name__}: {exc})"
+        return _("{name} cannot be read ({reason})").format(name=Path(exc.filename).name, reason=exc.strerror)
+    return _("its files do not read as a run ({kind}: {error})").format(kind=type(exc).__name__, error=exc)
 
 
 def config_of(record: RunRecord) -> dict:
@@ -100,11 +129,63 @@ def listed_summary(path: Path) -> dict:
     return summary
 
 
-def judge(record: RunRecord, epochs: list[dict], status: str | None = None) -> dict:
+def judge(
+    record: RunRecord,
+    epochs: list[dict],
+    status: str | None = None,
+    kept_epoch: int | None = None,
+    planned_epochs: int | None = None,
+) -> dict:
     """The diagnosis of these epochs of the run, with the run's patience and min_delta (as the engine judges)."""
     reg = config_of(record).get("regularization", {})
     baseline = (record.last("plan") or {}).get("baseline_loss")  # the loss of a model that learned nothing
-    return diagnose(epochs, reg.get("patience", 10), reg.get("min_delta", 0.0), baseline, status=status)
+    return diagnose(
+        epochs,
+        reg.get("patience", 10),
+        reg.get("min_delta", 0.0),
+        baseline,
+        status=status,
+        kept_epoch=kept_epoch,
+        epochs=planned_epochs,
+    )
+
+
+def readable_diagnosis(record: RunRecord, summary: dict) -> dict:
+    """The run's diagnosis in the current language. Its sentences were written in the language the run
+    spoke; a single run's are written again from its epochs, as the engine judged them, and used when they
+    reach the verdict, best epoch and onset of overfitting it recorded (the same in every language). A
+    cross-validation's (judged fold by fold) and a sweep's (judged on the members' mean) stay as recorded,
+    and so does a run that never finished (summary_of judged it just now, in the current language)."""
+    recorded = summary.get("diagnosis") or {}
+    status = (record.summary or {}).get("status")  # how the engine said the run ended
+    if status in (None, "failed") or not recorded.get("verdict") or summary.get("folds") or summary.get("members"):
+        return recorded
+    if not record.epochs:
+        return recorded
+    planned = (config_of(record).get("training") or {}).get("epochs")
+    try:
+        again = judge(
+            record,
+            record.epochs,
+            status=status,
+            kept_epoch=recorded.get("kept_epoch"),
+            planned_epochs=planned if isinstance(planned, int) else None,
+        )
+    except RUN_READ_ERRORS:  # epochs edited by hand: the recorded words stand
+        return recorded
+    if any(again.get(key) != recorded.get(key) for key in ("verdict", "best_epoch", "overfitting_epoch")):
+        return recorded
+    return again
+
+
+def readable_last_batch(plan: dict, config: dict) -> str:
+    """The plan's words for the last batch of an epoch, written again in the current language from the
+    plan's numbers and the config's drop_last (as the engine wrote them); as recorded when those are missing."""
+    n_train, batch = plan.get("n_train"), plan.get("batch_size")
+    drop_last = (config.get("training") or {}).get("drop_last")
+    if isinstance(n_train, int) and isinstance(batch, int) and batch > 0 and isinstance(drop_last, bool):
+        return last_batch(n_train, batch, drop_last)
+    return str(plan.get("last_batch"))
 
 
 def duration(seconds) -> str:
@@ -122,29 +203,37 @@ def format_metric(name: str, value) -> str:
     return "—" if value is None else format_value(name, value)
 
 
+def train_subset(plan: dict | None) -> bool:
+    """Whether the per-epoch train metrics are measured on a fixed subset of the training split."""
+    plan = plan or {}
+    n_eval, n_train = plan.get("n_train_eval"), plan.get("n_train")
+    return isinstance(n_eval, int) and isinstance(n_train, int) and n_eval < n_train
+
+
 def train_label(plan: dict | None) -> str:
     """'train', or 'train (256 of 1000)' when the per-epoch train metrics are measured on a fixed
     subset of the training split."""
     plan = plan or {}
-    n_eval, n_train = plan.get("n_train_eval"), plan.get("n_train")
-    if isinstance(n_eval, int) and isinstance(n_train, int) and n_eval < n_train:
-        return f"train ({n_eval} of {n_train})"
-    return "train"
+    if train_subset(plan):
+        return _("train ({n_eval} of {n_train})").format(n_eval=plan["n_train_eval"], n_train=plan["n_train"])
+    return _("train")
 
 
 WEIGHTS_WORDS = {
-    "best": "the best validation epoch, restored",
-    "last": "the last finished epoch",
-    "last finite": "the last epoch with finite values",
+    "best": N_("the best validation epoch, restored"),
+    "last": N_("the last finished epoch"),
+    "last finite": N_("the last epoch with finite values"),
 }
 
 
 def weights_title(kept: dict) -> str:
     """Which weights the final table describes: 'the weights of epoch 35 (the best validation epoch, restored)'."""
     if kept.get("epoch") is None:
-        return "no weights kept: no epoch finished with finite values"
-    why = WEIGHTS_WORDS.get(kept.get("weights") or "", "")
-    return f"the weights of epoch {kept['epoch']}" + (f" ({why})" if why else "")
+        return _("no weights kept: no epoch finished with finite values")
+    why = WEIGHTS_WORDS.get(kept.get("weights") or "")
+    if why:
+        return _("the weights of epoch {epoch} ({why})").format(epoch=kept["epoch"], why=_(why))
+    return _("the weights of epoch {epoch}").format(epoch=kept["epoch"])
 
 
 def final_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
@@ -155,7 +244,8 @@ def final_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
     kept = summary.get("kept")
     if kept:
         parts, title = (kept.get("train"), kept.get("val"), kept.get("test")), weights_title(kept)
-        columns = ["metric", f"train ({kept['n_train']})" if kept.get("n_train") else "train", "validation", "test"]
+        train = _("train ({n})").format(n=kept["n_train"]) if kept.get("n_train") else _("train")
+        columns = [_("metric"), train, _("validation"), _("test")]
     else:
         final, test = summary.get("final") or {}, summary.get("test") or {}
         parts = (
@@ -165,15 +255,17 @@ def final_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
         )
         epoch = final.get("epoch")
         if summary.get("members"):
-            title = f"the members' mean: train and validation at epoch {epoch}, test at the end"
+            title = _("the members' mean: train and validation at epoch {epoch}, test at the end").format(epoch=epoch)
+        elif epoch:
+            title = _("train and validation at epoch {epoch}, test at the kept weights").format(epoch=epoch)
         else:
-            title = f"train and validation at epoch {epoch}, test at the kept weights" if epoch else "test metrics"
-        columns = ["metric", "train", "validation", "test"]
+            title = _("test metrics")
+        columns = [_("metric"), _("train"), _("validation"), _("test")]
     rows = []
-    for key, label in METRIC_NAMES.items():
+    for key in METRIC_NAMES:
         values = [(part or {}).get(key) for part in parts]
         if any(v is not None for v in values):
-            rows.append([label, *(format_metric(key, v) for v in values)])
+            rows.append([metric_name(key), *(format_metric(key, v) for v in values)])
     return title, columns, rows
 
 
@@ -200,18 +292,18 @@ def folds_table(summary: dict) -> tuple[list[str], list[list[str]]]:
     key = headline_key(next((f.get("val") for f in folds if f.get("val")), None))
     keys = ["loss"] + ([key] if key and key != "loss" else [])
     has_test = any(f.get("test") for f in folds)
-    columns = ["fold", "epoch", *(f"val {METRIC_NAMES[k]}" for k in keys)]
-    columns += [f"test {METRIC_NAMES[keys[-1]]}"] if has_test else []
-    columns.append("verdict")
+    columns = [_("fold"), _("epoch"), *(_("val {metric}").format(metric=metric_name(k)) for k in keys)]
+    columns += [_("test {metric}").format(metric=metric_name(keys[-1]))] if has_test else []
+    columns.append(_("verdict"))
     rows = []
     for f in folds:
         row = [f"{f['fold'] + 1}/{f['k']}", str(f.get("weights_epoch") or "—")]
         row += [format_metric(k, (f.get("val") or {}).get(k)) for k in keys]
         row += [format_metric(keys[-1], (f.get("test") or {}).get(keys[-1]))] if has_test else []
-        rows.append([*row, f.get("verdict") or "—"])
+        rows.append([*row, verdict_name(f["verdict"]) if f.get("verdict") else "—"])
 
     if folds:
-        row = ["mean ± std", ""] + [mean_pm_std(cv.get("val"), k) for k in keys]
+        row = [_("mean ± std"), ""] + [mean_pm_std(cv.get("val"), k) for k in keys]
         row += [mean_pm_std(cv.get("test"), keys[-1])] if has_test else []
         rows.append([*row, ""])
     return columns, rows
@@ -221,14 +313,23 @@ def fold_line(e: dict) -> str:
     """One fold of a cross-validation in a line: 'fold 2/5: val accuracy 93.3% · test accuracy 96.7%
     (weights of epoch 48) · good fit'."""
     scores = []
-    for part in ("val", "test"):
+    for part, words in (("val", N_("val {metric} {value}")), ("test", N_("test {metric} {value}"))):
         metrics = e.get(part) or {}
         key = headline_key(metrics)
         if key:
-            scores.append(f"{part} {METRIC_NAMES[key]} {format_metric(key, metrics[key])}")
-    weights = f" (weights of epoch {e['weights_epoch']})" if e.get("weights_epoch") else ""
-    verdict = e.get("verdict") or e.get("status")
-    return f"fold {e.get('fold', 0) + 1}/{e.get('k')}: {' · '.join(scores) or e.get('status')}{weights} · {verdict}"
+            scores.append(_(words).format(metric=metric_name(key), value=format_metric(key, metrics[key])))
+    verdict = verdict_name(e["verdict"]) if e.get("verdict") else status_name(e.get("status"))
+    shown = {
+        "fold": e.get("fold", 0) + 1,
+        "k": e.get("k"),
+        "scores": " · ".join(scores) or status_name(e.get("status")),
+        "verdict": verdict,
+    }
+    if e.get("weights_epoch"):
+        return _("fold {fold}/{k}: {scores} (weights of epoch {epoch}) · {verdict}").format(
+            epoch=e["weights_epoch"], **shown
+        )
+    return _("fold {fold}/{k}: {scores} · {verdict}").format(**shown)
 
 
 def members_table(record: RunRecord, summary: dict) -> tuple[list[str], list[list[str]]]:
@@ -239,19 +340,19 @@ def members_table(record: RunRecord, summary: dict) -> tuple[list[str], list[lis
     for event in record.of_type("member"):
         epochs.setdefault(event.get("member"), []).append(event)
     key = headline_key(next((m.get("test") for m in members if m.get("test")), None))
-    columns = ["member", "status", "best val loss", "at epoch"]
-    columns += [f"test {METRIC_NAMES[key]}"] if key else []
-    columns.append("verdict")
+    columns = [_("member"), _("status"), _("best val loss"), _("at epoch")]
+    columns += [_("test {metric}").format(metric=metric_name(key))] if key else []
+    columns.append(_("verdict"))
     rows = []
     for m in members:
         own = epochs.get(m.get("member"), [])
         diag = judge(record, own, status=m.get("status")) if own else {}
-        row = [str(m.get("label")), str(m.get("status")), format_metric("loss", diag.get("best_val_loss"))]
+        row = [str(m.get("label")), status_name(m.get("status")), format_metric("loss", diag.get("best_val_loss"))]
         row.append(str(diag.get("best_epoch") or "—"))
         row += [format_metric(key, (m.get("test") or {}).get(key))] if key else []
-        rows.append([*row, diag.get("verdict") or "—"])
+        rows.append([*row, verdict_name(diag["verdict"]) if diag.get("verdict") else "—"])
     if key:
-        rows.append(["mean ± std", "", "", "", mean_pm_std(summary.get("test"), key), ""])
+        rows.append([_("mean ± std"), "", "", "", mean_pm_std(summary.get("test"), key), ""])
     return columns, rows
 
 
@@ -260,16 +361,18 @@ def diagnosis_facts(diag: dict) -> list[str]:
     lines = []
     if diag.get("best_epoch"):
         lines.append(
-            f"Best validation epoch: {diag['best_epoch']} (loss {format_metric('loss', diag.get('best_val_loss'))})."
+            _("Best validation epoch: {epoch} (loss {loss}).").format(
+                epoch=diag["best_epoch"], loss=format_metric("loss", diag.get("best_val_loss"))
+            )
         )
     if diag.get("overfitting_epoch"):
-        lines.append(f"Overfitting began at epoch {diag['overfitting_epoch']}.")
+        lines.append(_("Overfitting began at epoch {epoch}.").format(epoch=diag["overfitting_epoch"]))
     stop = diag.get("early_stopping")
     if stop:
-        lines.append(
-            f"Early stopping with patience {diag.get('patience')} would stop at epoch {stop['stop_epoch']} "
-            f"and keep epoch {stop['best_epoch']}." + (f" {stop['note']}" if stop.get("note") else "")
+        would = _("Early stopping with patience {patience} would stop at epoch {stop} and keep epoch {kept}.").format(
+            patience=diag.get("patience"), stop=stop["stop_epoch"], kept=stop["best_epoch"]
         )
+        lines.append(f"{would} {stop['note']}" if stop.get("note") else would)  # two sentences
     return lines
 
 
@@ -329,67 +432,91 @@ def to_csv(record: RunRecord) -> str:
 
 
 def to_markdown(record: RunRecord) -> str:
-    """A self-contained report: config, plan, metrics, verdict, loss chart, the command to re-run."""
+    """A self-contained report: config, plan, metrics, verdict, loss chart, the command to re-run. Written for
+    people, in the current language; the settings' names and values stay as the TOML file has them."""
     s = summary_of(record)
     config = config_of(record)
     plan = s.get("plan") or {}
-    lines = [f"# {s['name']} — {s['status']}", ""]
+    lines = [f"# {s['name']} — {status_name(s['status'])}", ""]
     if config.get("description"):
-        lines += [" ".join(config["description"].split()), ""]
+        lines += [" ".join(_(config["description"]).split()), ""]
     lines += [
-        f"Run `{record.id}`: {s.get('task')} on **{s.get('dataset')}** with a **{s.get('architecture')}**, "
-        f"{s.get('epochs_run', 0)} epochs run.",
+        _("Run `{id}`: {task} on **{dataset}** with a **{architecture}**, {epochs} epochs run.").format(
+            id=record.id,
+            task=s.get("task"),
+            dataset=s.get("dataset"),
+            architecture=s.get("architecture"),
+            epochs=s.get("epochs_run", 0),
+        ),
         "",
     ]
     if plan:
         lines += [
-            "## Plan",
+            "## " + _("Plan"),
             "",
-            f"- split: {plan.get('n_train')} train / {plan.get('n_val')} validation / {plan.get('n_test')} test samples",
-            f"- batch {plan.get('batch_size')}: {batch_arithmetic(plan)} ({plan.get('last_batch')})",
-            f"- {plan.get('params')} parameters; loss: {plan.get('loss_description', plan.get('loss'))}; device: {plan.get('device')}",
+            "- "
+            + _("split: {train} train / {val} validation / {test} test samples").format(
+                train=plan.get("n_train"), val=plan.get("n_val"), test=plan.get("n_test")
+            ),
+            "- "
+            + _("batch {batch_size}: {arithmetic} ({last_batch})").format(
+                batch_size=plan.get("batch_size"),
+                arithmetic=batch_arithmetic(plan),
+                last_batch=readable_last_batch(plan, config),
+            ),
+            "- "
+            + _("{params} parameters; loss: {loss}; device: {device}").format(
+                params=plan.get("params"),
+                loss=plan.get("loss_description", plan.get("loss")),
+                device=plan.get("device"),
+            ),
             "",
         ]
         if plan.get("data_info"):  # your own data: what was read
-            lines[-1:-1] = [f"- read: {data_info_summary(plan['data_info'])}"]
+            lines[-1:-1] = ["- " + _("read: {summary}").format(summary=data_info_summary(plan["data_info"]))]
     members = s.get("members") or []
     if s.get("folds"):
         columns, rows = folds_table(s)
-        lines += ["## Cross-validation", ""] + _markdown_table(columns, rows) + [""]
+        lines += ["## " + _("Cross-validation"), ""] + _markdown_table(columns, rows) + [""]
     elif members:
         title, columns, rows = final_table(s)
-        keys = {label: key for key, label in METRIC_NAMES.items()}
+        keys = {metric_name(key): key for key in METRIC_NAMES}
         for row in rows:  # the test's spread across the members is recorded; train and validation's is not
             row[-1] = mean_pm_std(s.get("test"), keys[row[0]])
         epoch = (s.get("final") or {}).get("epoch")
         lines += [
-            "## Metrics",
+            "## " + _("Metrics"),
             "",
-            f"This run is a sweep of {len(members)} members, listed under Members. Every number below is "
-            f"the mean over the {len(members)} members: train and validation at epoch {epoch}, and test at the "
-            "end, ± its standard deviation across the members.",
+            _(
+                "This run is a sweep of {count} members, listed under Members. Every number below is "
+                "the mean over the {count} members: train and validation at epoch {epoch}, and test at the "
+                "end, ± its standard deviation across the members."
+            ).format(count=len(members), epoch=epoch),
             "",
-            *_markdown_table(columns[:-1] + ["test (mean ± std)"], rows),
+            *_markdown_table([*columns[:-1], _("test (mean ± std)")], rows),
             "",
-            "## Members",
+            "## " + _("Members"),
             "",
-            "Each member's best validation loss and verdict are judged from its own epochs, as a single "
-            "run's are; its test score is of its weights at the end.",
+            _(
+                "Each member's best validation loss and verdict are judged from its own epochs, as a single "
+                "run's are; its test score is of its weights at the end."
+            ),
             "",
             *_markdown_table(*members_table(record, s)),
         ]
     else:
         title, columns, rows = final_table(s)
-        lines += ["## Metrics", "", f"Every number below is of {title}.", ""] + _markdown_table(columns, rows)
-    diag = s.get("diagnosis") or {}
-    lines += ["", "## Verdict", ""]
+        lines += ["## " + _("Metrics"), "", _("Every number below is of {title}.").format(title=title), ""]
+        lines += _markdown_table(columns, rows)
+    diag = readable_diagnosis(record, s)
+    lines += ["", "## " + _("Verdict"), ""]
     if members:
-        lines += [f"Judged on the mean over the {len(members)} members, epoch by epoch.", ""]
-    lines += [f"**{s.get('verdict') or 'unknown'}** — {diag.get('explanation', '')}", ""]
+        lines += [_("Judged on the mean over the {count} members, epoch by epoch.").format(count=len(members)), ""]
+    lines += [f"**{verdict_name(s.get('verdict') or 'unknown')}** — {diag.get('explanation', '')}", ""]
     if diag.get("advice"):
-        lines += [f"What to try: {diag['advice']}", ""]
+        lines += [_("What to try: {advice}").format(advice=diag["advice"]), ""]
     for note in diag.get("notes") or []:
-        lines += [f"Note: {note}", ""]
+        lines += [_("Note: {note}").format(note=note), ""]
     lines += diagnosis_facts(diag)
     if record.epochs:
         from nnplay.tui.charts import loss_chart  # plotext: only when a report draws
@@ -397,11 +524,11 @@ def to_markdown(record: RunRecord) -> str:
         chart = loss_chart(
             record.epochs, width=72, height=16, color=False, best_epoch=diag.get("best_epoch"), train=train_label(plan)
         )
-        lines += ["", "## Loss", "", "```", chart.rstrip(), "```"]
-    lines += ["", "## Config", "", "| setting | value |", "|---|---|"]
+        lines += ["", "## " + _("Loss"), "", "```", chart.rstrip(), "```"]
+    lines += ["", "## " + _("Config"), "", f"| {_('setting')} | {_('value')} |", "|---|---|"]
     for key, value in flatten({k: v for k, v in config.items() if k != "description"}).items():
         lines.append(f"| {key} | `{json.dumps(value)}` |")
-    lines += ["", "## Re-run", "", "```", rerun_command(record), "```", ""]
+    lines += ["", "## " + _("Re-run"), "", "```", rerun_command(record), "```", ""]
     return "\n".join(lines)
 
 
@@ -409,7 +536,11 @@ def export(record: RunRecord, fmt: str) -> str:
     """The run in an export format (json, csv, md, or py: the script that reproduces it); ValueError names
     the formats allowed, and ScriptNotPossible or DataMissing (both ValueErrors) why a run has no script."""
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"--format {fmt!r} is not a format; allowed: {', '.join(EXPORT_FORMATS)}")
+        raise ValueError(
+            _("--format {value} is not a format; allowed: {allowed}").format(
+                value=repr(fmt), allowed=", ".join(EXPORT_FORMATS)
+            )
+        )
     if fmt == "py":
         from nnplay.engine.core.script import script_of_run
 
@@ -433,5 +564,7 @@ def exported_message(written: list[Path]) -> str:
     names = list(dict.fromkeys(path.name for path in written))
     dirs = list(dict.fromkeys(str(path.parent) for path in written))
     if len(dirs) == 1:
-        return f"exported {', '.join(names)} to {dirs[0]}"
-    return f"exported {', '.join(names)} for {len(dirs)} runs: {', '.join(dirs)}"
+        return _("exported {names} to {directory}").format(names=", ".join(names), directory=dirs[0])
+    return _("exported {names} for {count} runs: {directories}").format(
+        names=", ".join(names), count=len(dirs), directories=", ".join(dirs)
+    )

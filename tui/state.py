@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nnplay.engine.core.batches import counted
+from nnplay.engine.core.i18n import N_, _
 from nnplay.tui.report import fold_line
 
 SERIES_CAPACITY = 1000
@@ -20,8 +22,30 @@ LOG_LINES = 300
 
 # The metric charted beside the loss, by task.
 TASK_METRIC = {"classification": "accuracy", "regression": "r2", "forecasting": "r2", "generation": "recon_error"}
-METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²", "mae": "MAE", "recon_error": "reconstruction error", "kl": "KL"}
+# Marked here, translated where shown: metric_label().
+METRIC_LABELS = {
+    "loss": N_("loss"),
+    "accuracy": N_("accuracy"),
+    "r2": "R²",
+    "mae": "MAE",
+    "recon_error": N_("reconstruction error"),
+    "kl": "KL",
+}
 FINISHED = ("completed", "early_stopped", "stopped", "diverged", "failed", "crashed")
+# A run's status as the learner reads it; the status itself stays English (a value in status.json).
+STATUS_NAMES = {
+    "idle": N_("idle"),
+    "starting": N_("starting"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "completed": N_("completed"),
+    "early_stopped": N_("early stopped"),
+    "stopped": N_("stopped"),
+    "diverged": N_("diverged"),
+    "failed": N_("failed"),
+    "crashed": N_("crashed"),
+    "unreadable": N_("unreadable"),  # a listed run whose files cannot be read (tui.report.UNREADABLE)
+}
 SERIES_KEYS = (
     "train_loss",
     "val_loss",
@@ -43,6 +67,29 @@ SERIES_KEYS = (
     "val_loss_min",
     "val_loss_max",
 )
+
+
+def metric_label(metric: str) -> str:
+    """A metric's display name in the current language ("accuracy", "R²", "reconstruction error")."""
+    return _(METRIC_LABELS[metric]) if metric in METRIC_LABELS else metric
+
+
+def status_name(status: str) -> str:
+    """A run's status in the current language ("early_stopped" -> "early stopped")."""
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
+
+
+class LogLine(str):
+    """A line of the run's log, with its kind ("error", "warning" or ""), which styles it whatever the
+    language of its words."""
+
+    kind = ""
+
+    def __new__(cls, text: str, kind: str = "") -> LogLine:
+        """The line `text`, of `kind`."""
+        line = super().__new__(cls, text)
+        line.kind = kind
+        return line
 
 
 def is_number(value: object) -> bool:
@@ -147,9 +194,48 @@ class RunState:
         """True once the run ended, however it ended."""
         return self.status in FINISHED
 
-    def note(self, line: str) -> None:
-        """Add a line to the log."""
-        self.log.append(line)
+    def rediagnose(self) -> bool:
+        """Judge the run again from its recorded epochs, in the language spoken now (after a language
+        switch): the engine's own function on the same numbers, so only the words change; a diagnosis
+        made during the run, of the epochs up to it. False, the diagnosis kept as it was, for a run
+        without one or without a readable record, and for a cross-validation (judged fold by fold, then
+        over the folds)."""
+        from nnplay.engine.core.diagnosis import diagnose
+        from nnplay.engine.core.runs import load_run
+
+        old = self.diagnosis or {}
+        if not old or not self.run_dir or self.folds or int((self.plan or {}).get("k_folds") or 1) > 1:
+            return False
+        try:
+            record = load_run(Path(self.run_dir))
+            epochs, config = record.epochs, record.config
+        except (OSError, ValueError):
+            return False
+        if not old.get("final") and is_number(old.get("epoch")):
+            epochs = [e for e in epochs if is_number(e.get("epoch")) and e["epoch"] <= old["epoch"]]
+        if not epochs:
+            return False
+        plan, done = self.plan or {}, self.done or {}
+        regularization = config.get("regularization") or {}
+        patience = old.get("patience", regularization.get("patience", 10))
+        judged = (patience, regularization.get("min_delta", 0.0), plan.get("baseline_loss"))
+        if plan.get("sweep") or not old.get("final"):  # as the engine judges a sweep, and a run so far
+            new = diagnose(epochs, *judged)
+        else:
+            new = diagnose(
+                epochs,
+                *judged,
+                status=done.get("status"),
+                kept_epoch=done.get("weights_epoch"),
+                epochs=plan.get("epochs"),
+            )
+        self.diagnosis = {**old, **new}
+        self.version += 1
+        return True
+
+    def note(self, line: str, kind: str = "") -> None:
+        """Add a line to the log; `kind` "error" or "warning" colours it."""
+        self.log.append(LogLine(line, kind) if kind else line)
         self.version += 1
 
     def ingest(self, event: dict) -> None:
@@ -168,9 +254,18 @@ class RunState:
         self.run_dir = e.get("run_dir")
         self.status = "running"
         self.log.append(
-            f"plan: {e.get('n_train')} train / {e.get('n_val')} val / {e.get('n_test')} test · "
-            f"{counted(e.get('iterations_per_epoch'), 'iteration')} per epoch · {counted(e.get('total_updates'), 'update')}"
-            f" · {counted(e.get('params'), 'parameter')} on {e.get('device')}"
+            _(
+                "plan: {train} train / {val} val / {test} test · {iterations} per epoch · {updates} · "
+                "{parameters} on {device}"
+            ).format(
+                train=e.get("n_train"),
+                val=e.get("n_val"),
+                test=e.get("n_test"),
+                iterations=counted(e.get("iterations_per_epoch"), "iteration"),
+                updates=counted(e.get("total_updates"), "update"),
+                parameters=counted(e.get("params"), "parameter"),
+                device=e.get("device"),
+            )
         )
 
     def _on_epoch(self, e: dict) -> None:
@@ -186,7 +281,7 @@ class RunState:
         self.members_seen = max(self.members_seen, int(e.get("member", 0)) + 1)
 
     def _on_step(self, e: dict) -> None:
-        for _, iteration, loss in e.get("steps", []):
+        for _epoch, iteration, loss in e.get("steps", []):
             self.steps.append(iteration, loss)
 
     def _on_snapshot(self, e: dict) -> None:
@@ -197,7 +292,7 @@ class RunState:
         self.log.append(fold_line(e))
 
     def _on_warning(self, e: dict) -> None:
-        self.log.append(f"warning: {e.get('message')}")
+        self.log.append(LogLine(_("warning: {message}").format(message=e.get("message")), "warning"))
 
     def _on_diagnosis(self, e: dict) -> None:
         self.diagnosis = e
@@ -207,20 +302,30 @@ class RunState:
         self.status = e.get("status", "completed")
         test = e.get("test") or {}
         shown = ", ".join(
-            f"{METRIC_LABELS.get(k, k)} {v:.1%}" if k == "accuracy" else f"{METRIC_LABELS.get(k, k)} {v:.4g}"
+            f"{metric_label(k)} {v:.1%}" if k == "accuracy" else f"{metric_label(k)} {v:.4g}"
             for k, v in test.items()
             if is_number(v) and not k.endswith("_std")
         )
         weights = e.get("weights_epoch")
-        kept = f" · weights of epoch {weights}" if is_number(weights) else ""
-        self.log.append(f"{self.status}{kept}: test {shown or 'not measured'}")
+        status = status_name(self.status)
+        if not shown:
+            line = _("{status}: test not measured").format(status=status)
+            if is_number(weights):
+                line = _("{status} · weights of epoch {epoch}: test not measured").format(status=status, epoch=weights)
+        elif is_number(weights):
+            line = _("{status} · weights of epoch {epoch}: test {metrics}").format(
+                status=status, epoch=weights, metrics=shown
+            )
+        else:
+            line = _("{status}: test {metrics}").format(status=status, metrics=shown)
+        self.log.append(line)
         if e.get("hint"):
             self.log.append(e["hint"])
         if e.get("run_dir"):
-            self.log.append(f"run saved in {e['run_dir']}")
+            self.log.append(_("run saved in {path}").format(path=e["run_dir"]))
 
     def _on_error(self, e: dict) -> None:
         self.error = e.get("message")
         if e.get("id") is None:  # an error of the run itself, not of a plan request
             self.status = "failed"
-        self.log.append(f"error: {self.error}")
+        self.log.append(LogLine(_("error: {message}").format(message=self.error), "error"))

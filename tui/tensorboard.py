@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nnplay.engine.core.i18n import _
 from nnplay.engine.core.runs import RunRecord
 
 EXTRA = "pip install 'nnplay[tensorboard]'"
@@ -36,10 +37,16 @@ def tensorboardx() -> tuple[Any, Any]:
         from tensorboardX import SummaryWriter
         from tensorboardX.summary import hparams
     except ImportError as exc:
-        reason = "is not installed" if exc.name == "tensorboardX" else f"cannot be imported ({exc})"
-        raise TensorBoardMissing(
-            f"--format tensorboard needs the tensorboardX package, which {reason}; install it with {EXTRA}"
-        ) from None
+        if exc.name == "tensorboardX":
+            problem = _(
+                "--format tensorboard needs the tensorboardX package, which is not installed; install it with {extra}"
+            )
+        else:
+            problem = _(
+                "--format tensorboard needs the tensorboardX package, which cannot be imported ({error}); "
+                "install it with {extra}"
+            )
+        raise TensorBoardMissing(problem.format(extra=EXTRA, error=exc)) from None
     finally:
         if hide_torch:
             del sys.modules["torch"]

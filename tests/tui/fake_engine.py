@@ -15,7 +15,10 @@ Scenarios (every one answers plan requests like `normal`):
   slow_start  sleeps 2 s before hello.
 
 Environment: FAKE_EPOCHS (default 20) epochs per run, whatever the config says, so tests stay
-short; FAKE_DELAY (default 0.02) seconds per epoch; FAKE_STEPS (default 5000) for flood. Plan
+short; FAKE_DELAY (default 0.02) seconds per epoch; FAKE_STEPS (default 5000) for flood;
+FAKE_COMMAND_LOG: a file each command line received is appended to. NNPLAY_LANG is the language
+spoken, as by the engine (the `language` command switches it): the plan's sentences and, in Korean,
+the verdicts (then the real diagnosis's, of the fake's epochs) come from the message catalogs. Plan
 *answers* report the config's own epochs, as the engine does. Runs are recorded like the engine's
 (config.toml, events.jsonl, status.json, summary.json) under --runs DIR, else $NNPLAY_RUNS, else
 a fresh temporary directory (never ./runs, so tests leave nothing behind).
@@ -38,11 +41,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from nnplay.engine.core.batches import last_batch as last_batch_phrase
 from nnplay.engine.core.control import (  # the engine's own reading of a line (torch-free)
     BadCommand,
     Control,
     parse_command,
 )
+from nnplay.engine.core.i18n import LANGUAGES, _, current_language, resolve_language, set_language
 
 SCENARIOS = ("normal", "crash", "malformed", "nan", "flood", "slow_start")
 GRID = 40
@@ -120,12 +125,7 @@ def plan_for(config: dict) -> dict:
     remainder = n_train % batch
     drop = bool(training.get("drop_last")) and remainder
     iterations = n_train // batch if drop else math.ceil(n_train / batch)
-    if not remainder:
-        last_batch = f"every batch holds {batch} samples"
-    elif drop:
-        last_batch = f"the last {remainder} samples of each shuffled epoch are dropped"
-    else:
-        last_batch = f"the last batch of each epoch holds the remaining {remainder} samples"
+    last_batch = last_batch_phrase(n_train, batch, bool(drop))  # the engine's phrase, in the language spoken
     k_folds = data.get("k_folds")
     sweep = _section(config, "sweep")
     parameter, values = sweep.get("parameter", "none"), sweep.get("values") or []
@@ -157,7 +157,7 @@ def plan_for(config: dict) -> dict:
         "params": summary["total_params"],
         "model": summary,
         "loss": "cross_entropy",
-        "loss_description": "cross-entropy over the class logits (softmax inside)",
+        "loss_description": _("cross-entropy over the class logits (softmax inside)"),
         "baseline_loss": math.log(2),
         "optimizer": _section(config, "optimizer").get("kind", "adam"),
         "device": "cpu",
@@ -319,6 +319,11 @@ def diagnosis(history: list[dict], final: bool, verdict: str | None = None) -> d
         "kept_epoch": (history[-1]["epoch"] if history else None) if final else None,
         "notes": [],
     }
+    if current_language() != "en" and finite:  # the words of the engine's own diagnosis, translated
+        from nnplay.engine.core.diagnosis import diagnose
+
+        judged = diagnose(history, 10, 0.0, math.log(2), status="diverged" if verdict == "diverged" else None)
+        fields.update({k: judged[k] for k in ("verdict", "explanation", "advice", "notes")})
     if not final:
         fields["epoch"] = history[-1]["epoch"] if history else 0
         fields["fold"] = None
@@ -352,7 +357,13 @@ class FakeServer:
 
     def on_command(self, command: dict) -> None:
         cmd = command.get("cmd")
-        if cmd == "pause":
+        if os.environ.get("FAKE_COMMAND_LOG"):  # what the app sent, for tests to read
+            with open(os.environ["FAKE_COMMAND_LOG"], "a", encoding="utf-8") as log:
+                log.write(json.dumps(command) + "\n")
+        if cmd == "language" and command.get("lang") in LANGUAGES:
+            set_language(command["lang"])
+            self.emitter.emit("language", id=command.get("id"), lang=command["lang"])
+        elif cmd == "pause":
             self.control.pause()
         elif cmd == "resume":
             self.control.resume()
@@ -373,7 +384,7 @@ class FakeServer:
                 id=command.get("id"),
                 kind="protocol",
                 traceback=None,
-                message=f"unknown command {cmd!r}; allowed: plan, run, pause, resume, stop, quit",
+                message=f"unknown command {cmd!r}; allowed: plan, run, pause, resume, stop, language, quit",
             )
 
     def quit(self) -> None:
@@ -523,6 +534,7 @@ def main(argv: list[str]) -> int:
         return 2
     root = args[args.index("--runs") + 1] if "--runs" in args else os.environ.get("NNPLAY_RUNS")
     runs_root = Path(root) if root else Path(tempfile.mkdtemp(prefix="fake-engine-runs-"))
+    set_language(resolve_language())  # NNPLAY_LANG, as the app starts its engine
     if scenario == "slow_start":
         time.sleep(2.0)  # the real engine takes seconds to import torch
     emitter = Emitter()

@@ -9,13 +9,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from nnplay.engine.core.i18n import N_, _, ngettext
 from nnplay.engine.core.runs import load_run
 from nnplay.tui.changes import IDENTITY
 from nnplay.tui.report import config_of, flatten
 from nnplay.tui.state import RunState
 from nnplay.tui.widgets.compare_chart import CompareChart
+from nnplay.tui.widgets.footer import Footer
 
 
 def replay(path: Path) -> tuple[RunState, dict]:
@@ -45,18 +47,18 @@ def config_rows(configs: list[dict]) -> list[tuple[str, list, bool]]:
 class CompareScreen(Screen):
     """Recorded runs side by side: their loss curves on one chart, their settings in one table."""
 
-    BINDINGS = [
-        Binding("d", "toggle_diff", "Only differences"),
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("q", "app.quit", "Quit"),
+    BINDINGS = [  # descriptions translated by the footer
+        Binding("d", "toggle_diff", N_("Only differences")),
+        Binding("escape", "app.pop_screen", N_("Back")),
+        Binding("q", "app.quit", N_("Quit")),
     ]
 
     def __init__(self, paths: list[Path]) -> None:
         super().__init__()
         self.paths = paths
         loaded = [replay(p) for p in paths]
-        self.states = [s for s, _ in loaded]
-        self.rows = config_rows([c for _, c in loaded])
+        self.states = [s for s, _config in loaded]
+        self.rows = config_rows([c for _state, c in loaded])
         self.only_differences = True
 
     def compose(self) -> ComposeResult:
@@ -69,15 +71,19 @@ class CompareScreen(Screen):
 
     def on_mount(self) -> None:
         """One settings column per run, then the rows."""
-        table = self.query_one(DataTable)
-        table.add_column("setting")
-        for i, path in enumerate(self.paths):
-            table.add_column(f"{i + 1}: {path.name}")
+        self._fill()
+
+    def relabel(self) -> None:
+        """The chart, the title and the table again in the language spoken now (after a language switch)."""
+        self.query_one(CompareChart).replot()
         self._fill()
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        table.clear(columns=True)
+        table.add_column(_("setting"))
+        for i, path in enumerate(self.paths):
+            table.add_column(f"{i + 1}: {path.name}")
         shown = 0
         for key, values, differs in self.rows:
             if self.only_differences and not differs:
@@ -85,10 +91,11 @@ class CompareScreen(Screen):
             style = "bold yellow" if differs else ""
             table.add_row(Text(key, style=style), *(Text("—" if v is None else str(v), style=style) for v in values))
             shown += 1
-        differing = sum(1 for *_, d in self.rows if d)
+        differing = sum(1 for *_row, d in self.rows if d)
+        differ = ngettext("{count} setting differs", "{count} settings differ", differing).format(count=differing)
+        toggle = _("d shows all settings") if self.only_differences else _("d shows only the differences")
         self.query_one("#compare-title", Static).update(
-            f"[b]{differing} setting{'s differ' if differing != 1 else ' differs'}[/b] (highlighted) · "
-            f"d shows {'all settings' if self.only_differences else 'only the differences'}"
+            Text.assemble((differ, "bold"), " " + _("(highlighted)") + " · " + toggle)
         )
 
     def action_toggle_diff(self) -> None:

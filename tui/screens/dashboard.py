@@ -11,17 +11,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from nnplay.engine.core.i18n import N_, _
 from nnplay.tui.pacing import REDRAW_INTERVAL_S, DrawPacer
-from nnplay.tui.state import METRIC_LABELS, RunState
+from nnplay.tui.state import RunState, metric_label
 from nnplay.tui.widgets import LogPanel, LossChart, MetricChart, ModelView, OverfitPanel, RunHeader
+from nnplay.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from nnplay.tui.app import NNPlayApp
 
 PANELS = ("loss", "metric", "overfit", "model", "log")
-PANEL_TITLES = ("loss", "metric", "overfitting", "model", "log")
+PANEL_TITLES = (N_("loss"), N_("metric"), N_("overfitting"), N_("model"), N_("log"))  # translated where shown
 COMPACT_WIDTH, COMPACT_HEIGHT = 110, 32
 TINY_HEIGHT = 20
 
@@ -31,22 +33,22 @@ class DashboardScreen(Screen):
 
     app: NNPlayApp  # Textual types it as any App; this screen runs only in nnplay's
 
-    BINDINGS = [
-        Binding("space", "pause", "Pause"),
-        Binding("space", "resume", "Resume"),
-        Binding("s", "stop", "Stop"),
-        Binding("t", "tweak", "Tweak"),
-        Binding("n", "try_next", "Try next"),
-        Binding("p", "pin", "Pin"),
-        Binding("e", "export", "Export"),
-        Binding("l", "log_scale", "Log"),
-        Binding("m", "smoothing", "Smooth"),
-        Binding("v", "next_view", "View"),
-        Binding("tab", "next_panel", "Next panel", show=False),
+    BINDINGS = [  # descriptions translated by the footer
+        Binding("space", "pause", N_("Pause")),
+        Binding("space", "resume", N_("Resume")),
+        Binding("s", "stop", N_("Stop")),
+        Binding("t", "tweak", N_("Tweak")),
+        Binding("n", "try_next", N_("Try next")),
+        Binding("p", "pin", N_("Pin")),
+        Binding("e", "export", N_("Export")),
+        Binding("l", "log_scale", N_("Log")),
+        Binding("m", "smoothing", N_("Smooth")),
+        Binding("v", "next_view", N_("View")),
+        Binding("tab", "next_panel", N_("Next panel"), show=False),
         *(Binding(str(n), f"show_panel({n - 1})", PANEL_TITLES[n - 1], show=False) for n in range(1, 6)),
-        Binding("escape", "back", "Back"),
-        Binding("f2", "app.runs", "Runs", show=False),
-        Binding("q", "app.quit", "Quit"),
+        Binding("escape", "back", N_("Back")),
+        Binding("f2", "app.runs", N_("Runs"), show=False),
+        Binding("q", "app.quit", N_("Quit")),
     ]
 
     def __init__(self, state: RunState | None = None, ghosts: list[RunState] | None = None) -> None:
@@ -116,14 +118,14 @@ class DashboardScreen(Screen):
         for i, name in enumerate(PANELS):
             self.query_one(f"#{name}").set_class(i == self.panel, "-shown")
         tabs = Text()
-        metric = METRIC_LABELS.get(self.state.metric, self.state.metric)
+        metric = metric_label(self.state.metric)
         for i, title in enumerate(PANEL_TITLES):
-            title = metric if PANELS[i] == "metric" else title
+            title = metric if PANELS[i] == "metric" else _(title)
             if i == self.panel:
                 tabs.append(f" {i + 1} {title} ", style="bold reverse")
             else:
                 tabs.append(f" {i + 1} {title} ", style="dim")
-        tabs.append("  tab: next", style="dim")
+        tabs.append("  " + _("tab: next"), style="dim")
         self.query_one("#panel-tabs", Static).update(tabs)
 
     def redraw(self) -> None:
@@ -141,6 +143,13 @@ class DashboardScreen(Screen):
         self.query_one(OverfitPanel).update_from(state)
         self.query_one(ModelView).update_from(state)
         self.query_one(LogPanel).update_from(state)
+
+    def relabel(self) -> None:
+        """Every word in the language spoken now (after a language switch); the run and its charts stay."""
+        self.state.version += 1  # every panel draws again, with the new words
+        self.query_one(ModelView).relabel(self.state)
+        self._show_panel()
+        self.redraw()
 
     # Actions
 
@@ -174,7 +183,7 @@ class DashboardScreen(Screen):
     def action_try_next(self) -> None:
         """Run the lesson's variation once this run has finished."""
         if self.live and not self.state.finished:
-            self.notify("Let the lesson's run finish (or stop it with s) before trying its variation.")
+            self.notify(_("Let the lesson's run finish (or stop it with s) before trying its variation."))
             return
         self.app.try_next(self.state)
 

@@ -16,9 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowKey
 
+from nnplay.engine.core.diagnosis import verdict_name
+from nnplay.engine.core.i18n import N_, _, ngettext
 from nnplay.engine.core.runs import list_runs
 from nnplay.tui.report import (
     METRIC_SHORT,
@@ -29,11 +31,24 @@ from nnplay.tui.report import (
     listed_summary,
     unreadable_reason,
 )
+from nnplay.tui.state import status_name
+from nnplay.tui.widgets.confusion_view import short
+from nnplay.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from nnplay.tui.app import NNPlayApp
 
 COLUMNS = ("run", "date", "task", "model", "status", "best val", "test", "verdict")
+COLUMN_TITLES = {  # each column's heading, translated where shown
+    "run": N_("run"),
+    "date": N_("date"),
+    "task": N_("task"),
+    "model": N_("model"),
+    "status": N_("status"),
+    "best val": N_("best val"),
+    "test": N_("test"),
+    "verdict": N_("verdict"),
+}
 # Dropped in this order when the terminal is too narrow; the run, its status and verdict always show.
 DROP_ORDER = ("task", "date", "model", "best val", "test")
 PADDING = 2  # the table's cell padding, one column each side
@@ -72,10 +87,10 @@ def run_row(path: Path) -> Row:
         "date": datetime.fromtimestamp(started).strftime("%m-%d %H:%M") if started else "—",
         "task": text("task"),
         "model": model_cell(summary),
-        "status": summary["status"],
+        "status": status_name(summary["status"]),
         "best val": format_metric("loss", best),
         "test": f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
-        "verdict": text("verdict"),
+        "verdict": verdict_name(summary["verdict"]) if summary.get("verdict") else "—",
     }
     order: dict[str, Any] = {name: None if cell == "—" else cell.casefold() for name, cell in cells.items()}
     order["date"] = started  # not the cell: "12-31" of one year sorts after "01-02" of the next
@@ -93,7 +108,7 @@ def model_cell(summary: dict) -> str:
 def unreadable_row(path: Path, reason: str) -> Row:
     """A run whose files cannot be read: listed as unreadable, with the reason as its verdict, so that
     one damaged run neither hides the others nor goes unnoticed."""
-    cells = {name: "—" for name in COLUMNS} | {"run": path.name, "status": UNREADABLE, "verdict": reason}
+    cells = {name: "—" for name in COLUMNS} | {"run": path.name, "status": status_name(UNREADABLE), "verdict": reason}
     order: dict[str, Any] = {name: None for name in COLUMNS}
     order |= {"run": path.name.casefold(), "status": UNREADABLE, "verdict": reason.casefold()}
     return Row(path.name, cells, order, unreadable=reason)
@@ -117,8 +132,8 @@ def fit_columns(widths: dict[str, int], available: int) -> dict[str, int]:
 
 
 def shortened(text: str, width: int) -> str:
-    """The text cut to `width` cells, with an ellipsis when it is cut."""
-    return text if cell_len(text) <= width else text[: width - 1] + "…"
+    """The text cut to `width` cells (a Korean character takes two), with an ellipsis when it is cut."""
+    return short(text, width)
 
 
 class TextCell:
@@ -154,17 +169,17 @@ class RunsScreen(Screen):
 
     app: NNPlayApp  # Textual types it as any App; this screen runs only in nnplay's
 
-    BINDINGS = [
-        Binding("space", "mark", "Mark"),
-        Binding("c", "compare", "Compare"),
-        Binding("enter", "open", "Open"),
-        Binding("e", "export", "Export"),
-        Binding("o", "sort_next", "Sort"),
-        Binding("O,shift+o", "sort_reverse", "Reverse"),
-        Binding("escape", "app.pop_screen", "Back"),
+    BINDINGS = [  # descriptions translated by the footer
+        Binding("space", "mark", N_("Mark")),
+        Binding("c", "compare", N_("Compare")),
+        Binding("enter", "open", N_("Open")),
+        Binding("e", "export", N_("Export")),
+        Binding("o", "sort_next", N_("Sort")),
+        Binding("O,shift+o", "sort_reverse", N_("Reverse")),
+        Binding("escape", "app.pop_screen", N_("Back")),
         # Not in the footer, which then fits in 80 columns.
-        Binding("r", "reload", "Reload", show=False),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("r", "reload", N_("Reload"), show=False),
+        Binding("q", "app.quit", N_("Quit"), show=False),
     ]
 
     def __init__(self) -> None:
@@ -198,6 +213,26 @@ class RunsScreen(Screen):
 
     def action_reload(self) -> None:
         """Read every run again (new runs appear, deleted ones go)."""
+        unreadable = self._read()
+        if unreadable:
+            self.notify(
+                ngettext(
+                    "{count} run cannot be read: listed as {status}, the reason as its verdict.",
+                    "{count} runs cannot be read: listed as {status}, the reason as its verdict.",
+                    unreadable,
+                ).format(count=unreadable, status=status_name(UNREADABLE)),
+                severity="warning",
+            )
+        self._fill()
+        self.query_one(DataTable).focus()
+
+    def relabel(self) -> None:
+        """The table again in the language spoken now (after a language switch)."""
+        self._read()
+        self._fill()
+
+    def _read(self) -> int:
+        """Read every run into rows and measure the columns; returns how many runs cannot be read."""
         self.paths, self.rows = {}, []
         for path in list_runs(self.app.runs_root):
             try:
@@ -210,12 +245,7 @@ class RunsScreen(Screen):
         self.longest = {name: max((cell_len(row.cells[name]) for row in self.rows), default=0) for name in COLUMNS}
         verdicts = (cell_len(row.cells["verdict"]) for row in self.rows if row.unreadable is None)
         self.cell_widths = self.longest | {"verdict": max(verdicts, default=0)}
-        unreadable = sum(row.unreadable is not None for row in self.rows)
-        if unreadable:
-            what = "1 run cannot be read" if unreadable == 1 else f"{unreadable} runs cannot be read"
-            self.notify(f"{what}: listed as {UNREADABLE}, the reason as its verdict.", severity="warning")
-        self._fill()
-        self.query_one(DataTable).focus()
+        return sum(row.unreadable is not None for row in self.rows)
 
     def _sorted(self) -> list[Row]:
         """The rows by the sort column; runs without that number or text come last either way."""
@@ -230,7 +260,8 @@ class RunsScreen(Screen):
         current = self._current()
         self.fitted_width = self.app.size.width
         arrow = ARROWS[self.sort_reverse]
-        labels = {name: f"{name} {arrow}" if name == self.sort_column else name for name in COLUMNS}
+        titles = {name: _(COLUMN_TITLES[name]) for name in COLUMNS}
+        labels = {name: f"{titles[name]} {arrow}" if name == self.sort_column else titles[name] for name in COLUMNS}
         widths = {name: max(cell_len(labels[name]), self.cell_widths.get(name, 0)) for name in COLUMNS}
         shown = fit_columns(widths, self.fitted_width - SCROLLBAR)
         table.clear(columns=True)
@@ -244,10 +275,10 @@ class RunsScreen(Screen):
         count = len(self.rows)
         self.query_one("#runs-title", Static).update(
             Text.assemble(
-                (f"{count} run{'s' * (count != 1)}", "bold"),
-                f" in {self.app.runs_root}/ · ",
-                (f"sorted by {self.sort_column} {arrow}", "bold"),
-                " · o sorts by the next column, O reverses · space marks runs to compare or export",
+                (ngettext("{count} run", "{count} runs", count).format(count=count), "bold"),
+                " " + _("in {path}/").format(path=self.app.runs_root) + " · ",
+                (_("sorted by {column} {arrow}").format(column=titles[self.sort_column], arrow=arrow), "bold"),
+                " · " + _("o sorts by the next column, O reverses · space marks runs to compare or export"),
             )
         )
 
@@ -309,7 +340,11 @@ class RunsScreen(Screen):
         unreadable = {row.key: row.unreadable for row in self.rows if row.unreadable is not None}
         for key in keys:
             if key in unreadable:
-                self.notify(f"{key} cannot be read: {unreadable[key]}", severity="warning", markup=False)
+                self.notify(
+                    _("{run} cannot be read: {reason}").format(run=key, reason=unreadable[key]),
+                    severity="warning",
+                    markup=False,
+                )
         return [key for key in keys if key not in unreadable]
 
     def action_compare(self) -> None:
@@ -318,7 +353,7 @@ class RunsScreen(Screen):
 
         keys = self._readable([k for k in self.paths if k in self.marked])
         if len(keys) < 2:
-            self.notify("Mark two or more runs with space, then press c.", severity="warning")
+            self.notify(_("Mark two or more runs with space, then press c."), severity="warning")
             return
         self.app.push_screen(CompareScreen([self.paths[k] for k in keys]))
 

@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from nnplay.engine.core.i18n import N_, _
 from nnplay.presets import reserved_name_reason, user_preset_path, user_presets_dir
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
@@ -27,7 +28,7 @@ class SavePresetScreen(ModalScreen[str | None]):
     """Ask for a name and a description, write <user presets>/<name>.toml with only the keys set;
     dismissed with the full path of the file written, or None."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
     def __init__(self, data: dict[str, Any]) -> None:
         super().__init__()
@@ -37,12 +38,25 @@ class SavePresetScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """The dialog: the name and description inputs, the error line and where the file goes."""
         with Vertical(id="dialog"):
-            yield Label("Save the form as one of your presets")
-            yield Input(placeholder="name, e.g. my-dropout-test", id="preset-name")
-            yield Input(placeholder="what it demonstrates (one sentence)", id="preset-description")
+            yield Label(id="dialog-title")
+            yield Input(id="preset-name")
+            yield Input(id="preset-description")
             yield Static("", id="dialog-error")
-            yield Label(Text(f"saved in {user_presets_dir()}", style="dim"), id="dialog-where")
-            yield Label("[dim]enter saves · escape cancels[/dim]")
+            yield Label(id="dialog-where")
+            yield Label(id="dialog-keys")
+
+    def on_mount(self) -> None:
+        """The dialog's words, in the language spoken now."""
+        self.relabel()
+
+    def relabel(self) -> None:
+        """Every word of the dialog in the language spoken now; what was typed stays."""
+        self.query_one("#dialog-title", Label).update(_("Save the form as one of your presets"))
+        self.query_one("#preset-name", Input).placeholder = _("name, e.g. my-dropout-test")
+        self.query_one("#preset-description", Input).placeholder = _("what it demonstrates (one sentence)")
+        where = _("saved in {path}").format(path=user_presets_dir())
+        self.query_one("#dialog-where", Label).update(Text(where, style="dim"))
+        self.query_one("#dialog-keys", Label).update(Text(_("enter saves · escape cancels"), style="dim"))
 
     def refuse(self, sentence: str) -> None:
         """Show why the preset cannot be saved, as plain text."""
@@ -52,7 +66,9 @@ class SavePresetScreen(ModalScreen[str | None]):
     def _submit(self) -> None:
         name = self.query_one("#preset-name", Input).value.strip()
         if not NAME.match(name):
-            self.refuse(f"name = {name!r} is not valid; allowed: lower-case letters, digits and dashes")
+            self.refuse(
+                _("name = {name} is not valid; allowed: lower-case letters, digits and dashes").format(name=repr(name))
+            )
             return
         reason = reserved_name_reason(name)
         if reason is not None:
@@ -61,14 +77,20 @@ class SavePresetScreen(ModalScreen[str | None]):
         path = user_preset_path(name)
         if path.exists() and self.replacing != name:
             self.replacing = name
-            self.refuse(f"name = {name!r} is already one of your presets; press enter again to replace it")
+            self.refuse(
+                _("name = {name} is already one of your presets; press enter again to replace it").format(
+                    name=repr(name)
+                )
+            )
             return
         data = {k: v for k, v in self.data.items() if k not in ("name", "description")}
-        description = self.query_one("#preset-description", Input).value.strip() or f"A saved experiment: {name}."
+        description = self.query_one("#preset-description", Input).value.strip() or _(
+            "A saved experiment: {name}."
+        ).format(name=name)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(tomli_w.dumps({"description": description, **data}), encoding="utf-8")
         except OSError as exc:
-            self.refuse(f"could not write {path}: {exc.strerror or exc}")
+            self.refuse(_("could not write {path}: {reason}").format(path=path, reason=exc.strerror or exc))
             return
         self.dismiss(str(path))

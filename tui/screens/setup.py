@@ -17,7 +17,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     Label,
     OptionList,
@@ -28,8 +27,10 @@ from textual.widgets import (
     TabPane,
 )
 
+from nnplay.engine.core.i18n import N_, _
 from nnplay.presets import LESSON_TABLE, list_presets
 from nnplay.tui.lessons import lesson_help, lesson_options
+from nnplay.tui.widgets.footer import Footer
 from nnplay.tui.widgets.plan_panel import PlanPanel
 from nnplay.tui.widgets.toggle import Toggle
 
@@ -41,17 +42,26 @@ if TYPE_CHECKING:
 # The config schema (pydantic) and the form built from it are imported after the first frame,
 # inside the methods that need them: the lessons list appears without waiting for them.
 
-TAB_TITLES = {
-    "Task & data": "Data",
-    "Model": "Model",
-    "Regularization": "Regularize",
-    "Optimizer": "Optimizer",
-    "Training": "Training",
-    "Sweep": "Sweep",
+TAB_TITLES = {  # each group's tab (its id is the English title's); translated where shown
+    "Task & data": N_("Data"),
+    "Model": N_("Model"),
+    "Regularization": N_("Regularize"),
+    "Optimizer": N_("Optimizer"),
+    "Training": N_("Training"),
+    "Sweep": N_("Sweep"),
 }
+LESSONS_TAB = N_("Lessons")
 COMPACT_WIDTH = 110
 FIRST_PRESET = "batch-math"
 FORM_DELAY_S = 0.2  # the form tabs are built this long after the screen mounts
+
+
+def option_label(option: str) -> str:
+    """What a select shows for one of its options: the option itself (a value of the config), but the
+    target's "(last column)" in the current language."""
+    from nnplay.tui.form_schema import LAST_COLUMN
+
+    return _(LAST_COLUMN) if option == LAST_COLUMN else option
 
 
 class SetupScreen(Screen):
@@ -59,12 +69,13 @@ class SetupScreen(Screen):
 
     app: NNPlayApp  # Textual types it as any App; this screen runs only in nnplay's
 
-    BINDINGS = [
-        Binding("ctrl+r", "start", "Start run", priority=True),
-        Binding("ctrl+s", "save", "Save preset", priority=True),
-        Binding("f1", "explain", "Explain"),
-        Binding("f2", "app.runs", "Runs"),
-        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+    BINDINGS = [  # descriptions translated by the footer
+        Binding("ctrl+r", "start", N_("Start run"), priority=True),
+        Binding("ctrl+s", "save", N_("Save preset"), priority=True),
+        Binding("f1", "explain", N_("Explain")),
+        Binding("f2", "app.runs", N_("Runs")),
+        Binding("f9", "app.switch_language", N_("Language")),  # the footer names the other language
+        Binding("ctrl+q", "app.quit", N_("Quit"), priority=True),
     ]
 
     def __init__(self) -> None:
@@ -96,12 +107,12 @@ class SetupScreen(Screen):
         # 500 widgets) are added right after it, so the app appears at once.
         with Horizontal(id="setup-body"):
             with TabbedContent(id="form-tabs", initial="tab-lessons"):
-                with TabPane("Lessons", id="tab-lessons"):
+                with TabPane(_(LESSONS_TAB), id="tab-lessons"):
                     yield OptionList(*lesson_options(self.app.runs_root), id="presets")
             with Vertical(id="side"):
                 yield PlanPanel(id="plan")
                 yield Static("", id="help")
-                yield Button("Start run (ctrl+r)", id="start", variant="success")
+                yield Button(_("Start run (ctrl+r)"), id="start", variant="success")
         yield Footer()
 
     async def _build_form(self) -> None:
@@ -114,7 +125,7 @@ class SetupScreen(Screen):
             rows = [self._field_row(FIELDS[path]) for path in paths]
             # The scroll container is no focus stop of its own: tab from the tab bar lands on the first field.
             fields = VerticalScroll(*rows, can_focus=False)
-            await tabs.add_pane(TabPane(TAB_TITLES[group], fields, id=f"tab-{TAB_TITLES[group].lower()}"))
+            await tabs.add_pane(TabPane(_(TAB_TITLES[group]), fields, id=f"tab-{TAB_TITLES[group].lower()}"))
         self.form_ready = True
         self.refresh_form()
 
@@ -130,15 +141,15 @@ class SetupScreen(Screen):
             if spec.path == "data.target" and value is not None:
                 value = show(value)  # a column by number is offered as its text
             initial = value if value in values else values[0]
-            choices = list(zip(options, values, strict=True))
+            choices = list(zip(map(option_label, options), values, strict=True))
             control: Widget = Select(choices, value=initial, id=spec.widget_id, allow_blank=False)
         elif spec.kind == "switch":
             control = Toggle(bool(value), id=spec.widget_id)
         elif spec.kind == "column_list":  # ticked columns, offered once the engine has read the table
             control = SelectionList[str](id=spec.widget_id, classes="columns")
-            control.border_title = "read the table first"
+            control.border_title = _("read the table first")
         else:
-            control = Input(show(value), placeholder="default" if spec.optional else "", id=spec.widget_id)
+            control = Input(show(value), placeholder=_("default") if spec.optional else "", id=spec.widget_id)
         line = Horizontal(Label(spec.label, classes="field-label"), control, classes="field-line")
         return Vertical(line, Static("", classes="field-error"), classes="field", id=f"row-{spec.widget_id}")
 
@@ -159,8 +170,11 @@ class SetupScreen(Screen):
         lessons.focus()  # arrows and enter pick a lesson straight away
 
     def on_resize(self, event=None) -> None:
-        """Switch to the compact layout on narrow terminals."""
-        self.set_class(self.app.size.width < COMPACT_WIDTH, "-compact")
+        """Switch to the compact layout on narrow terminals (the footer's keys too, so that all of them fit
+        in 80 columns)."""
+        compact = self.app.size.width < COMPACT_WIDTH
+        self.set_class(compact, "-compact")
+        self.query_one(Footer).compact = compact
 
     # Filling the form
 
@@ -178,6 +192,17 @@ class SetupScreen(Screen):
             self.query_one(PlanPanel).show_error(str(exc))
             return
         self.data.setdefault("name", name)
+        self._load(name)
+
+    def load_experiment(self, data: dict[str, Any]) -> None:
+        """Fill the form with an experiment string's settings (decoded, not changed: the form shows
+        exactly them). Like a preset's, once a setting is changed the run is `<its name>-modified`."""
+        self.data = copy.deepcopy(data)
+        name = self.data.get("name")
+        self._load(name if isinstance(name, str) else None)
+
+    def _load(self, name: str | None) -> None:
+        """self.data is a new experiment, loaded under `name`: show it."""
         self.preset_name = name
         self.preset_data = copy.deepcopy(self.data)
         self.app.forget_ghosts()  # another experiment: earlier runs no longer compare
@@ -233,7 +258,7 @@ class SetupScreen(Screen):
 
         options = options_for(path, self.data, self.columns) or FIELDS[path].options
         if self._options.get(path) != options:
-            widget.set_options([(o, typed_option(FIELDS[path], o)) for o in options])
+            widget.set_options([(option_label(o), typed_option(FIELDS[path], o)) for o in options])
             self._options[path] = options
         if path == "data.target" and value is not None:
             value = show(value)  # a column by number is offered as its text
@@ -243,8 +268,10 @@ class SetupScreen(Screen):
                 set_value(self.data, path, value)
                 dataset, task = get_value(self.data, "data.dataset"), get_value(self.data, "task")
                 self.notify(
-                    f"{path} = {old} does not fit {dataset} for {task or 'classification'}: it is now {value}.",
-                    title="setting changed",
+                    _("{setting} = {old} does not fit {dataset} for {task}: it is now {value}.").format(
+                        setting=path, old=old, dataset=dataset, task=task or "classification", value=value
+                    ),
+                    title=_("setting changed"),
                     markup=False,
                 )
         if widget.value != value:
@@ -297,7 +324,7 @@ class SetupScreen(Screen):
         from nnplay.tui.form_schema import FIELDS
 
         self.clear_problems()
-        self.query_one(PlanPanel).show_error(problems_text([message for _, message in problems]))
+        self.query_one(PlanPanel).show_error(problems_text([message for _setting, message in problems]))
         if not self.form_ready:
             return
         marked: dict[str, list[str]] = {}
@@ -341,7 +368,7 @@ class SetupScreen(Screen):
             features.add_options([(name, name, name in ticked) for name in self.columns])
         if self.columns:
             features.highlighted = 0  # space ticks or unticks at once
-        features.border_title = "" if self.columns else "read the table first"
+        features.border_title = "" if self.columns else _("read the table first")
 
     # Reacting to the user
 
@@ -399,7 +426,10 @@ class SetupScreen(Screen):
         if event.option.id is None:
             return
         self.load_preset(event.option.id)
-        self.notify(f"{event.option.id} loaded: press ctrl+r to start, or change any setting first", markup=False)
+        self.notify(
+            _("{name} loaded: press ctrl+r to start, or change any setting first").format(name=event.option.id),
+            markup=False,
+        )
 
     @on(OptionList.OptionHighlighted, "#presets")
     def _preset_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -419,7 +449,11 @@ class SetupScreen(Screen):
         widget_id = getattr(event.widget, "id", None) or ""
         spec = next((s for s in FIELDS.values() if s.widget_id == widget_id), None)
         if spec is not None:
-            self.query_one("#help", Static).update(Text.assemble((spec.path, "bold"), f": {spec.help}"))
+            self._explain(spec)
+
+    def _explain(self, spec: FieldSpec) -> None:
+        """The help line: the setting's name and what it means."""
+        self.query_one("#help", Static).update(Text.assemble((spec.path, "bold"), f": {spec.explanation()}"))
 
     # Actions
 
@@ -434,7 +468,7 @@ class SetupScreen(Screen):
                 self.show_problems(exc.problems)
                 return
         if self.config is None:
-            self.notify("Fix the setting shown in red first.", severity="error")
+            self.notify(_("Fix the setting shown in red first."), severity="error")
             return
         self.app.start_run(self.run_config())
 
@@ -455,7 +489,9 @@ class SetupScreen(Screen):
         if changes and self.preset_name:
             if config.get("name") == self.preset_name:
                 config["name"] = self.preset_name + MODIFIED_SUFFIX
-            config["description"] = f"{self.preset_name} with changes: {describe(changes, limit=None)}."
+            config["description"] = _("{preset} with changes: {changes}.").format(
+                preset=self.preset_name, changes=describe(changes, limit=None)
+            )
         return config
 
     def action_explain(self) -> None:
@@ -465,14 +501,14 @@ class SetupScreen(Screen):
         focused = self.focused
         spec = next((s for s in FIELDS.values() if s.widget_id == getattr(focused, "id", None)), None)
         if spec is not None:
-            self.notify(spec.help, title=spec.path, timeout=12, markup=False)
+            self.notify(spec.explanation(), title=spec.path, timeout=12, markup=False)
 
     def action_save(self) -> None:
         """Save the form as one of the user's own presets."""
         from nnplay.tui.screens.save_preset import SavePresetScreen
 
         if self.config is None:
-            self.notify("Fix the setting shown in red before saving.", severity="error")
+            self.notify(_("Fix the setting shown in red before saving."), severity="error")
             return
         self.app.push_screen(SavePresetScreen(self.data), self._saved)
 
@@ -480,7 +516,7 @@ class SetupScreen(Screen):
         if not path:
             return
         self.refresh_lessons()
-        self.notify(f"saved your preset in {path}", markup=False)
+        self.notify(_("saved your preset in {path}").format(path=path), markup=False)
 
     def refresh_lessons(self) -> None:
         """Rebuild the lessons list (a new preset, a lesson just run), keeping the highlighted one."""
@@ -490,6 +526,41 @@ class SetupScreen(Screen):
         option_list.add_options(lesson_options(self.app.runs_root))
         if current is not None:
             option_list.highlighted = option_list.get_option_index(current)
+
+    def relabel(self) -> None:
+        """Every word of the screen in the language spoken now (after a language switch), in place: the
+        form keeps every value, the tab and the focus; the plan is asked for again, in the new language."""
+        from nnplay.tui.form_schema import FIELDS, parse
+
+        tabs = self.query_one("#form-tabs", TabbedContent)
+        tabs.get_tab("tab-lessons").label = _(LESSONS_TAB)
+        self.query_one("#start", Button).label = _("Start run (ctrl+r)")
+        self.refresh_lessons()
+        if not self.form_ready:  # the form is built with the new words
+            return
+        for title in TAB_TITLES.values():
+            tabs.get_tab(f"tab-{title.lower()}").label = _(title)
+        self._options.pop("data.target", None)  # offered again, its "(last column)" in the new words
+        self._offer_columns()
+        for path, spec in FIELDS.items():
+            widget = self.query_one(f"#{spec.widget_id}")
+            if isinstance(widget, Toggle):
+                widget.label = Toggle.word(widget.value)
+            elif isinstance(widget, Input) and spec.optional:
+                widget.placeholder = _("default")
+            if path in self.unparsed and isinstance(widget, Input):  # its sentence in the new words
+                try:
+                    parse(spec, widget.value)
+                except ValueError as exc:
+                    self.unparsed[path] = str(exc)
+        focused = next((s for s in FIELDS.values() if s.widget_id == getattr(self.focused, "id", None)), None)
+        if focused is not None:
+            self._explain(focused)
+        else:
+            highlighted = self.query_one("#presets", OptionList).highlighted_option
+            if highlighted is not None and highlighted.id and not highlighted.disabled:
+                self.query_one("#help", Static).update(lesson_help(highlighted.id))
+        self.validate_form()
 
     def on_screen_resume(self) -> None:
         """Back from a run: mark the lessons run since."""

@@ -11,6 +11,7 @@ _MODULES = {
     "CompareChart": "compare_chart",
     "ConfusionView": "confusion_view",
     "CurveView": "curve_view",
+    "Footer": "footer",
     "ImageGrid": "image_grid",
     "LayerNorms": "layer_norms",
     "LogPanel": "log_panel",

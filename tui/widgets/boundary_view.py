@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from rich.cells import set_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.state import RunState, is_number
 
 RGB = tuple[int, int, int]
@@ -141,7 +143,7 @@ class BoundaryView(Widget):
             self._cells.append(cells)
         self._place_points(snapshot, [class_color(int(v)) if is_number(v) else MID for v in labels])
         self._legend = [(f"{names[k] if k < len(names) else k}  ", class_color(k)) for k in range(n_classes)]
-        self._hint = "faded = unsure · ● training points"
+        self._hint = _("faded = unsure · ● training points")
 
     def _prepare_surface(self, snapshot: dict) -> None:
         grid = snapshot.get("value") or []
@@ -157,8 +159,12 @@ class BoundaryView(Widget):
                 [blend(UNSURE, diverging(round(scaled(v) * (LEVELS * 2)) / (LEVELS * 2)), 0.6) for v in row]
             )
         self._place_points(snapshot, [diverging(scaled(v)) for v in point_values])
-        self._legend = [(f"low {lo:.3g}  ", LOW), ("middle  ", MID), (f"high {hi:.3g}  ", HIGH)]
-        self._hint = "● training targets"
+        self._legend = [
+            (_("low {value}").format(value=f"{lo:.3g}") + "  ", LOW),
+            (_("middle") + "  ", MID),
+            (_("high {value}").format(value=f"{hi:.3g}") + "  ", HIGH),
+        ]
+        self._hint = _("● training targets")
 
     def render_line(self, y: int) -> Strip:
         """Row y of the drawing; the rows are rendered again only when the size changed."""
@@ -172,8 +178,8 @@ class BoundaryView(Widget):
         """Every text row: the scaled grid, then the legend."""
         base = self.rich_style
         if not self._cells or not self._cells[0] or width < 1 or height < 1:
-            message = "waiting for the first snapshot" if self.snapshot is None else "this snapshot has no grid"
-            return [Strip([Segment(message[:width], base)]).adjust_cell_length(width, base)]
+            message = _("waiting for the first snapshot") if self.snapshot is None else _("this snapshot has no grid")
+            return [Strip([Segment(set_cell_size(message, max(width, 0)), base)]).adjust_cell_length(width, base)]
         text_rows = max(1, height - 1)
         grid_rows, grid_cols, pixel_rows = len(self._cells), len(self._cells[0]), 2 * text_rows
         # Nearest-neighbour sampling at cell centres; screen top is the grid's highest y.
@@ -220,6 +226,6 @@ class BoundaryView(Widget):
             segments.append(Segment(text, base))
         epoch = (self.snapshot or {}).get("epoch")
         if is_number(epoch):
-            segments.append(Segment(f"· epoch {epoch} ", base))
+            segments.append(Segment("· " + _("epoch {epoch}").format(epoch=epoch) + " ", base))
         segments.append(Segment(f"· {self._hint}", base))
         return Strip(segments).crop(0, width).adjust_cell_length(width, base)

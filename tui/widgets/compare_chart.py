@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.state import RunState
 from nnplay.tui.widgets.keyed_plot import DOTTED, SOLID, KeyedPlot
 
@@ -27,7 +28,7 @@ class CompareChart(KeyedPlot):
 
     def replot(self) -> None:
         """Draw every run's validation and training loss in its colour; refresh."""
-        self.begin("loss by epoch: validation ━━, training ┅┅")
+        self.begin(_("loss by epoch: validation ━━, training ┅┅"))
         self.drawn = {}
         for index, (label, state) in enumerate(self.runs):
             color = PALETTE[index % len(PALETTE)]
@@ -38,5 +39,5 @@ class CompareChart(KeyedPlot):
                     self.drawn[f"{label} {suffix}"] = (xs, ys)
             self.key_entry(label, color, SOLID if f"{label} val" in self.drawn else DOTTED)
         if not self.drawn:
-            self.set_title("no epochs recorded in these runs")
+            self.set_title(_("no epochs recorded in these runs"))
         self.refresh()

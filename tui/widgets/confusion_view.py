@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.state import RunState, is_number
 
 MAX_NAME = 10
 
 
 def short(name: str, limit: int = MAX_NAME) -> str:
-    """A class name cut to `limit` characters, with an ellipsis when it was cut."""
-    return name if len(name) <= limit else name[: max(1, limit - 1)] + "…"
+    """A name cut to `limit` terminal cells (a Korean character takes two), with an ellipsis when it was
+    cut (at least one character is kept)."""
+    if cell_len(name) <= limit:
+        return name
+    kept = 1
+    while kept < len(name) and cell_len(name[: kept + 1]) <= limit - 1:
+        kept += 1
+    return name[:kept] + "…"
 
 
 def mistake_style(count: int, worst: int) -> str:
@@ -37,10 +45,11 @@ def confusion_table(matrix: list[list], class_names: list[str], width: int = 80)
     counts = [[int(v) if is_number(v) else 0 for v in row[:k]] for row in matrix]
     worst = max([counts[i][j] for i in range(k) for j in range(len(counts[i])) if i != j] or [0])
     digits = max([len(str(v)) for row in counts for v in row] or [1])
-    cell = max(digits, min(MAX_NAME if k <= 6 else 5, max(len(n) for n in names)))
-    label = min(MAX_NAME, max(len(n) for n in names))
-    numbered = label + k * (cell + 1) + len(" recall") > width  # names do not fit: number the columns
-    recall_header = "rec" if numbered else "recall"
+    cell = max(digits, min(MAX_NAME if k <= 6 else 5, max(cell_len(n) for n in names)))
+    label = min(MAX_NAME, max(cell_len(n) for n in names))
+    recall = _("recall")
+    numbered = label + k * (cell + 1) + 1 + cell_len(recall) > width  # names do not fit: number the columns
+    recall_header = _("rec") if numbered else recall
     if numbered:
         cell = max(digits, len(str(k - 1)))
         label = max(1, min(MAX_NAME + 3, width - k * (cell + 1) - len(" 100%")))
@@ -71,7 +80,7 @@ class ConfusionMatrix:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # A table title would wrap to the table's own (narrow) width, so the title is a line above it.
-        yield Text("confusion on the validation split: rows are true classes, columns predicted", style="bold")
+        yield Text(_("confusion on the validation split: rows are true classes, columns predicted"), style="bold")
         yield confusion_table(self.matrix, self.class_names, options.max_width)
 
 
@@ -86,7 +95,7 @@ class ConfusionView(Static):
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__("waiting for the first snapshot", name=name, id=id, classes=classes)
+        super().__init__(_("waiting for the first snapshot"), name=name, id=id, classes=classes)
         self.snapshot: dict | None = None
 
     def update_from(self, state: RunState) -> None:
@@ -100,6 +109,6 @@ class ConfusionView(Static):
         self.snapshot = snapshot
         matrix = (snapshot or {}).get("matrix") or []
         if not matrix:
-            self.update("waiting for the first snapshot")
+            self.update(_("waiting for the first snapshot"))
             return
         self.update(ConfusionMatrix(matrix, (snapshot or {}).get("class_names") or []))

@@ -3,6 +3,7 @@ actual vs predicted values over validation samples (`forecast`)."""
 
 from __future__ import annotations
 
+from nnplay.engine.core.i18n import N_, _
 from nnplay.tui.state import RunState, is_number
 from nnplay.tui.widgets.keyed_plot import KeyedPlot
 from nnplay.tui.widgets.loss_chart import drawable
@@ -33,7 +34,7 @@ class CurveView(KeyedPlot):
 
     def replot(self) -> None:
         """Clear, plot the current snapshot, refresh."""
-        self.begin("waiting for the first snapshot")
+        self.begin(_("waiting for the first snapshot"))
         self.drawn = {}
         snapshot = self.snapshot or {}
         if snapshot.get("view") == "forecast":
@@ -47,27 +48,27 @@ class CurveView(KeyedPlot):
         data = drawable(points.get("x") or [], points.get("y") or [])
         model = drawable(snapshot.get("x") or [], snapshot.get("prediction") or [])
         # The model first, so the training points sit on top of a curve that passes through them.
-        self.set_title(f"model vs training data{self._epoch(snapshot)}")
+        self.set_title(_("model vs training data") + self._epoch(snapshot))
         if model[0]:
-            self.line(*model, label="model", color=VAL_COLOR)
+            self.line(*model, label=_("model"), color=VAL_COLOR)
             self.drawn["model"] = model
         if data[0]:
             self.plt.scatter(*data, color=POINT_COLOR, marker="●")
-            self.key_entry("training data", POINT_COLOR, "●")
+            self.key_entry(_("training data"), POINT_COLOR, "●")
             self.drawn["training data"] = data
         self.plt.xlabel("x")
 
     def _forecast(self, snapshot: dict) -> None:
-        for label, key, color in (("actual", "actual", TRAIN_COLOR), ("predicted", "prediction", VAL_COLOR)):
+        for label, key, color in ((N_("actual"), "actual", TRAIN_COLOR), (N_("predicted"), "prediction", VAL_COLOR)):
             values = snapshot.get(key) or []
             curve = drawable(range(len(values)), values)
             if curve[0]:
-                self.line(*curve, label=label, color=color)
+                self.line(*curve, label=_(label), color=color)
                 self.drawn[label] = curve
-        self.set_title(f"actual vs predicted, validation samples{self._epoch(snapshot)}")
-        self.plt.xlabel("sample")
+        self.set_title(_("actual vs predicted, validation samples") + self._epoch(snapshot))
+        self.plt.xlabel(_("sample"))
 
     @staticmethod
     def _epoch(snapshot: dict) -> str:
         epoch = snapshot.get("epoch")
-        return f" · epoch {epoch}" if is_number(epoch) else ""
+        return " · " + _("epoch {epoch}").format(epoch=epoch) if is_number(epoch) else ""

@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.state import RunState, is_number
 
 GAP = 2
@@ -126,7 +127,7 @@ class ImageGrid(Static):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__("waiting for the first snapshot", name=name, id=id, classes=classes)
+        super().__init__(_("waiting for the first snapshot"), name=name, id=id, classes=classes)
         self.views = views
         self.snapshot: dict | None = None
         self.mosaic: ImageMosaic | None = None
@@ -148,7 +149,7 @@ class ImageGrid(Static):
         }
         builder = builders.get(shown.get("view"))
         self.mosaic = builder(shown) if builder and shown.get("images") else None
-        self.update(self.mosaic or "waiting for the first snapshot")
+        self.update(self.mosaic or _("waiting for the first snapshot"))
 
     @staticmethod
     def _tile_width(images: list) -> int:
@@ -172,7 +173,7 @@ class ImageGrid(Static):
             if is_number(conf) and caption.cell_len + 4 <= width:
                 caption.append(f" {conf:.0%}")
             columns.append([Tile(image, caption, width)])
-        return ImageMosaic(f"validation samples: true→predicted{self._epoch(snapshot)}", columns, width)
+        return ImageMosaic(_("validation samples: true→predicted") + self._epoch(snapshot), columns, width)
 
     def _reconstructions(self, snapshot: dict) -> ImageMosaic:
         originals, recons = snapshot["images"], snapshot.get("reconstructions") or []
@@ -180,17 +181,18 @@ class ImageGrid(Static):
         columns = []
         for i, original in enumerate(originals):
             # A caption row between the two, so that a pair does not read as one tall image.
-            column = [Tile(original, Text("↓ rebuilt", style="dim") if i < len(recons) else None, width)]
+            column = [Tile(original, Text(_("↓ rebuilt"), style="dim") if i < len(recons) else None, width)]
             if i < len(recons):
-                column.append(Tile(recons[i], Text(f"err {self._error(original, recons[i]):.3f}", style="dim"), width))
+                error = _("err {error:.3f}").format(error=self._error(original, recons[i]))
+                column.append(Tile(recons[i], Text(error, style="dim"), width))
             columns.append(column)
-        return ImageMosaic(f"originals, their reconstructions under them{self._epoch(snapshot)}", columns, width)
+        return ImageMosaic(_("originals, their reconstructions under them") + self._epoch(snapshot), columns, width)
 
     def _generated(self, snapshot: dict) -> ImageMosaic:
         images = snapshot["images"]
         width = self._tile_width(images)
         columns = [[Tile(image, Text(f"z{i + 1}", style="dim"), width)] for i, image in enumerate(images)]
-        return ImageMosaic(f"decoded from fixed random codes z{self._epoch(snapshot)}", columns, width)
+        return ImageMosaic(_("decoded from fixed random codes z") + self._epoch(snapshot), columns, width)
 
     @staticmethod
     def _error(original, reconstruction) -> float:
@@ -207,4 +209,4 @@ class ImageGrid(Static):
     @staticmethod
     def _epoch(snapshot: dict) -> str:
         epoch = snapshot.get("epoch")
-        return f" · epoch {epoch}" if is_number(epoch) else ""
+        return " · " + _("epoch {epoch}").format(epoch=epoch) if is_number(epoch) else ""

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.state import RunState, is_number
 
 # The bar spans at least these decades, so healthy gradients do not fill it and tiny ones still show.
@@ -64,7 +65,7 @@ class LayerNorms(Static):
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__("waiting for the first snapshot", name=name, id=id, classes=classes)
+        super().__init__(_("waiting for the first snapshot"), name=name, id=id, classes=classes)
         self.snapshot: dict | None = None
         self.bar_fractions: list[float] = []
 
@@ -80,20 +81,25 @@ class LayerNorms(Static):
         names = (snapshot or {}).get("layers") or []
         if not names:
             self.bar_fractions = []
-            self.update("waiting for the first snapshot")
+            self.update(_("waiting for the first snapshot"))
             return
         weights = (snapshot or {}).get("weight_norm") or []
         grads = (snapshot or {}).get("grad_norm") or []
         grads = [grads[i] if i < len(grads) else None for i in range(len(names))]
         self.bar_fractions, (lo, hi) = log_fractions(grads)
         table = Table(box=None, padding=(0, 1), pad_edge=False, expand=True, caption_justify="left")
-        table.add_column("layer", no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column(_("layer"), no_wrap=True, overflow="ellipsis", max_width=24)
         table.add_column("‖w‖", justify="right", no_wrap=True)
         table.add_column("‖∇w‖", justify="right", no_wrap=True)
         sparsity = (snapshot or {}).get("sparsity")
         if sparsity:  # the share of weights near zero: what an L1 penalty drives up
             table.add_column("≈0", justify="right", no_wrap=True)
-        table.add_column(f"log scale 1e{lo}…1e{hi}", ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column(
+            _("log scale {low}…{high}").format(low=f"1e{lo}", high=f"1e{hi}"),
+            ratio=1,
+            no_wrap=True,
+            overflow="ellipsis",
+        )
         for i, name in enumerate(names):
             grad = grads[i]
             weight = weights[i] if i < len(weights) else None
@@ -115,8 +121,11 @@ class LayerNorms(Static):
                 LogBar(self.bar_fractions[i], style),
             )
         epoch = (snapshot or {}).get("epoch")
-        when = f"after epoch {epoch} · " if is_number(epoch) else ""
+        parts = [_("after epoch {epoch}").format(epoch=epoch)] if is_number(epoch) else []
+        parts.append(_("bars: gradient norm on a log scale"))
+        parts.append(_("red: vanishing (< {threshold})").format(threshold=f"{VANISHING:g}"))
         below = (snapshot or {}).get("sparse_below")
-        zero = f" · ≈0: share of weights with |w| < {below:g}" if sparsity and is_number(below) else ""
-        table.caption = f"{when}bars: gradient norm on a log scale · red: vanishing (< {VANISHING:g}){zero}"
+        if sparsity and is_number(below):
+            parts.append(_("≈0: share of weights with |w| < {threshold}").format(threshold=f"{below:g}"))
+        table.caption = " · ".join(parts)
         self.update(table)

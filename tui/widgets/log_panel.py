@@ -14,10 +14,12 @@ MATCH_WINDOW = 3  # how many of the last shown lines must match to find our plac
 
 
 def line_style(line: str) -> str:
-    """The style of a log line: red for errors, yellow for warnings."""
-    if line.startswith("error"):
+    """The style of a log line: red for errors, yellow for warnings (by the line's kind, whatever the
+    language of its words; a plain string by its first word)."""
+    kind = getattr(line, "kind", "")
+    if kind == "error" or line.startswith("error"):
         return "red"
-    if line.startswith("warning"):
+    if kind == "warning" or line.startswith("warning"):
         return "yellow"
     return ""
 
@@ -73,7 +75,7 @@ class LogPanel(RichLog):
             return
         self._version = state.version
         for line in self._new_lines(state.log):
-            self.write(Text(str(line), style=line_style(str(line))))
+            self.write(Text(str(line), style=line_style(line)))
             self.shown += 1
 
     def _new_lines(self, log: deque) -> list[str]:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.reactive import reactive
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.charts import finite_pairs
 from nnplay.tui.report import train_label
 from nnplay.tui.state import RunState, Series
@@ -41,7 +42,7 @@ def drawable(xs: Sequence, ys: Sequence, log_scale: bool = False, smoothing: boo
     xs, ys = finite_pairs(list(xs), list(ys))
     if log_scale:
         kept = [(x, y) for x, y in zip(xs, ys, strict=True) if y > 0]
-        xs, ys = [x for x, _ in kept], [y for _, y in kept]
+        xs, ys = [x for x, _y in kept], [y for _x, y in kept]
     if smoothing:
         ys = ema(ys)
     return xs, ys
@@ -59,13 +60,14 @@ def log_ticks(ys: Sequence[float]) -> tuple[list[float], list[str]]:
 
 
 def ghost_label(name: str, index: int, n_ghosts: int) -> str:
-    """'val (prev)' for the one earlier run, 'val (prev 2)' and so on when several are kept."""
+    """'val (prev)' for the one earlier run, 'val (prev 2)' and so on when several are kept: the keys of
+    `drawn`, which tests and exports read (not shown: the key names a ghost by ghost_name)."""
     return f"{name} (prev)" if n_ghosts == 1 else f"{name} (prev {index + 1})"
 
 
 def value_range(curves: Sequence[Curve], margin: float = Y_MARGIN) -> tuple[float, float] | None:
     """The y range of some curves, widened by a margin of its span on each side."""
-    ys = [y for _, c in curves for y in c]
+    ys = [y for _xs, c in curves for y in c]
     if not ys:
         return None
     lo, hi = min(ys), max(ys)
@@ -82,7 +84,7 @@ def train_series(state: RunState) -> Series:
 def best_epoch(state: RunState) -> float | None:
     """The engine's best epoch (`RunState.best`) on the chart's x axis, which in k-fold mode continues
     across folds; None after a cross-validation, whose folds each have their own."""
-    epoch, _ = state.best
+    epoch, _loss = state.best
     if epoch is None:
         return None
     return epoch + len(state.folds) * int((state.plan or {}).get("epochs") or 0)
@@ -135,17 +137,17 @@ class LossChart(RunChart):
         band_key = Text()
         for name, color in (("train", GHOST_TRAIN_COLOR), ("val", GHOST_VAL_COLOR)):
             if f"{name} min" in live and f"{name} max" in live:
-                (xs, lows), (_, highs) = live[f"{name} min"], live[f"{name} max"]
+                (xs, lows), (_xs, highs) = live[f"{name} min"], live[f"{name} max"]
                 self.band(xs, to_y(lows), to_y(highs), color=color)
                 self.drawn[f"{name} min"], self.drawn[f"{name} max"] = (xs, lows), (xs, highs)
                 band_key.append(BLOCK, style=rich_color(color))
         for name, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
             if name in live:
-                label = train_label(plan) if name == "train" else LABELS[name]
+                label = train_label(plan) if name == "train" else _(LABELS[name])
                 self.line(live[name][0], to_y(live[name][1]), label=label, color=color)
                 self.drawn[name] = live[name]
         if band_key:  # one entry for both bands: the spread of the runs around their mean
-            self.key_text(band_key.append(" lowest to highest run"))
+            self.key_text(band_key.append(" " + _("lowest to highest run")))
         self.mean_of = members if band_key else None
         self.best_marker = None
         best = best_epoch(self._state) if self._state is not None else None
@@ -153,13 +155,13 @@ class LossChart(RunChart):
         if best is not None and live_xs and min(live_xs) <= best <= max(live_xs):
             self.plt.vline(best, color=BEST_COLOR)
             self.best_marker = best
-            self.key_entry(f"best epoch {best:g}", BEST_COLOR, "│")
+            self.key_entry(_("best epoch {epoch}").format(epoch=f"{best:g}"), BEST_COLOR, "│")
         if y_range is not None and self._ghosts:
             self.plt.ylim(*y_range)
         if self.log_scale and self.drawn:
-            ys = [y for _, ys in live.values() for y in ys] or [y for _, ys in self.drawn.values() for y in ys]
+            ys = [y for _xs, ys in live.values() for y in ys] or [y for _xs, ys in self.drawn.values() for y in ys]
             self.plt.yticks(*log_ticks(ys))
-        self.finish_plot(self._title(), f", mean of {self.mean_of} runs" if self.mean_of else "")
+        self.finish_plot(self._title(), _(", mean of {count} runs").format(count=self.mean_of) if self.mean_of else "")
 
     def _ghost_curves(self, to_y, y_range: tuple[float, float] | None) -> None:
         """Earlier runs, dim, under the live curves; inside the live run's range when there is one."""
@@ -183,6 +185,12 @@ class LossChart(RunChart):
         return drawable(*series.points(), log_scale=self.log_scale, smoothing=self.smoothing)
 
     def _title(self) -> str:
-        modes = [m for m, on in (("log", self.log_scale), ("smoothed", self.smoothing)) if on]
-        title = f"loss ({', '.join(modes)})" if modes else "loss"
-        return title if self.drawn else f"{title}: waiting for the first epoch"
+        if self.log_scale and self.smoothing:
+            title = _("loss (log, smoothed)")
+        elif self.log_scale:
+            title = _("loss (log)")
+        elif self.smoothing:
+            title = _("loss (smoothed)")
+        else:
+            title = _("loss")
+        return title if self.drawn else _("{title}: waiting for the first epoch").format(title=title)

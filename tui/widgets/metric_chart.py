@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.report import train_label
-from nnplay.tui.state import METRIC_LABELS, RunState
+from nnplay.tui.state import RunState, metric_label
 from nnplay.tui.widgets.keyed_plot import segments
 from nnplay.tui.widgets.loss_chart import drawable, ghost_label, value_range
 from nnplay.tui.widgets.run_chart import (
@@ -68,7 +69,7 @@ class MetricChart(RunChart):
         plan = self._state.plan if self._state is not None else None
         for split, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
             if split in live:
-                label = train_label(plan) if split == "train" else LABELS[split]
+                label = train_label(plan) if split == "train" else _(LABELS[split])
                 self.line(*live[split], label=label, color=color)
                 self.drawn[split] = live[split]
         if y_range is not None and len(self.drawn) > len(live):
@@ -76,11 +77,11 @@ class MetricChart(RunChart):
         self.finish_plot(self._title())
 
     def _title(self) -> str:
-        title = METRIC_LABELS.get(self.metric, self.metric)
+        title = metric_label(self.metric)
         if self.metric == "accuracy":
             title += " (%)"
         elif self.metric == "recon_error":
-            title += " (lower is better)"
+            title = _("{metric} (lower is better)").format(metric=title)
         if self.clipped:
-            title += f" (clipped at {R2_FLOOR:g})"
-        return title if self.drawn else f"{title}: waiting for the first epoch"
+            title = _("{metric} (clipped at {floor})").format(metric=title, floor=f"{R2_FLOOR:g}")
+        return title if self.drawn else _("{title}: waiting for the first epoch").format(title=title)

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
+from nnplay.engine.core.i18n import N_, _
 from nnplay.tui.state import RunState
 from nnplay.tui.widgets.boundary_view import BoundaryView
 from nnplay.tui.widgets.confusion_view import ConfusionView
@@ -16,19 +17,27 @@ from nnplay.tui.widgets.curve_view import CurveView
 from nnplay.tui.widgets.image_grid import ImageGrid
 from nnplay.tui.widgets.layer_norms import LayerNorms
 
-# Which tab shows which snapshot view, and the tab's title for it; tabs keep this order.
+# Which tab shows which snapshot view, and the tab's title for it (translated where shown); tabs keep this order.
 VIEW_TABS = {
-    "boundary": ("prediction", "boundary"),
-    "surface": ("prediction", "surface"),
-    "curve": ("fit", "fit"),
-    "forecast": ("fit", "forecast"),
-    "samples": ("images", "samples"),
-    "reconstructions": ("images", "reconstructions"),
-    "generated": ("generated", "generated"),
-    "confusion": ("confusion", "confusion"),
-    "layers": ("layers", "layers"),
+    "boundary": ("prediction", N_("boundary")),
+    "surface": ("prediction", N_("surface")),
+    "curve": ("fit", N_("fit")),
+    "forecast": ("fit", N_("forecast")),
+    "samples": ("images", N_("samples")),
+    "reconstructions": ("images", N_("reconstructions")),
+    "generated": ("generated", N_("generated")),
+    "confusion": ("confusion", N_("confusion")),
+    "layers": ("layers", N_("layers")),
 }
 TAB_ORDER = ("prediction", "fit", "images", "generated", "confusion", "layers")
+TAB_TITLES = {  # before a snapshot names the view
+    "prediction": N_("prediction"),
+    "fit": N_("fit"),
+    "images": N_("images"),
+    "generated": N_("generated"),
+    "confusion": N_("confusion"),
+    "layers": N_("layers"),
+}
 
 
 class ModelView(Widget):
@@ -49,7 +58,7 @@ class ModelView(Widget):
     ModelView TabPane { height: 1fr; padding: 0; }
     """
 
-    BINDINGS = [Binding("v", "next_view", "next view")]
+    BINDINGS = [Binding("v", "next_view", N_("next view"))]
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -58,19 +67,19 @@ class ModelView(Widget):
 
     def compose(self) -> ComposeResult:
         """The waiting line and one tab per view."""
-        yield Static("waiting for the first snapshot", id="waiting")
+        yield Static(_("waiting for the first snapshot"), id="waiting")
         with TabbedContent(id="views"):
-            with TabPane("prediction", id="prediction"):
+            with TabPane(_(TAB_TITLES["prediction"]), id="prediction"):
                 yield BoundaryView()
-            with TabPane("fit", id="fit"):
+            with TabPane(_(TAB_TITLES["fit"]), id="fit"):
                 yield CurveView()
-            with TabPane("images", id="images"), VerticalScroll():
+            with TabPane(_(TAB_TITLES["images"]), id="images"), VerticalScroll():
                 yield ImageGrid(views=("samples", "reconstructions"))
-            with TabPane("generated", id="generated"), VerticalScroll():
+            with TabPane(_(TAB_TITLES["generated"]), id="generated"), VerticalScroll():
                 yield ImageGrid(views=("generated",))
-            with TabPane("confusion", id="confusion"), VerticalScroll():
+            with TabPane(_(TAB_TITLES["confusion"]), id="confusion"), VerticalScroll():
                 yield ConfusionView()
-            with TabPane("layers", id="layers"), VerticalScroll():
+            with TabPane(_(TAB_TITLES["layers"]), id="layers"), VerticalScroll():
                 yield LayerNorms()
 
     def update_from(self, state: RunState) -> None:
@@ -88,7 +97,7 @@ class ModelView(Widget):
         ]
         for view in views:
             view.update_from(state)
-        titles = {VIEW_TABS[v][0]: VIEW_TABS[v][1] for v in state.snapshots if v in VIEW_TABS}
+        titles = {VIEW_TABS[v][0]: _(VIEW_TABS[v][1]) for v in state.snapshots if v in VIEW_TABS}
         available = [tab for tab in TAB_ORDER if tab in titles]
         if available != self.available:
             self._show_tabs(available)
@@ -98,6 +107,24 @@ class ModelView(Widget):
             if str(tab.label) != title:
                 tab.label = title
         self.set_class(bool(available), "-ready")
+
+    def relabel(self, state: RunState) -> None:
+        """Draw every view again, in the current language (after a language switch)."""
+        self.query_one("#waiting", Static).update(_("waiting for the first snapshot"))
+        tabs = self.query_one(TabbedContent)
+        for tab_id, title in TAB_TITLES.items():
+            tabs.get_tab(tab_id).label = _(title)
+        views: list[BoundaryView | CurveView | ImageGrid | ConfusionView | LayerNorms] = [
+            *self.query(BoundaryView),
+            *self.query(CurveView),
+            *self.query(ImageGrid),
+            *self.query(ConfusionView),
+            *self.query(LayerNorms),
+        ]
+        for view in views:
+            view.snapshot = {}  # not the state's: drawn again from it (or as waiting), with the new words
+        self._drawn_key = None
+        self.update_from(state)
 
     def _show_tabs(self, available: list[str]) -> None:
         tabs = self.query_one(TabbedContent)

@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
+from nnplay.engine.core.diagnosis import verdict_name
+from nnplay.engine.core.i18n import _
 from nnplay.tui.live import table_of
 from nnplay.tui.report import folds_table
 from nnplay.tui.state import RunState, is_number
@@ -72,7 +74,7 @@ class OverfitPanel(Widget):
         """The verdict and its facts above the generalization-gap chart."""
         with VerticalScroll(id="diagnosis"):
             yield Static("", id="verdict")
-            yield Static("no diagnosis yet: it arrives with the first snapshot", id="facts")
+            yield Static(_("no diagnosis yet: it arrives with the first snapshot"), id="facts")
         yield KeyedPlot(id="gap-chart")
 
     def update_from(self, state: RunState) -> None:
@@ -93,12 +95,12 @@ class OverfitPanel(Widget):
         self.gap = drawable(xs, ys)
         chart = self.query_one("#gap-chart", KeyedPlot)
         if self.gap[0]:
-            chart.begin("generalization gap by epoch")
-            chart.line(*self.gap, label="validation − train loss", color=VAL_COLOR)
+            chart.begin(_("generalization gap by epoch"))
+            chart.line(*self.gap, label=_("validation − train loss"), color=VAL_COLOR)
             chart.plt.hline(0, color=ZERO_COLOR)
             chart.plt.xticks(epoch_ticks(self.gap[0]))
         else:
-            chart.begin("generalization gap: waiting for validation loss")
+            chart.begin(_("generalization gap: waiting for validation loss"))
         chart.refresh()
 
     def _describe(self, state: RunState) -> None:
@@ -107,23 +109,25 @@ class OverfitPanel(Widget):
         best, best_loss = state.best  # the engine's numbers, the same the loss chart marks
         facts = Text()
         if int((state.plan or {}).get("k_folds") or 1) > 1 and not final:
-            facts.append(f"fold {len(state.folds) + 1}: ", style="bold")  # the one training now
+            # the one training now
+            facts.append(_("fold {fold}:").format(fold=len(state.folds) + 1) + " ", style="bold")
         if is_number(best):
-            facts.append(f"best epoch {_epoch(best)}", style="bold")
+            facts.append(_("best epoch {epoch}").format(epoch=_epoch(best)), style="bold")
             if is_number(best_loss):
-                facts.append(f" · best val loss {best_loss:.4g}")
+                facts.append(" · " + _("best val loss {loss:.4g}").format(loss=best_loss))
         elif not (final and state.folds):
-            facts.append("no validation loss yet")
+            facts.append(_("no validation loss yet"))
         if is_number(diagnosis.get("final_gap")):
-            facts.append(f" · gap now {diagnosis['final_gap']:+.3g}")
+            facts.append(" · " + _("gap now {gap:+.3g}").format(gap=diagnosis["final_gap"]))
         if diagnosis and not (final and state.folds):
             onset = diagnosis.get("overfitting_epoch")
             facts.append("\n")
             if is_number(onset):
-                facts.append(f"overfitting began at epoch {_epoch(onset)}", style="bold")
+                facts.append(_("overfitting began at epoch {epoch}").format(epoch=_epoch(onset)), style="bold")
             else:
-                facts.append("no sign of overfitting" + ("" if final else " yet"))
-            said = final and "early stopping" in str(diagnosis.get("explanation", "")).lower()
+                facts.append(_("no sign of overfitting") if final else _("no sign of overfitting yet"))
+            explanation = str(diagnosis.get("explanation", "")).lower()
+            said = final and any(words in explanation for words in ("early stopping", _("early stopping")))
             if early_stopping := self._early_stopping(diagnosis, final, said):
                 facts.append("\n" + early_stopping)
         parts: list = [facts]
@@ -142,16 +146,29 @@ class OverfitPanel(Widget):
     def _early_stopping(diagnosis: dict, final: bool, said: bool = False) -> str:
         """What early stopping would have done; only its note when the verdict's explanation said the rest."""
         patience = diagnosis.get("patience")
-        rule = f"early stopping (patience {patience})" if is_number(patience) else "early stopping"
         stop = diagnosis.get("early_stopping")
         if said:
             return (stop or {}).get("note") or ""
         if not stop:
-            return f"{rule} would not have stopped" + ("" if final else " yet")
-        text = (
-            f"{rule} would have stopped at epoch {_epoch(stop.get('stop_epoch'))} "
-            f"and kept the weights of epoch {_epoch(stop.get('best_epoch'))}"
-        )
+            if is_number(patience):
+                return (
+                    _("early stopping (patience {patience}) would not have stopped")
+                    if final
+                    else _("early stopping (patience {patience}) would not have stopped yet")
+                ).format(patience=patience)
+            return (
+                _("early stopping would not have stopped") if final else _("early stopping would not have stopped yet")
+            )
+        epochs = {"stop": _epoch(stop.get("stop_epoch")), "best": _epoch(stop.get("best_epoch"))}
+        if is_number(patience):
+            text = _(
+                "early stopping (patience {patience}) would have stopped at epoch {stop} "
+                "and kept the weights of epoch {best}"
+            ).format(patience=patience, **epochs)
+        else:
+            text = _("early stopping would have stopped at epoch {stop} and kept the weights of epoch {best}").format(
+                **epochs
+            )
         return text + (f". {stop['note']}" if stop.get("note") else "")
 
     def _show_verdict(self, diagnosis: dict, final: bool) -> None:
@@ -164,14 +181,20 @@ class OverfitPanel(Widget):
         if self.verdict in VERDICT_CLASSES:
             verdict_box.add_class(VERDICT_CLASSES[self.verdict])
         text = Text()
-        so_far = (
-            "" if final else f" (so far, epoch {_epoch(diagnosis['epoch'])})" if "epoch" in diagnosis else " (so far)"
-        )
-        text.append(f"verdict{so_far}: {self.verdict}", style="bold")
+        name = verdict_name(self.verdict)
+        if final:
+            heading = _("verdict: {verdict}").format(verdict=name)
+        elif "epoch" in diagnosis:
+            heading = _("verdict (so far, epoch {epoch}): {verdict}").format(
+                epoch=_epoch(diagnosis["epoch"]), verdict=name
+            )
+        else:
+            heading = _("verdict (so far): {verdict}").format(verdict=name)
+        text.append(heading, style="bold")
         if diagnosis.get("explanation"):
             text.append(f" — {diagnosis['explanation']}")
         if diagnosis.get("advice"):
-            text.append(f"\nadvice: {diagnosis['advice']}", style="italic")
+            text.append("\n" + _("advice: {advice}").format(advice=diagnosis["advice"]), style="italic")
         for note in diagnosis.get("notes") or []:
-            text.append(f"\nnote: {note}", style="bold")
+            text.append("\n" + _("note: {note}").format(note=note), style="bold")
         verdict_box.update(text)

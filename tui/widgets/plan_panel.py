@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from nnplay.engine.core.batches import batch_arithmetic, count
 from nnplay.engine.core.catalog import data_info_summary
+from nnplay.engine.core.i18n import N_, _, ngettext
 from nnplay.engine.core.memory import human
 from nnplay.tui.state import RunState, is_number
 
@@ -20,25 +21,35 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
+SWEEP_MODES = {
+    "batched": N_("trained together as one batched model"),
+    "processes": N_("trained as separate engine processes"),
+}
+
+
 def sweep_line(sweep: dict) -> str:
     """'8 copies (seed 0, seed 1, …, seed 7), trained together as one batched model'."""
     labels = [str(label) for label in sweep.get("labels") or []]
     shown = ", ".join(labels if len(labels) <= 4 else [*labels[:2], "…", labels[-1]])
-    modes: dict[object, str] = {
-        "batched": "trained together as one batched model",
-        "processes": "trained as separate engine processes",
-    }
-    how = modes.get(sweep.get("mode"), "")
-    return f"{sweep['members']} copies" + (f" ({shown})" if shown else "") + (f", {how}" if how else "")
+    mode = sweep.get("mode")
+    how = _(SWEEP_MODES[mode]) if isinstance(mode, str) and mode in SWEEP_MODES else ""
+    count = sweep["members"]
+    if shown and how:
+        return _("{count} copies ({labels}), {how}").format(count=count, labels=shown, how=how)
+    if shown:
+        return _("{count} copies ({labels})").format(count=count, labels=shown)
+    if how:
+        return _("{count} copies, {how}").format(count=count, how=how)
+    return _("{count} copies").format(count=count)
 
 
 def layers_table(model: dict) -> Table:
     """The model's layers: name, type, output shape, parameters."""
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
-    table.add_column("layer", no_wrap=True, overflow="ellipsis", max_width=20)
-    table.add_column("type", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("output", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column(_("layer"), no_wrap=True, overflow="ellipsis", max_width=20)
+    table.add_column(_("type"), no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column(_("output"), no_wrap=True)
+    table.add_column(_("params"), justify="right", no_wrap=True)
     for layer in model.get("layers") or []:
         shape = layer.get("output_shape")
         shown = "×".join(str(d) for d in shape) if isinstance(shape, list) else str(shape or "")
@@ -59,7 +70,7 @@ class PlanPanel(Static):
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__("no plan yet", name=name, id=id, classes=classes)
+        super().__init__(_("no plan yet"), name=name, id=id, classes=classes)
         self.plan: dict | None = None
 
     def update_from(self, state: RunState) -> None:
@@ -71,7 +82,7 @@ class PlanPanel(Static):
         """Say that the engine is planning (a plan request is in flight)."""
         self.plan = None
         self._set_state_class("-pending")
-        self.update("computing plan…")
+        self.update(_("computing plan…"))
 
     def show_error(self, message: str) -> None:
         """One sentence saying what is wrong with the configuration, instead of a plan."""
@@ -98,41 +109,55 @@ class PlanPanel(Static):
 
     def _render_plan(self, plan: dict) -> RenderableType:
         lines = Text()
-        lines.append(f"{plan.get('name') or 'experiment'}", style="bold")
-        lines.append(f"  {plan.get('task', '?')} on {plan.get('dataset', '?')} with {plan.get('architecture', '?')}\n")
+        lines.append(f"{plan.get('name') or _('experiment')}", style="bold")
+        lines.append(
+            "  "
+            + _("{task} on {dataset} with {architecture}").format(
+                task=plan.get("task", "?"), dataset=plan.get("dataset", "?"), architecture=plan.get("architecture", "?")
+            )
+            + "\n"
+        )
         if isinstance(plan.get("data_info"), dict):  # your own data: what was read from it
-            lines.append("read: ", style="bold")
+            lines.append(_("read:") + " ", style="bold")
             lines.append(f"{data_info_summary(plan['data_info'])}\n")
         lines.append(
-            f"data: {count(plan.get('n_train'))} train · {count(plan.get('n_val'))} val · {count(plan.get('n_test'))} test"
+            _("data: {train} train · {val} val · {test} test").format(
+                train=count(plan.get("n_train")), val=count(plan.get("n_val")), test=count(plan.get("n_test"))
+            )
         )
         if is_number(plan.get("k_folds")) and plan["k_folds"] > 1:
-            lines.append(f" · {plan['k_folds']}-fold cross-validation")
-        lines.append("\nbatches: ")
+            lines.append(" · " + _("{k}-fold cross-validation").format(k=plan["k_folds"]))
+        lines.append("\n" + _("batches:") + " ")
         lines.append(batch_arithmetic(plan), style="bold")
         if plan.get("last_batch"):
             lines.append(f"\n{sentence(str(plan['last_batch']))}", style="italic")
         model = plan.get("model") or {}
-        lines.append(f"\nmodel: {count(plan.get('params', model.get('total_params')))} parameters")
+        parameters = count(plan.get("params", model.get("total_params")))
+        lines.append("\n" + _("model: {count} parameters").format(count=parameters))
         if is_number(model.get("trainable_params")) and model["trainable_params"] != plan.get("params"):
-            lines.append(f" ({count(model['trainable_params'])} trainable)")
+            lines.append(" " + _("({count} trainable)").format(count=count(model["trainable_params"])))
         loss = plan.get("loss") or "?"
-        lines.append(f"\nloss: {loss}" + (f" — {plan['loss_description']}" if plan.get("loss_description") else ""))
+        if plan.get("loss_description"):
+            lines.append(
+                "\n" + _("loss: {loss} — {description}").format(loss=loss, description=plan["loss_description"])
+            )
+        else:
+            lines.append("\n" + _("loss: {loss}").format(loss=loss))
         optimizer = plan.get("optimizer")
         if optimizer:
-            lines.append(
-                f"\noptimizer: {optimizer if isinstance(optimizer, str) else ', '.join(f'{k} {v}' for k, v in optimizer.items())}"
-            )
+            shown = optimizer if isinstance(optimizer, str) else ", ".join(f"{k} {v}" for k, v in optimizer.items())
+            lines.append("\n" + _("optimizer: {optimizer}").format(optimizer=shown))
         sweep = plan.get("sweep")
         if isinstance(sweep, dict) and is_number(sweep.get("members")):
-            lines.append(f"\nsweep: {sweep_line(sweep)}")
-        lines.append(f"\ndevice: {plan.get('device', '?')}")
+            lines.append("\n" + _("sweep: {sweep}").format(sweep=sweep_line(sweep)))
+        lines.append("\n" + _("device: {device}").format(device=plan.get("device", "?")))
         if plan.get("precision"):
             lines.append(f" · {plan['precision']}")
         if is_number(plan.get("threads")):
-            lines.append(f" · {plan['threads']} CPU thread{'' if plan['threads'] == 1 else 's'}")
+            threads = plan["threads"]
+            lines.append(" · " + ngettext("{count} CPU thread", "{count} CPU threads", threads).format(count=threads))
         if is_number(plan.get("memory_bytes")):
-            lines.append(f"\nmemory: about {human(plan['memory_bytes'])}")
+            lines.append("\n" + _("memory: about {size}").format(size=human(plan["memory_bytes"])))
         if not model.get("layers") or not self._room_for(len(model["layers"]) + 2, lines):
             return lines
         return Group(lines, Text(""), layers_table(model))

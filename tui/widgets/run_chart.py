@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from nnplay.engine.core.i18n import N_, _
 from nnplay.tui.state import RunState
 from nnplay.tui.widgets.keyed_plot import DOTTED, KeyedPlot, rich_color
 
@@ -18,12 +19,12 @@ VAL_COLOR = (255, 150, 60)
 GHOST_TRAIN_COLOR = (60, 80, 115)
 GHOST_VAL_COLOR = (120, 85, 55)
 BEST_COLOR = (110, 200, 120)
-LABELS = {"train": "train", "val": "validation"}
+LABELS = {"train": N_("train"), "val": N_("validation")}  # translated where drawn
 
 
 def ghost_name(ghost: RunState, index: int, n_ghosts: int) -> str:
     """'prev', or 'prev 2' when several are kept; with what changed since it, when the app knows."""
-    which = "prev" if n_ghosts == 1 else f"prev {index + 1}"
+    which = _("prev") if n_ghosts == 1 else _("prev {number}").format(number=index + 1)
     return f"{which}: {ghost.change}" if ghost.change else which
 
 
@@ -73,7 +74,7 @@ class RunChart(KeyedPlot):
     def finish_plot(self, title: str, note: str = "") -> None:
         """The end of every `replot()`: whole-epoch ticks under all that is drawn, the title (the
         x axis is the epoch: the title says so, which leaves one more row to the curves), a refresh."""
-        if ticks := epoch_ticks([x for xs, _ in self.drawn.values() for x in xs]):
+        if ticks := epoch_ticks([x for xs, _ys in self.drawn.values() for x in xs]):
             self.plt.xticks(ticks)
-        self.set_title(f"{title} by epoch{note}" if self.drawn else title)
+        self.set_title(_("{title} by epoch").format(title=title) + note if self.drawn else title)
         self.refresh()

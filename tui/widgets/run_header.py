@@ -8,22 +8,24 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from nnplay.engine.core.i18n import _
 from nnplay.tui.report import duration
-from nnplay.tui.state import RunState, is_number
+from nnplay.tui.state import RunState, is_number, status_name
 
+# Each status's mark (its name follows, in the current language: state.status_name) and state class.
 STATUS_TEXT = {
-    "idle": ("○ idle", "-idle"),
-    "starting": ("◌ starting", "-running"),  # the engine is loading torch and the data
-    "running": ("● running", "-running"),
-    "paused": ("‖ paused", "-paused"),
-    "completed": ("✓ completed", "-completed"),
-    "early_stopped": ("✓ early stopped", "-completed"),
-    "stopped": ("■ stopped", "-stopped"),
-    "diverged": ("✗ diverged", "-diverged"),
-    "failed": ("✗ failed", "-failed"),
-    "crashed": ("✗ crashed", "-crashed"),
+    "idle": ("○", "-idle"),
+    "starting": ("◌", "-running"),  # the engine is loading torch and the data
+    "running": ("●", "-running"),
+    "paused": ("‖", "-paused"),
+    "completed": ("✓", "-completed"),
+    "early_stopped": ("✓", "-completed"),
+    "stopped": ("■", "-stopped"),
+    "diverged": ("✗", "-diverged"),
+    "failed": ("✗", "-failed"),
+    "crashed": ("✗", "-crashed"),
 }
-STATUS_CLASSES = sorted({cls for _, cls in STATUS_TEXT.values()})
+STATUS_CLASSES = sorted({cls for _mark, cls in STATUS_TEXT.values()})
 
 
 def rate(samples_per_s) -> str:
@@ -71,7 +73,8 @@ class RunHeader(Static):
             return
         self._drawn_key = key
         self.status = "paused" if paused and not state.finished else state.status
-        label, cls = STATUS_TEXT.get(self.status, (self.status, "-idle"))
+        mark, cls = STATUS_TEXT.get(self.status, ("", "-idle"))
+        label = f"{mark} {status_name(self.status)}" if mark else self.status
         self.remove_class(*STATUS_CLASSES)
         self.add_class(cls)
         title, progress = self._render_state(state, label)
@@ -81,19 +84,22 @@ class RunHeader(Static):
     def _render_state(self, state: RunState, label: str) -> tuple[Text, str]:
         """The title line, and the words beside the progress bar: speed and ETA only while it trains."""
         title = Text()
-        title.append(state.name or "unnamed run", style="bold")
+        title.append(state.name or _("unnamed run"), style="bold")
         title.append(f"  {label}", style=self._status_style())
-        title.append(f"  on {device_label(state)}", style="dim")
+        title.append("  " + _("on {device}").format(device=device_label(state)), style="dim")
         epoch = state.last_epoch or {}
         done, total = state.epochs_done, state.epochs_total
-        counts = f"epoch {done}/{total or '?'}"
+        counts = _("epoch {done}/{total}").format(done=done, total=total or "?")
         plan = state.plan or {}
         if int(plan.get("k_folds") or 1) > 1:
-            counts += f" · fold {len(state.folds) + (0 if state.finished else 1)}/{plan['k_folds']}"
+            fold = len(state.folds) + (0 if state.finished else 1)
+            counts += " · " + _("fold {fold}/{folds}").format(fold=fold, folds=plan["k_folds"])
         if self.status == "running":
-            counts += f" · {rate(epoch.get('samples_per_s'))} samples/s · ETA {duration(epoch.get('eta_s'))}"
+            counts += " · " + _("{rate} samples/s · ETA {eta}").format(
+                rate=rate(epoch.get("samples_per_s")), eta=duration(epoch.get("eta_s"))
+            )
         elif state.finished and is_number(epoch.get("elapsed_s")):
-            counts += f" · trained for {duration(epoch['elapsed_s'])}"
+            counts += " · " + _("trained for {duration}").format(duration=duration(epoch["elapsed_s"]))
         return title, counts
 
     def _progress_row(self, state: RunState, counts: str) -> Table:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Checkbox
 
+from nnplay.engine.core.i18n import _
+
 
 class Toggle(Checkbox):
     """A checkbox whose mark is ✓ or blank and whose label reads "on" or "off" (Textual's own switch and
@@ -20,8 +22,8 @@ class Toggle(Checkbox):
 
     @staticmethod
     def word(value: bool) -> str:
-        """'on' or 'off'."""
-        return "on" if value else "off"
+        """'on' or 'off', in the current language."""
+        return _("on") if value else _("off")
 
     @property
     def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual only reads this class attribute
