@@ -9,6 +9,8 @@ table is the lesson's, not the experiment's: it is left out when the preset is r
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -65,8 +67,19 @@ class Section:
 
 
 def _read(path: Path) -> dict:
+    """A preset file's data ({} when it cannot be read). The course and the lists read every preset, several
+    times while the app starts: a file is parsed once for each version of it (its size and time of change)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a byte-order mark is allowed
+        stat = path.stat()
+    except (OSError, ValueError):
+        return {}
+    return copy.deepcopy(_parsed(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(path: str, _mtime_ns: int, _size: int) -> dict:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # -sig: a byte-order mark is allowed
     except (ValueError, RecursionError, OSError):  # not TOML (ValueError covers decoding), too deep, unreadable
         return {}
 

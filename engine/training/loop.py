@@ -189,6 +189,7 @@ class Trainer(Loop):
         self.val_output: tuple[int, Tensor] | None = None  # (epoch, the model's output on the validation split)
         self._step = stepper(self.optimizer)  # optimizer.step(), or its fused-Adam shortcut
         self._all_params = list(self.model.parameters())  # the same tensors for the whole run
+        self._fp32 = all(p.dtype == torch.float32 for p in self._all_params)  # norms need no casting
         self._params = [p for p in self._all_params if p.requires_grad]
         # Switching modes walks every module; it only matters when some layer behaves differently.
         self._mode_matters = any(_mode_dependent(m) for m in self.model.modules())
@@ -257,18 +258,21 @@ class Trainer(Loop):
         return {
             "loss_running": loss_sum / max(seen, 1),
             "penalty": penalty_sum / max(seen, 1),
-            **self._gradient_norms(),
             "seen": seen,
         }
 
-    def _gradient_norms(self) -> dict[str, Tensor | None]:
-        """Global gradient norm of the last update, and those of the first and last weight tensors."""
+    def _norms(self) -> dict[str, Tensor | None]:
+        """The last update's gradient norms (all gradients, and those of the first and last weight tensors) and
+        the weights' norm, from one foreach kernel over gradients and weights together."""
         grads = [p.grad for p in self._params if p.grad is not None]
-        if not self._params or len(grads) < len(self._params):
-            return {"grad_norm": gradient_norm(self._params)} if self._params else {}
-        norms = torch._foreach_norm([g.detach().float() for g in grads])
-        out: dict[str, Tensor | None] = {"grad_norm": torch.linalg.vector_norm(torch.stack(norms))}
-        if self._first_last is not None:
+        tensors = grads + self._all_params
+        with torch.no_grad():
+            norms = torch._foreach_norm(tensors if self._fp32 else [t.float() for t in tensors])
+            out: dict[str, Tensor | None] = {
+                "grad_norm": torch.linalg.vector_norm(torch.stack(norms[: len(grads)])) if grads else None,
+                "weight_norm": torch.linalg.vector_norm(torch.stack(norms[len(grads) :])),
+            }
+        if self._first_last is not None and len(grads) == len(self._params):
             out["grad_norm_first"], out["grad_norm_last"] = norms[self._first_last[0]], norms[self._first_last[1]]
         return out
 
@@ -279,10 +283,7 @@ class Trainer(Loop):
         """Evaluate train (eval mode) and val, then bring every number to Python at once."""
         seen = sums.pop("seen")
         values: dict[str, Tensor] = {"train_loss_running": sums["loss_running"], "penalty": sums["penalty"]}
-        for key in ("grad_norm", "grad_norm_first", "grad_norm_last"):
-            if sums.get(key) is not None:
-                values[key] = sums[key]
-        values["weight_norm"] = global_norm([p.detach() for p in self._all_params])
+        values.update((key, v) for key, v in self._norms().items() if v is not None)
         if self._n_penalized:
             values["weight_sparsity"] = weight_sparsity(self.penalized) / self._n_penalized
         if self.epoch % self.settings.eval_every == 0 or self.epoch == self.settings.epochs:
@@ -295,7 +296,8 @@ class Trainer(Loop):
                 for k, v in metrics.items():
                     values[f"{prefix}_{k}"] = v
         keys = list(values)
-        numbers = torch.stack([values[k].float() for k in keys]).tolist()  # the one host sync per epoch
+        # The one host sync per epoch (counts are integers: made float; float32 values go as they are).
+        numbers = torch.stack([v if v.dtype == torch.float32 else v.float() for v in values.values()]).tolist()
         record = {"epoch": self.epoch, **dict(zip(keys, numbers, strict=True))}
         record["lr"] = self.optimizer.param_groups[0]["lr"]
         record["time_s"] = seconds
@@ -383,12 +385,6 @@ def train_eval_subset(train: Split, n_val: int, seed: int) -> Split:
     return Split(train.x[rows], train.y[rows])
 
 
-def gradient_norm(params: Sequence[Tensor]) -> Tensor | None:
-    """Global L2 norm of the gradients left by the last update (a device tensor)."""
-    grads = [p.grad.detach() for p in params if p.grad is not None]
-    return global_norm(grads) if grads else None
-
-
 def as_numbers(metrics: dict[str, Tensor]) -> dict[str, float]:
     """Metrics as plain Python numbers, brought from the device in one host sync."""
     return dict(zip(metrics, torch.stack([v.float() for v in metrics.values()]).tolist(), strict=True))
@@ -396,10 +392,5 @@ def as_numbers(metrics: dict[str, Tensor]) -> dict[str, float]:
 
 def weight_sparsity(weights: Sequence[Tensor]) -> Tensor:
     """How many of the weights lie within SPARSE_BELOW of zero (a device tensor, a count)."""
-    return torch.stack([(w.detach().abs() < SPARSE_BELOW).sum() for w in weights]).sum()
-
-
-def global_norm(tensors: Sequence[Tensor]) -> Tensor:
-    """L2 norm of all the tensors' elements together, in fp32, in one foreach kernel (a device tensor)."""
-    norms = torch._foreach_norm([t.float() for t in tensors])
-    return torch.linalg.vector_norm(torch.stack(norms))
+    with torch.no_grad():
+        return torch.cat([w.reshape(-1) for w in weights]).abs_().lt_(SPARSE_BELOW).sum()

@@ -11,7 +11,6 @@ from textual.widgets import Static
 from nnplay.engine.core.batches import batch_arithmetic, count
 from nnplay.engine.core.catalog import data_info_summary
 from nnplay.engine.core.i18n import N_, _, ngettext
-from nnplay.engine.core.memory import human
 from nnplay.tui.state import RunState, is_number
 
 
@@ -157,6 +156,9 @@ class PlanPanel(Static):
             threads = plan["threads"]
             lines.append(" · " + ngettext("{count} CPU thread", "{count} CPU threads", threads).format(count=threads))
         if is_number(plan.get("memory_bytes")):
+            from nnplay.engine.core.memory import human  # here: memory imports the config schema (pydantic), which
+            # the app's first frame does without
+
             lines.append("\n" + _("memory: about {size}").format(size=human(plan["memory_bytes"])))
         if not model.get("layers") or not self._room_for(len(model["layers"]) + 2, lines):
             return lines
