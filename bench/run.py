@@ -317,7 +317,7 @@ def print_training(training: dict, device: torch.device) -> None:
         ratios.add_row(*cells)
     console.print(ratios)
     stream = Table(
-        title=f"engine+stream: its reader draws {training['reader_fps']:g} frames a second (bench/stream_reader.py); "
+        title=f"engine+stream: its reader draws at most {training['reader_fps']:g} frames a second, paced as the app paces its own (bench/stream_reader.py); "
         "medians over rounds"
         if training["reader_fps"]
         else "engine+stream: its reader only reads (--reader-fps 0); medians over rounds",
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         "--reader-fps",
         type=float,
         default=READER_FPS,
-        help=f"frames a second the engine+stream reader draws (default {READER_FPS:g}; 0: it only reads)",
+        help=f"the most frames a second the engine+stream reader draws, paced by the app's rule (default {READER_FPS:g}; 0: it only reads)",
     )
     parser.add_argument(
         "--device",
