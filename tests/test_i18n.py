@@ -5,7 +5,6 @@ is chosen from --lang, NNPLAY_LANG and the locale."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from i18n_catalogs import (
@@ -188,8 +187,3 @@ def test_switching_the_language_switches_the_messages():
         assert i18n._(sample.msgid) == sample.msgid
     finally:
         i18n.set_language("en")
-
-
-def test_catalogs_ship_in_the_package():
-    data = Path(ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert "locale/*/LC_MESSAGES/*.po" in data
