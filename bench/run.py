@@ -436,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     training = train_benchmarks(args.rounds, workloads, args.reader_fps)
     targets = training_targets(training)
     sweeps = None if args.no_sweep else sweep_bench.measure(device=device.type, log=log)
+    if sweeps is not None:
+        targets += sweep_bench.targets(sweeps)
     app = app_summary_data = app_error = None
     if not args.no_app:
         try:
@@ -454,13 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     if app is not None:
         print_app(app_summary_data, app)
     if sweeps is not None:
-        s = sweeps["seconds"]
-        console.print(
-            f"\n[b]sweep of {sweeps['members']} seeds[/b] ({sweeps['workload']}, {sweeps['epochs']} epochs): "
-            f"batched {s['batched']:.2f} s · one after another {s['sequential']:.2f} s · as processes {s['processes']:.2f} s · "
-            f"batched is {sweeps['batched_speedup_vs_sequential']:.1f}x sequential, "
-            f"{sweeps['batched_speedup_vs_processes']:.1f}x processes"
-        )
+        for line in sweep_bench.lines(sweeps):
+            console.print("\n" + line)
     print_targets(targets)
     console.print(f"bench took {elapsed:.0f} s ({elapsed / 60:.1f} min)")
 
