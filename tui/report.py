@@ -60,10 +60,10 @@ STATUS_NAMES = {
 RUN_READ_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError)
 
 
-def status_name(status: object) -> str:
+def status_name(status: object, names: dict[str, str] = STATUS_NAMES) -> str:
     """A run's status as people read it, in the current language ('completed'; a status this nnplay does
-    not know, as it is)."""
-    return _(STATUS_NAMES[status]) if isinstance(status, str) and status in STATUS_NAMES else str(status)
+    not know, as it is), from `names` (the app's table adds its own states: tui.state.STATUS_NAMES)."""
+    return _(names[status]) if isinstance(status, str) and status in names else str(status)
 
 
 def unreadable_reason(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nnplay.engine.core.batches import counted
 from nnplay.engine.core.i18n import N_, _
+from nnplay.tui import report
 from nnplay.tui.report import fold_line
 
 SERIES_CAPACITY = 1000
@@ -32,19 +33,15 @@ METRIC_LABELS = {
     "kl": "KL",
 }
 FINISHED = ("completed", "early_stopped", "stopped", "diverged", "failed", "crashed")
-# A run's status as the learner reads it; the status itself stays English (a value in status.json).
+# A run's status as the learner reads it; the status itself stays English (a value in status.json). The run
+# store's statuses (tui.report.STATUS_NAMES) and the states only a live run passes through; the app writes
+# "early stopped" where the CLI's tables keep the status's own word.
 STATUS_NAMES = {
+    **report.STATUS_NAMES,
     "idle": N_("idle"),
     "starting": N_("starting"),
-    "running": N_("running"),
     "paused": N_("paused"),
-    "completed": N_("completed"),
     "early_stopped": N_("early stopped"),
-    "stopped": N_("stopped"),
-    "diverged": N_("diverged"),
-    "failed": N_("failed"),
-    "crashed": N_("crashed"),
-    "unreadable": N_("unreadable"),  # a listed run whose files cannot be read (tui.report.UNREADABLE)
 }
 SERIES_KEYS = (
     "train_loss",
@@ -76,7 +73,7 @@ def metric_label(metric: str) -> str:
 
 def status_name(status: str) -> str:
     """A run's status in the current language ("early_stopped" -> "early stopped")."""
-    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
+    return report.status_name(status, STATUS_NAMES)
 
 
 class LogLine(str):

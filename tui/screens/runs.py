@@ -23,12 +23,12 @@ from nnplay.engine.core.diagnosis import verdict_name
 from nnplay.engine.core.i18n import N_, _, ngettext
 from nnplay.engine.core.runs import list_runs
 from nnplay.tui.report import (
-    METRIC_SHORT,
     RUN_READ_ERRORS,
     UNREADABLE,
     format_metric,
     headline_metric,
     listed_summary,
+    metric_short,
     unreadable_reason,
 )
 from nnplay.tui.state import status_name
@@ -89,7 +89,7 @@ def run_row(path: Path) -> Row:
         "model": model_cell(summary),
         "status": status_name(summary["status"]),
         "best val": format_metric("loss", best),
-        "test": f"{METRIC_SHORT.get(metric, metric)} {format_metric(metric, value)}" if value is not None else "—",
+        "test": f"{metric_short(metric)} {format_metric(metric, value)}" if value is not None else "—",
         "verdict": verdict_name(summary["verdict"]) if summary.get("verdict") else "—",
     }
     order: dict[str, Any] = {name: None if cell == "—" else cell.casefold() for name, cell in cells.items()}
