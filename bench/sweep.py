@@ -11,6 +11,7 @@ per-member overhead against batched comes from K = 8.
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -51,12 +52,12 @@ def measure(rounds: int = 2, device: str = "auto", log=print) -> dict:
                 times["processes"] = []
             for r in range(rounds):
                 log(f"sweep of {k} seeds, round {r + 1}/{rounds}: {', '.join(times)}")
-                times["batched"].append(_timed({**base, "sweep": {"seeds": k, "mode": "batched"}}, root))
+                times["batched"].append(_timed({**base, "sweep": {"seeds": k, "executor": "batched"}}, root))
                 times["sequential"].append(
                     sum(_timed({**base, "training": {**base["training"], "seed": seed}}, root) for seed in range(k))
                 )
                 if "processes" in times:
-                    times["processes"].append(_timed({**base, "sweep": {"seeds": k, "mode": "processes"}}, root))
+                    times["processes"].append(_timed({**base, "sweep": {"seeds": k, "executor": "processes"}}, root))
             best = {style: min(values) for style, values in times.items()}
             results[k] = {
                 "seconds": best,
@@ -105,3 +106,21 @@ def lines(sweeps: dict) -> list[str]:
             )
         out.append(text)
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The sweep figures alone (bench/run.py measures them with everything else): `python bench/sweep.py`."""
+    parser = argparse.ArgumentParser(description="K seeds trained batched against one after another")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of each size (the best counts; default 2)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train")
+    args = parser.parse_args(argv)
+    sweeps = measure(rounds=args.rounds, device=args.device)
+    for line in lines(sweeps):
+        print(line)
+    for t in targets(sweeps):
+        print(f"{t['target']}: {t['value']:.2f} {'PASS' if t['pass'] else 'MISS'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
