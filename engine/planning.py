@@ -148,24 +148,26 @@ def make_plan(
         "precision": config.training.precision if device.type == "cuda" else "fp32",
         "threads": choose_threads(config),
         "memory_bytes": (needed or estimate_memory(config)).total,
-        "sweep": sweep_plan(config, device),
+        "sweep": sweep_plan(config),
         "transfer": transfer,
         "data_info": dataset.data_info,
     }
 
 
-def sweep_plan(config: ExperimentConfig, device: torch.device) -> dict | None:
-    """Members and how they train, for a sweep; None for a single run."""
+def sweep_plan(config: ExperimentConfig) -> dict | None:
+    """Members and how they train, for a sweep; None for a single run. A member whose settings cannot run
+    raises ConfigError naming it and the setting."""
     if config.sweep.members < 2:
         return None
-    from nnplay.engine.sweep import member_configs, use_batched
+    from nnplay.engine.core.sweep_members import member_configs
+    from nnplay.engine.sweep import executor_of
 
-    batched = use_batched(config, device.type)
     return {
         "members": config.sweep.members,
-        "mode": "batched" if batched else "processes",
+        "executor": executor_of(config),
         "parameter": config.sweep.parameter,
-        "labels": [label for label, _member in member_configs(config)],
+        "settings": config.sweep.searched,
+        "labels": [member.label for member in member_configs(config)],
     }
 
 

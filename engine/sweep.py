@@ -1,16 +1,19 @@
-"""Many runs of one experiment: several seeds, or several values of one regularization strength.
+"""Many runs of one experiment: several seeds, values of one regularization strength, a grid over
+any settings or a random search (engine/core/sweep_members.py makes the members).
 
-The copies ("members") train either as one batched model (torch.func.vmap over stacked
-weights: one kernel launch serves every member, which keeps a GPU busy) or as separate
-engine processes (on the CPU, where each process uses one core). Either way each member is
-a run of the training loop with a single run's hooks, its own events pass through
-`MemberEvents` (its epochs as `member` events), and the sweep's epoch events carry the
-members' mean, with `<metric>_min` / `<metric>_max` for the band.
+The copies ("members") train as one batched model (torch.func.vmap over stacked weights: one
+kernel launch serves every member, which keeps a GPU busy) when they differ only in seed or
+L1/L2/weight decay, or as separate engine processes (one a core), or as Ray tasks
+(engine/sweep_ray.py). Whichever way, each member is a run of the training loop with a single
+run's hooks and a run directory of its own under the sweep's `members/`; its events pass through
+`MemberEvents` (its epochs as `member` events), the sweep's epoch events carry the members' mean,
+with `<metric>_min` / `<metric>_max` for the band, and each member's row of the results
+(engine/core/sweep_results.py) goes out as a `member_done` event when it ends.
 """
 
 from __future__ import annotations
 
-import copy
+import importlib.util
 import json
 import math
 import os
@@ -19,15 +22,20 @@ import statistics
 import subprocess
 import sys
 import threading
+import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-from nnplay.engine.core.config import ConfigError, ExperimentConfig, validate
+from nnplay.engine.core.config import ConfigError, ExperimentConfig
 from nnplay.engine.core.control import Control
 from nnplay.engine.core.diagnosis import BestTracker
 from nnplay.engine.core.events import Emitter
 from nnplay.engine.core.i18n import _, current_language
 from nnplay.engine.core.protocol import BAND_METRICS
+from nnplay.engine.core.runs import RunWriter, UnreadableRun, load_run, read_status
+from nnplay.engine.core.sweep_members import BATCHABLE, Member, member_configs
+from nnplay.engine.core.sweep_results import best_member, member_row
 from nnplay.engine.training.hooks import LiveDiagnosis
 from nnplay.engine.training.loop import Hook, Run
 
@@ -36,27 +44,13 @@ LONGEST_KEYS = ("time_s", "elapsed_s", "eta_s")  # the sweep lasts as long as it
 MOST_KEYS = ("iterations", "gpu_memory_mb")
 
 
-def member_configs(config: ExperimentConfig) -> list[tuple[str, ExperimentConfig]]:
-    """(label, config) of every member: plain single runs that differ in seed or one strength."""
-    s = config.sweep
-    base = config.model_dump(exclude_none=True)
-    base.pop("sweep")
-    members = []
-    for k in range(s.members):
-        data = copy.deepcopy(base)
-        if s.parameter != "none":
-            data["regularization"][s.parameter] = s.values[k]
-            label = f"{s.parameter}={s.values[k]:g}"
-        else:
-            data["training"]["seed"] = config.training.seed + k
-            label = _("seed {seed}").format(seed=data["training"]["seed"])
-        data["name"] = f"{config.name}-{k}"
-        members.append((label, validate(data)))
-    return members
-
-
 def batched_obstacle(config: ExperimentConfig) -> str | None:
     """Why this sweep cannot train as one batched model, or None when it can."""
+    varied = [name for name in config.sweep.searched if name not in BATCHABLE]
+    if varied:
+        return _("its members differ in {settings}, which one batched model cannot hold").format(
+            settings=", ".join(varied)
+        )
     if config.task == "generation":
         return _("generation models return several outputs")
     if config.regularization.batch_norm:
@@ -70,25 +64,34 @@ def batched_obstacle(config: ExperimentConfig) -> str | None:
     return None
 
 
-def use_batched(config: ExperimentConfig, device_type: str) -> bool:
-    """auto: batched whenever the experiment allows it, else processes; an impossible 'batched' is a
-    config error.
+def executor_of(config: ExperimentConfig) -> str:
+    """How the members train: "batched", "processes" or "ray". auto is batched whenever the experiment allows
+    it, else processes; an impossible choice is a config error.
 
     Batched is the default on the CPU too: each engine process pays a torch import of a few seconds,
     which for lesson-sized runs costs far more than the training (bench/README.md: 8 seeds of the
-    moons MLP took 1.8 s batched and 19 s as processes on 2 cores).
+    moons MLP took 0.6 s batched and 15 s as processes on 2 cores).
     """
+    executor = config.sweep.executor
     obstacle = batched_obstacle(config)
-    if config.sweep.mode == "batched" and obstacle:
+    if executor == "batched" and obstacle:
         raise ConfigError(
-            _("sweep.mode = 'batched' is not possible here: {obstacle}; allowed: auto, processes").format(
+            _("sweep.executor = 'batched' is not possible here: {obstacle}; allowed: auto, processes, ray").format(
                 obstacle=obstacle
             ),
-            setting="sweep.mode",
+            setting="sweep.executor",
         )
-    if config.sweep.mode == "auto":
-        return obstacle is None
-    return config.sweep.mode == "batched"
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError(
+            _(
+                "sweep.executor = 'ray' needs Ray, which is not installed here; install it with "
+                "pip install 'nnplay[ray]', or choose auto, batched or processes"
+            ),
+            setting="sweep.executor",
+        )
+    if executor == "auto":
+        return "batched" if obstacle is None else "processes"
+    return executor
 
 
 class Bands:
@@ -157,14 +160,17 @@ class Bands:
 
 
 class MemberEvents:
-    """Where a member's own events go, in either mode: its epochs become `member` events and join the
-    band; member 0's snapshots (saying `member: 0`) and warnings are the sweep's; the rest are its own."""
+    """Where a member's own events go, whatever trains it: its epochs become `member` events and join the
+    band; member 0's snapshots (saying `member: 0`) and warnings are the sweep's. A batched member's events
+    also go to its own run directory (`own`), as a member engine writes its own."""
 
-    def __init__(self, member: int, label: str, emitter: Emitter, bands: Bands) -> None:
-        self.member, self.label, self.emitter, self.bands = member, label, emitter, bands
+    def __init__(self, member: int, label: str, emitter: Emitter, bands: Bands, own: Emitter | None = None) -> None:
+        self.member, self.label, self.emitter, self.bands, self.own = member, label, emitter, bands, own
 
     def emit(self, type_: str, **fields: Any) -> None:
         """Pass one of the member's events on as the sweep's, or not at all."""
+        if self.own is not None:
+            self.own.emit(type_, **fields)
         if type_ == "epoch":
             self.emitter.emit("member", member=self.member, label=self.label, **fields)
             self.bands.add(self.member, fields)
@@ -172,6 +178,47 @@ class MemberEvents:
             self.emitter.emit("snapshot", **{**fields, "member": 0})
         elif type_ == "warning" and self.member == 0:
             self.emitter.emit("warning", **fields)
+
+
+class Results:
+    """Each member's row of the sweep's results, read from its run directory when it ends and sent as a
+    `member_done` event; its summary's diagnosis is kept for the sweep's verdict."""
+
+    def __init__(self, members: list[Member], emitter: Emitter) -> None:
+        self.members, self.emitter = members, emitter
+        self.rows: list[dict | None] = [None] * len(members)
+        self.diagnoses: list[dict | None] = [None] * len(members)
+
+    def finished(
+        self,
+        k: int,
+        run_dir: str | Path | None,
+        error: str | None = None,
+        status: str = "failed",
+        recorded: tuple[dict, list[dict]] | None = None,
+    ) -> dict:
+        """Member k ended; its run directory (None when it never made one: then `status` says how) holds what
+        it did. `recorded`: its summary and epochs, when the caller has them (a batched member's), not read back."""
+        summary: dict | None = {"status": status}
+        epochs: list[dict] = []
+        if recorded is not None:
+            summary, epochs = recorded
+        elif run_dir is not None:
+            try:
+                record = load_run(Path(run_dir))
+                summary, epochs = record.summary, record.epochs
+                if summary is None:  # it never finished: its status says how it ended (crashed, stopped)
+                    summary = {"status": read_status(Path(run_dir)), "run_dir": str(run_dir)}
+            except (OSError, UnreadableRun) as exc:
+                error = error or str(exc)
+        member = self.members[k]
+        row = member_row(k, member.label, member.settings, summary, epochs, error)
+        if row["status"] in ("crashed", "running"):
+            row["status"] = "failed"
+        self.rows[k] = row
+        self.diagnoses[k] = (summary or {}).get("diagnosis")
+        self.emitter.emit("member_done", **row)
+        return row
 
 
 class InBand(Hook):
@@ -207,13 +254,15 @@ def _reader(k: int, stream, out: queue.Queue) -> None:
 
 
 def run_processes(
-    members: list[tuple[str, ExperimentConfig]], emitter: Emitter, control: Control, root: str, bands: Bands
-) -> list[dict]:
-    """Each member as its own `python -m nnplay.engine`, as many at once as there are cores."""
+    members: list[Member], emitter: Emitter, control: Control, root: str, bands: Bands, results: Results
+) -> None:
+    """Each member as its own `python -m nnplay.engine --runs <sweep>/members`, as many at once as there are
+    cores; each member's row goes to `results` as it ends."""
     parallel = max(1, min(len(members), os.cpu_count() or 1))
-    relays = [MemberEvents(k, label, emitter, bands) for k, (label, _config) in enumerate(members)]
+    relays = [MemberEvents(m.index, m.label, emitter, bands) for m in members]
     events: queue.Queue = queue.Queue()
-    results: list[dict] = [{"status": "not run"} for _member in members]
+    ended: list[dict] = [{"status": "not run"} for _member in members]
+    run_dirs: list[str | None] = [None] * len(members)
     waiting = list(range(len(members)))
     running: dict[int, subprocess.Popen] = {}
     paused = stop_sent = False
@@ -229,7 +278,7 @@ def run_processes(
             env={**os.environ, "PYTHONUNBUFFERED": "1", "NNPLAY_LANG": current_language()},
         )
         assert proc.stdin is not None and proc.stdout is not None  # both are pipes
-        proc.stdin.write(json.dumps(members[k][1].model_dump(exclude_none=True)) + "\n")
+        proc.stdin.write(json.dumps(members[k].config.model_dump(exclude_none=True)) + "\n")
         proc.stdin.flush()
         running[k] = proc
         threading.Thread(target=_reader, args=(k, proc.stdout, events), daemon=True).start()
@@ -248,8 +297,8 @@ def run_processes(
         while waiting and len(running) < parallel and not control.stop_requested:
             start(waiting.pop(0))
         if control.stop_requested and waiting:
-            for k in waiting:
-                results[k] = {"status": "stopped", "test": None}
+            for k in waiting:  # never started: no run directory, nothing to compare
+                results.finished(k, None, _("stopped before it started"), status="stopped")
                 bands.finish(k, 0)
             waiting.clear()
         if control.stop_requested and not stop_sent:
@@ -267,48 +316,85 @@ def run_processes(
         if event is None:  # the member's output ended
             proc = running.pop(k)
             proc.wait()
-            if results[k].get("status") == "not run":
-                results[k] = {
-                    "status": "failed",
-                    "error": _("member {member} ended without finishing (exit code {code})").format(
-                        member=k, code=proc.returncode
-                    ),
-                }
+            error = ended[k].get("error")
+            if ended[k].get("status") == "not run":
+                error = _("member {member} ended without finishing (exit code {code})").format(
+                    member=k, code=proc.returncode
+                )
             bands.finish(k, last_epochs[k])
+            results.finished(k, run_dirs[k], error)
             continue
         kind = event.get("type")
         fields = {key: v for key, v in event.items() if key not in ("type", "time")}
         if kind == "epoch":
             last_epochs[k] = fields["epoch"]
-        if kind in ("epoch", "snapshot", "warning"):
+        if kind == "plan":
+            run_dirs[k] = fields.get("run_dir")
+        elif kind in ("epoch", "snapshot", "warning"):
             relays[k].emit(kind, **fields)
         elif kind == "done":
-            results[k] = fields
+            ended[k] = fields
         elif kind == "error":
-            results[k] = {"status": "failed", "error": fields.get("message")}
+            ended[k] = {"status": "failed", "error": fields.get("message")}
+            run_dirs[k] = fields.get("run_dir", run_dirs[k])
             emitter.emit(
                 "warning",
                 message=_("member {member} ({label}) failed: {reason}").format(
-                    member=k, label=members[k][0], reason=fields.get("message")
+                    member=k, label=members[k].label, reason=fields.get("message")
                 ),
             )
-    return results
+
+
+class MemberRecord:
+    """A batched member's own run directory under the sweep's `members/`, written as a member engine writes its
+    own: its config, plan, events and, at the end, its summary and weights."""
+
+    def __init__(self, root: Path, member: Member, plan: dict) -> None:
+        # Not fsynced: the sweep's own summary holds every member's row, durably.
+        self.writer = RunWriter.create(root, member.config.name, member.config.to_toml(), durable=False)
+        self.emitter = Emitter()
+        self.emitter.attach(self.writer.events)
+        self.plan = {**plan, "name": member.config.name, "sweep": None}
+        self.started = time.time()
+        self.emitter.emit("plan", run_dir=str(self.writer.path), **self.plan)
+
+    def close(self, status: str) -> None:
+        """The member ended without its summary (a second interrupt): its status says so."""
+        from nnplay.engine.experiment import _close_quietly
+
+        _close_quietly(self.writer, status)
+
+
+def member_plan(plan: dict, members: int) -> dict:
+    """A batched member's plan: the sweep's, with its share of the memory."""
+    return {**plan, "memory_bytes": plan["memory_bytes"] // members}
 
 
 def run_batched(
     config: ExperimentConfig,
-    members: list[tuple[str, ExperimentConfig]],
+    members: list[Member],
     dataset,
     device,
     emitter: Emitter,
     control: Control,
     bands: Bands,
-) -> tuple[list[dict], dict]:
-    """All members as one vmapped model, each a run of the training loop with a single run's hooks; returns
-    per-member results and the stacked weights."""
+    root: Path,
+    plan: dict,
+    results: Results,
+) -> dict:
+    """All members as one vmapped model, each a run of the training loop with a single run's hooks and a run
+    directory of its own; returns the stacked weights."""
     import torch
 
-    from nnplay.engine.experiment import keep_weights, prepare_fold, train_settings
+    from nnplay.engine.core.diagnosis import diagnose
+    from nnplay.engine.experiment import (
+        conclude,
+        keep_weights,
+        prepare_fold,
+        save_weights,
+        summary_of_run,
+        train_settings,
+    )
     from nnplay.engine.models import build_model
     from nnplay.engine.planning import fold_indices, n_outputs
     from nnplay.engine.training.batched import BatchedTrainer
@@ -320,16 +406,17 @@ def run_batched(
 
     data = prepare_fold(config, dataset, fold_indices(config, dataset.x.shape[0])[0], device)
     r = config.regularization
+    records = [MemberRecord(root, m, member_plan(plan, len(members))) for m in members]
     models, hooks, kept = [], [], []
-    for k, (label, member) in enumerate(members):
-        torch.manual_seed(member.training.seed)  # each member starts from its own initial weights
-        models.append(build_model(member, dataset.input_shape, n_outputs(config)).to(device))
+    for m, record in zip(members, records, strict=True):
+        torch.manual_seed(m.config.training.seed)  # each member starts from its own initial weights
+        models.append(build_model(m.config, dataset.input_shape, n_outputs(config)).to(device))
         best, last_good = BestWeights(r.patience, r.min_delta, r.early_stopping), LastGoodWeights()
-        relay = MemberEvents(k, label, emitter, bands)
+        relay = MemberEvents(m.index, m.label, emitter, bands, record.emitter)
         member_hooks: list[Hook] = [best, last_good, EventStream(relay, best)]
-        if k == 0:  # the sweep's snapshots are member 0's
+        if m.index == 0:  # the sweep's snapshots are member 0's
             member_hooks.append(Snapshots(config.training.snapshot_every, views_for(data.context), relay))
-        hooks.append([*member_hooks, InBand(bands, k)])
+        hooks.append([*member_hooks, InBand(bands, m.index)])
         kept.append((best, last_good))
     settings = train_settings(config, len(data.train), data.scaler.std if data.scaler else 1.0, config.training.seed)
     trainer = BatchedTrainer(
@@ -342,63 +429,112 @@ def run_batched(
         settings,
         device,
         control,
-        {name: [getattr(m.regularization, name) for _label, m in members] for name in ("l1", "l2", "weight_decay")},
+        {name: [getattr(m.config.regularization, name) for m in members] for name in ("l1", "l2", "weight_decay")},
         hooks,
     )
-    statuses = trainer.fit()
-    for run, (best, last_good), status in zip(trainer.members, kept, statuses, strict=True):
+    try:
+        statuses = trainer.fit()
+    except KeyboardInterrupt:  # a second Ctrl+C: every member's finished epochs stay, marked stopped
+        for record in records:
+            record.close("stopped")
+        raise
+    kept_epochs = [
         keep_weights(run, best, last_good, status, r.early_stopping and r.restore_best)  # as a single run's
-    tests = trainer.evaluate(data.test) if len(data.test) else [None] * len(members)
-    results = []
-    for k, metrics in enumerate(tests):
-        test = None
-        if metrics is not None and statuses[k] != "diverged":
-            test = as_numbers(metrics)
-        results.append({"status": statuses[k], "test": test, "label": members[k][0]})
-    weights = {name: p.detach().cpu() for name, p in trainer.params.items()}
-    return results, weights
+        for run, (best, last_good), status in zip(trainer.members, kept, statuses, strict=True)
+    ]
+    measured = {
+        name: trainer.evaluate(split) if len(split) else [None] * len(members)
+        for name, split in (("train", data.train), ("val", data.val), ("test", data.test))
+    }
+    normalizer = data.normalizer.state_dict()
+    for k, (m, record, run) in enumerate(zip(members, records, trainer.members, strict=True)):
+        epoch, weights = kept_epochs[k]
+        own: dict[str, Any] = {"epoch": epoch, "weights": weights, "n_train": len(data.train)}
+        for name in ("train", "val", "test"):  # the kept weights' metrics, as a single run measures them
+            metrics = measured[name][k]
+            own[name] = as_numbers(metrics) if epoch is not None and metrics else None
+        diagnosis = diagnose(
+            run.history,
+            r.patience,
+            r.min_delta,
+            plan.get("baseline_loss"),
+            status=statuses[k],
+            kept_epoch=epoch,
+            epochs=config.training.epochs,
+        )
+        record.emitter.emit("diagnosis", final=True, **diagnosis)
+        if epoch is not None:
+            save_weights(
+                {name: t.detach().clone().cpu() for name, t in run.model.state_dict().items()},
+                record.writer.path / "model.pt",
+            )
+        summary = summary_of_run(
+            m.config, record.writer, statuses[k], record.started, run.history, diagnosis, record.plan
+        )
+        summary.update(
+            weights_epoch=epoch,
+            kept=own,
+            test=own["test"],
+            normalizer=normalizer,
+            hint=diagnosis["advice"] if statuses[k] == "diverged" else None,
+        )
+        conclude(record.writer, record.emitter, summary, kept=own)
+        results.finished(k, record.writer.path, recorded=(summary, run.history))
+    return {name: p.detach().cpu() for name, p in trainer.params.items()}
 
 
 def run_sweep(
     config: ExperimentConfig, dataset, device, plan: dict, writer, emitter: Emitter, control: Control, started
 ) -> dict:
-    """Train every member, stream the band, record the sweep like a run; returns its summary."""
+    """Train every member, stream the band and each member's results, record the sweep like a run; returns
+    its summary. A grid or random search is judged by its best member (chosen on validation); seeds and
+    strengths by the members' mean."""
 
     from nnplay.engine.core.diagnosis import diagnose
     from nnplay.engine.experiment import DIVERGED_HINT, conclude, mean_std, save_weights, summary_of_run
 
     members = member_configs(config)
+    search = bool(config.sweep.searched)
     r = config.regularization
-    live = LiveDiagnosis(config.training.snapshot_every, emitter, r.patience, r.min_delta, plan.get("baseline_loss"))
+    live = None
+    if not search:  # the mean of members that differ in their settings is no one run's curve to judge
+        live = LiveDiagnosis(
+            config.training.snapshot_every, emitter, r.patience, r.min_delta, plan.get("baseline_loss")
+        )
     bands = Bands(len(members), emitter, config.training.epochs, r.min_delta, live)
+    results = Results(members, emitter)
+    root = writer.path / "members"
     weights = None
-    if plan["sweep"]["mode"] == "batched":
-        results, weights = run_batched(config, members, dataset, device, emitter, control, bands)
+    executor = plan["sweep"]["executor"]
+    if executor == "batched":
+        weights = run_batched(config, members, dataset, device, emitter, control, bands, root, plan, results)
+    elif executor == "ray":
+        from nnplay.engine.sweep_ray import run_ray
+
+        run_ray(members, emitter, control, root, bands, results, config.sweep.ray_address)
     else:
-        results = run_processes(members, emitter, control, str(writer.path / "members"), bands)
-    statuses = [res.get("status") for res in results]
+        run_processes(members, emitter, control, str(root), bands, results)
+    rows = [row or {"member": k, "status": "failed"} for k, row in enumerate(results.rows)]
+    statuses = [row["status"] for row in rows]
     status = "stopped" if control.stop_requested else "completed" if "completed" in statuses else str(statuses[0])
-    diagnosis = diagnose(bands.history, r.patience, r.min_delta, plan.get("baseline_loss"))
+    best = best_member(rows) if search else None
+    best_diagnosis = results.diagnoses[best] if best is not None else None
+    if best is not None and best_diagnosis:
+        diagnosis = {**best_diagnosis, "member": best, "label": members[best].label}
+        test = rows[best].get("test")
+    else:
+        diagnosis = diagnose(bands.history, r.patience, r.min_delta, plan.get("baseline_loss"))
+        test = mean_std([row["test"] for row in rows if row.get("test") and row["status"] != "diverged"])
     emitter.emit("diagnosis", final=True, **diagnosis)
     if weights is not None:
         save_weights(weights, writer.path / "model.pt")
-    test = mean_std([res["test"] for res in results if res.get("test")])
-    member_rows = [
-        {
-            "member": k,
-            "label": label,
-            "status": res.get("status"),
-            "test": res.get("test"),
-            "run_dir": res.get("run_dir"),
-        }
-        for k, ((label, _config), res) in enumerate(zip(members, results, strict=True))
-    ]
     summary = summary_of_run(config, writer, status, started, bands.history, diagnosis, plan)
     summary.update(
         weights_epoch=bands.history[-1]["epoch"] if bands.history else None,
         kept=None,  # each member keeps its own weights: no one set of them describes the sweep
         test=test,
-        members=member_rows,
+        members=rows,
+        best_member=best,
         hint=_(DIVERGED_HINT) if "diverged" in statuses else None,
     )
-    return conclude(writer, emitter, summary, kept=None, members=member_rows)
+    return conclude(writer, emitter, summary, kept=None, members=rows, best_member=best)

@@ -426,7 +426,7 @@ def test_k_fold_and_transfer_runs_conform(tmp_path):
     assert transfer[0]["type"] == "plan" and transfer[0]["transfer"]["frozen_params"] > 0
 
 
-SWEEP_MODES = ("batched", "processes")
+SWEEP_MODES = ("batched", "processes")  # "ray": tests/engine/test_sweep_ray.py runs the same checks on a Ray
 
 
 @pytest.fixture(scope="module")
@@ -448,7 +448,7 @@ def test_sweeps_conform(sweeps, mode):
     events, root = sweeps(mode)
     assert_conform(events)
     assert {"plan", "epoch", "member", "snapshot:layers", "diagnosis", "done"} <= kinds(events)
-    assert next(e for e in events if e["type"] == "plan")["sweep"]["mode"] == mode
+    assert next(e for e in events if e["type"] == "plan")["sweep"]["executor"] == mode
     # Every member runs through the training loop and its hooks, as a single run does: real clocks, progress.
     epochs = [e for e in events if e["type"] in ("epoch", "member")]
     assert all(e["elapsed_s"] > 0 and e["iterations"] > 0 for e in epochs)

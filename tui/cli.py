@@ -353,29 +353,26 @@ def cmd_presets(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     """Past runs: a table on a terminal; into a pipe, every column tab-separated, for grep and cut. A run
-    whose files cannot be read is listed as unreadable, with the reason in its verdict column."""
+    whose files cannot be read is listed as unreadable, with the reason in its verdict column. A sweep is one
+    row, that says how many members it has; `nnplay runs SWEEP` lists them, each with its reference SWEEP/K."""
     from rich.console import Console
     from rich.text import Text
 
-    from nnplay.engine.core.runs import list_runs, runs_root
+    from nnplay.engine.core.runs import find_run, list_runs, runs_root
     from nnplay.tui.report import UNREADABLE, status_name
 
     root = runs_root(args.runs)
+    if getattr(args, "sweep", None) is not None:
+        return _list_members(find_run(root, args.sweep), console)
     paths = list_runs(root)
     if not paths:
         console.print(Text(_("No runs under {root}/ yet: `nnplay run batch-math` makes one.").format(root=root)))
         return EXIT_OK
-    rows = [_runs_row(path) for path in paths]
-    headings = tuple(_(name) for name in RUNS_COLUMNS)
-    if not console.is_terminal:  # Rich would fit the table to 80 columns and drop all but two
-        for row in (headings, *rows):  # whitespace inside a cell (a tab in a name) becomes one space
-            console.file.write("\t".join(" ".join(cell.split()) for cell in row) + "\n")
-    else:
-        header, *lines = _aligned([headings, *rows], console.width)
-        console.print(Text(header, style="bold"), soft_wrap=True)
-        # Written as they are: Rich's Table takes over ten seconds for 10,000 runs, these lines a tenth of one.
-        console.file.write("".join(line + "\n" for line in lines))
-        console.file.flush()
+    listed = [_listed_row(path) for path in paths]
+    rows = [row for row, _members in listed]
+    if not console.is_terminal:  # into a pipe the run column stays the reference (`cut -f1` opens it)
+        rows = [(path.name, *row[1:]) for path, row in zip(paths, rows, strict=True)]
+    _print_table(console, RUNS_COLUMNS, rows)
     unreadable = sum(row[4] == status_name(UNREADABLE) for row in rows)
     if unreadable:  # on stderr: a pipe's rows stay data; and one bad run in thousands is easy to miss
         words = ngettext(
@@ -386,7 +383,31 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
         Console(stderr=True, highlight=False).print(
             Text(words.format(count=unreadable, status=status_name(UNREADABLE), verdict=_("verdict")), style="yellow")
         )
+    if console.is_terminal and any(members for _row, members in listed):
+        console.print(Text(_("`nnplay runs SWEEP` lists the members of a sweep."), style="dim"))
     return EXIT_OK
+
+
+def _print_table(
+    console: Console,
+    columns: tuple[str, ...],
+    rows: list[tuple[str, ...]],
+    drop: tuple[str, ...] = (),
+    shorten: str = "run",
+) -> None:
+    """Rows under their columns' headings: aligned to the terminal's width, or into a pipe tab-separated."""
+    from rich.text import Text
+
+    headings = tuple(_(name) for name in columns)
+    if not console.is_terminal:  # Rich would fit the table to 80 columns and drop all but two
+        for row in (headings, *rows):  # whitespace inside a cell (a tab in a name) becomes one space
+            console.file.write("\t".join(" ".join(cell.split()) for cell in row) + "\n")
+        return
+    header, *lines = _aligned([headings, *rows], console.width, columns, drop or RUNS_DROP_ORDER, shorten)
+    console.print(Text(header, style="bold"), soft_wrap=True)
+    # Written as they are: Rich's Table takes over ten seconds for 10,000 runs, these lines a tenth of one.
+    console.file.write("".join(line + "\n" for line in lines))
+    console.file.flush()
 
 
 # The columns of `nnplay runs` by name (translated in its heading).
@@ -401,6 +422,18 @@ RUNS_COLUMNS = (
     N_("test"),
     N_("verdict"),
 )
+# The columns of `nnplay runs SWEEP`: each member's reference (what `nnplay show` takes), the settings it
+# changes (its label), and how it ended.
+MEMBER_COLUMNS = (
+    N_("member"),
+    N_("settings"),
+    N_("status"),
+    N_("epochs"),
+    N_("best val"),
+    N_("test"),
+    N_("verdict"),
+)
+MEMBERS_DROP_ORDER = ("epochs", "best val", "test")
 RUNS_GAP = "  "
 # Dropped in this order when the table is wider than the terminal, then the run's name is shortened;
 # its status and verdict always show (as on the app's runs screen).
@@ -410,10 +443,17 @@ RUNS_MIN_RUN_WIDTH = 12
 UNPRINTABLE = {c: " " for c in (*range(32), *range(127, 160))}
 
 
-def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
+def _aligned(
+    rows: list[tuple[str, ...]],
+    width: int,
+    columns: tuple[str, ...] = RUNS_COLUMNS,
+    drop: tuple[str, ...] = RUNS_DROP_ORDER,
+    shorten: str = "run",
+) -> list[str]:
     """The header and rows of `nnplay runs` as lines of left-aligned columns, two spaces apart, fitted to
-    `width` cells. The verdict comes last and is never cut: a long one (why a run cannot be read) runs
-    past the edge and the terminal wraps it, rather than taking the other columns' room."""
+    `width` cells: the `drop` columns left out first, then the `shorten` column cut. The verdict comes last
+    and is never cut: a long one (why a run cannot be read) runs past the edge and the terminal wraps it,
+    rather than taking the other columns' room."""
     from rich.cells import cell_len, set_cell_size
 
     from nnplay.tui.report import UNREADABLE, status_name
@@ -427,34 +467,35 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
     rows = [tuple(map(printable, row)) for row in rows]
     lengths = [tuple(map(cells_of, row)) for row in rows]
     unreadable = status_name(UNREADABLE)
-    ordinary = [n for row, n in zip(rows, lengths, strict=True) if row[4] != unreadable]  # real verdicts' room
+    status = columns.index("status")
+    ordinary = [n for row, n in zip(rows, lengths, strict=True) if row[status] != unreadable]  # real verdicts' room
     widths = {
         name: max((n[i] for n in (ordinary if name == "verdict" else lengths)), default=0)
-        for i, name in enumerate(RUNS_COLUMNS)
+        for i, name in enumerate(columns)
     }
     shown = dict(widths)
 
     def total() -> int:
         return sum(shown.values()) + len(RUNS_GAP) * (len(shown) - 1)
 
-    for name in RUNS_DROP_ORDER:
+    for name in drop:
         if total() <= width:
             break
         del shown[name]
     if total() > width:
-        shown["run"] = max(RUNS_MIN_RUN_WIDTH, shown["run"] - (total() - width))
-    index = {name: i for i, name in enumerate(RUNS_COLUMNS)}
+        shown[shorten] = max(RUNS_MIN_RUN_WIDTH, shown[shorten] - (total() - width))
+    index = {name: i for i, name in enumerate(columns)}
 
     def fitted(cell: str, length: int, cells: int) -> str:
         if length > cells:
             return set_cell_size(cell, cells - 1) + "…"
         return cell + " " * (cells - length)
 
-    columns = [(index[name], w) for name, w in shown.items() if name != "verdict"]
+    shown_columns = [(index[name], w) for name, w in shown.items() if name != "verdict"]
     verdict = index["verdict"]
     lines = []
     for row, n in zip(rows, lengths, strict=True):
-        cells = [fitted(row[i], n[i], w) for i, w in columns]
+        cells = [fitted(row[i], n[i], w) for i, w in shown_columns]
         lines.append(RUNS_GAP.join([*cells, row[verdict]]).rstrip())
     return lines
 
@@ -462,50 +503,101 @@ def _aligned(rows: list[tuple[str, ...]], width: int) -> list[str]:
 def _runs_row(path: Path) -> tuple[str, ...]:
     """One run's cells for `nnplay runs`, from its listing (listed_summary), its status and verdict in the
     current language; a run whose files cannot be read shows as unreadable, and why."""
-    from nnplay.engine.core.diagnosis import verdict_name
-    from nnplay.tui.report import (
-        RUN_READ_ERRORS,
-        UNREADABLE,
-        format_metric,
-        headline_metric,
-        listed_summary,
-        metric_short,
-        status_name,
-        unreadable_reason,
-    )
+    return _listed_row(path)[0]
+
+
+def _listed_row(path: Path) -> tuple[tuple[str, ...], int | None]:
+    """One run's cells for `nnplay runs` (_runs_row), and how many members it has when it is a sweep (the run
+    cell says so too)."""
+    from nnplay.engine.core.runs import listed_sweep_size
+    from nnplay.tui.report import RUN_READ_ERRORS, UNREADABLE, listed_summary, status_name, unreadable_reason
 
     try:
         s = listed_summary(path)
-        metric, value = headline_metric(s)
         started = datetime.fromtimestamp(s["started"]).strftime("%Y-%m-%d %H:%M") if s.get("started") else "—"
         dataset, architecture = s.get("dataset"), s.get("architecture")
         data_model = "—" if dataset is None and architecture is None else f"{dataset} / {architecture}"
-        return (
-            path.name,
-            started,
-            str(s.get("task") or "—"),
-            data_model,
-            status_name(s["status"]),
-            str(s.get("epochs_run", 0)),
-            format_metric("loss", s.get("best_val_loss")),
-            f"{metric_short(metric)} {format_metric(metric, value)}" if value is not None else "—",
-            verdict_name(str(s["verdict"])) if s.get("verdict") else "—",
-        )
+        members = listed_sweep_size(path, s)
+        run = path.name
+        if members:
+            run = ngettext("{run} · sweep of {count} member", "{run} · sweep of {count} members", members).format(
+                run=run, count=members
+            )
+        return (run, started, str(s.get("task") or "—"), data_model, *_outcome_cells(s)), members
     except RUN_READ_ERRORS as exc:
-        return (path.name, "—", "—", "—", status_name(UNREADABLE), "—", "—", "—", unreadable_reason(exc))
+        return (path.name, "—", "—", "—", status_name(UNREADABLE), "—", "—", "—", unreadable_reason(exc)), None
+
+
+def _outcome_cells(s: dict) -> tuple[str, str, str, str, str]:
+    """How a run ended, as the listings show it: its status, epochs, best validation loss, headline test
+    metric and verdict."""
+    from nnplay.engine.core.diagnosis import verdict_name
+    from nnplay.tui.report import format_metric, headline_metric, metric_short, status_name
+
+    metric, value = headline_metric(s)
+    return (
+        status_name(s["status"]),
+        str(s.get("epochs_run", 0)),
+        format_metric("loss", s.get("best_val_loss")),
+        f"{metric_short(metric)} {format_metric(metric, value)}" if value is not None else "—",
+        verdict_name(str(s["verdict"])) if s.get("verdict") else "—",
+    )
+
+
+def _list_members(sweep: Path, console: Console) -> int:
+    """`nnplay runs SWEEP`: the sweep's members, one row each: the reference that opens it (SWEEP/K, with the
+    sweep's id), the settings it changes, and how it ended, from its own run directory."""
+    from rich.text import Text
+
+    from nnplay.engine.core.runs import sweep_members
+    from nnplay.tui.report import RUN_READ_ERRORS, UNREADABLE, listed_summary, status_name, unreadable_reason
+
+    members = sweep_members(sweep)
+    if not members:
+        raise UsageError(
+            _("{run} is not a sweep: it has no members to list; `nnplay runs` lists the runs").format(run=sweep.name)
+        )
+    rows: list[tuple[str, ...]] = []
+    for member in members:
+        label = member.label or "—"
+        if member.best:
+            label = _("{label} (best)").format(label=label)
+        reference = f"{sweep.name}/{member.index}"
+        result = member.result
+        if member.path is None:  # not started yet, failed before it started, or recorded before members were runs
+            status = status_name(result["status"]) if result.get("status") else _("not started")
+            rows.append((reference, label, status, "—", "—", "—", str(result.get("error") or "—")))
+            continue
+        try:
+            rows.append((reference, label, *_outcome_cells(listed_summary(member.path))))
+        except RUN_READ_ERRORS as exc:
+            rows.append((reference, label, status_name(UNREADABLE), "—", "—", "—", unreadable_reason(exc)))
+    if console.is_terminal:
+        heading = ngettext(
+            "{sweep}: a sweep of {count} member; `nnplay show {sweep}/K` opens member K.",
+            "{sweep}: a sweep of {count} members; `nnplay show {sweep}/K` opens member K.",
+            len(members),
+        ).format(sweep=sweep.name, count=len(members))
+        console.print(Text(heading), soft_wrap=True)
+    _print_table(console, MEMBER_COLUMNS, rows, MEMBERS_DROP_ORDER, shorten="settings")
+    return EXIT_OK
 
 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
     """`nnplay show`: a run's summary, verdict and loss curves; the verdict's sentences in the current
-    language where they can be written again (report.readable_diagnosis)."""
+    language where they can be written again (report.readable_diagnosis). A sweep's results after the
+    curves: its members' table (`--sort COLUMN`, else best first) and, for a grid or random search, the
+    heatmap or the metric against each setting, and its best member."""
     from rich.markup import escape
     from rich.text import Text
 
     from nnplay.engine.core.batches import counted
+    from nnplay.engine.core.config import quoted
     from nnplay.engine.core.runs import find_run, load_run, runs_root
     from nnplay.tui.charts import loss_chart
-    from nnplay.tui.live import final_metrics, verdict_panel
-    from nnplay.tui.report import readable_diagnosis, status_name, summary_of, train_label
+    from nnplay.tui.live import final_metrics, sweep_results, verdict_panel
+    from nnplay.tui.report import member_rows, readable_diagnosis, status_name, summary_of, train_label
+    from nnplay.tui.sweep_view import searched_in, sort_columns, sweep_line
 
     record = load_run(find_run(runs_root(args.runs), args.run))
     s = summary_of(record)
@@ -535,6 +627,16 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
                 )
             )
         )
+    members = member_rows(record, s) if s.get("members") else []
+    searched = searched_in(s.get("plan"))
+    if args.sort is not None and not members:
+        raise UsageError(_("--sort orders a sweep's results; run {id} is not a sweep").format(id=record.id))
+    if args.sort is not None and args.sort not in sort_columns(members):
+        raise UsageError(
+            _("--sort {value} is not a column of this sweep's results; allowed: {allowed}").format(
+                value=quoted(args.sort), allowed=", ".join(sort_columns(members))
+            )
+        )
     if record.epochs:
         width = min(console.width, 100)
         chart = loss_chart(
@@ -542,10 +644,13 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
             width,
             16,
             color=console.is_terminal,
-            best_epoch=s.get("best_epoch"),
+            best_epoch=None if searched else s.get("best_epoch"),  # a search's is its best member's epoch
             train=train_label(s.get("plan")),
         )
         console.print(Text.from_ansi(chart))
+    if members:
+        console.print(Text(sweep_line(len(members), searched), style="dim"))
+        console.print(sweep_results(members, s.get("best_member"), searched, console.width, sort=args.sort))
     if s.get("diagnosis"):
         console.print(verdict_panel(readable_diagnosis(record, s)))
     console.print(final_metrics(s))
@@ -692,9 +797,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="KEY=VALUE", help=_("override a setting, e.g. training.epochs=20")
     )
     sub.add_parser("presets", help=_("the course's lessons in order, and other presets"))
-    sub.add_parser("runs", help=_("table of past runs"))
+    p = sub.add_parser("runs", help=_("table of past runs"))
+    p.add_argument(
+        "sweep",
+        nargs="?",
+        default=None,
+        metavar="SWEEP",
+        help=_(
+            "a sweep (run id, unique part of it, path, or 'last'): list its members instead, each with the "
+            "reference SWEEP/K that `nnplay show` and `nnplay export` take"
+        ),
+    )
     p = sub.add_parser("show", help=_("a run's summary and loss curves"))
     p.add_argument("run", help=_("run id, unique part of it, path, or 'last'"))
+    p.add_argument(
+        "--sort",
+        default=None,
+        metavar="COLUMN",
+        help=_(
+            "a sweep's results sorted by this column: a setting's name as the table heads it (lr, batch_size, "
+            "seed), val, test, status, verdict or time (default: best first)"
+        ),
+    )
     p = sub.add_parser(
         "export", help=_("write a run report, a PyTorch script that reproduces the run, or TensorBoard files")
     )

@@ -18,13 +18,15 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
+from textual.worker import Worker
 
 from nnplay.engine.core.events import decode
 from nnplay.engine.core.i18n import _, current_language
@@ -190,7 +192,7 @@ class EngineClient(Widget):
 
     def _start_reader(self) -> None:
         if not self._quitting:
-            self.run_worker(self._pump(), name="engine", group="engine", exclusive=True, exit_on_error=False)
+            self._run_pump()
 
     async def on_unmount(self) -> None:
         """Shut the engine down with the widget."""
@@ -211,7 +213,7 @@ class EngineClient(Widget):
         if self._latest_plan is not None:  # the newest request was never answered: ask the new engine
             self._send_plan(*self._latest_plan)
         # exclusive: a previous reader is cancelled, and its engine told to quit (see EngineProcess.abandon).
-        self.run_worker(self._pump(), name="engine", group="engine", exclusive=True, exit_on_error=False)
+        self._run_pump()
 
     def request_plan(self, config: dict) -> int:
         """Ask for the plan of a config; returns the request id. Only the newest request is answered:
@@ -270,6 +272,15 @@ class EngineClient(Widget):
         return engine.returncode
 
     # --- the reader worker ------------------------------------------------------------------
+
+    def _run_pump(self) -> None:
+        """Start the reader worker; exclusive: a previous reader is cancelled. Its work is the coroutine function,
+        not a coroutine: a worker cancelled before it starts (the app closing at once) then leaves no coroutine
+        that was never awaited."""
+        work = cast("Callable[[], Coroutine[None, None, None]]", self._pump)
+        _worker: Worker[None] = self.run_worker(
+            work, name="engine", group="engine", exclusive=True, exit_on_error=False
+        )
 
     async def _pump(self) -> None:
         """Start the engine, read its stdout to the end, then report how it ended."""

@@ -7,6 +7,9 @@ what the engine accepts, from one source of truth.
 
 from __future__ import annotations
 
+import json
+import re
+import tomllib
 import types
 import typing
 from dataclasses import dataclass
@@ -107,10 +110,22 @@ GROUPS: list[tuple[str, list[str]]] = [
             "sweep.seeds",
             "sweep.parameter",
             "sweep.values",
-            "sweep.mode",
+            "sweep.grid",
+            "sweep.random",
+            "sweep.samples",
+            "sweep.executor",
+            "sweep.ray_address",
+            "sweep.max_members",
         ],
     ),
 ]
+
+# The fields that hold settings with their values (a grid's values, a random search's ranges), typed on one
+# line as "optimizer.lr = 0.001, 0.01; training.batch_size = 16, 64": an example of each, its placeholder.
+SETTINGS_EXAMPLES = {
+    "sweep.grid": "optimizer.lr = 0.001, 0.01; training.batch_size = 16, 64",
+    "sweep.random": "optimizer.lr = 0.0001, 0.1, log",
+}
 
 # A few concepts deserve more than the field's one-line docstring.
 CONCEPTS = {
@@ -159,6 +174,15 @@ CONCEPTS = {
         "Train one copy per value of a regularization strength, everything else equal, "
         "to see its effect in one run. List the values below, e.g. 0, 0.001, 0.01."
     ),
+    "sweep.grid": N_(
+        "Settings to cross, each with its values: optimizer.lr = 0.001, 0.01, 0.1; training.batch_size = 16, 64, 256 "
+        "trains 9 members, one per combination. Settings are separated by ; and values by commas; a list in "
+        "brackets is one value, e.g. model.hidden = [16], [64, 64]."
+    ),
+    "sweep.random": N_(
+        "Random search: each setting's range as low, high (drawn uniformly) or low, high, log (drawn "
+        "log-uniformly), e.g. optimizer.lr = 0.0001, 0.1, log; sweep.samples says how many members are drawn."
+    ),
     "optimizer.kind": N_(
         "sgd follows the gradient (with momentum); adam and adamw adapt a step size per weight; "
         "rmsprop scales steps by recent gradient size."
@@ -173,7 +197,7 @@ class FieldSpec:
     path: str  # "data.dataset"
     label: str
     help: str  # in English, as the message catalogs hold it: explanation() is what the form shows
-    kind: str  # select | switch | int | float | text | int_list | float_list | batch | column | column_list
+    kind: str  # select | switch | int | float | text | int_list | float_list | batch | column | column_list | settings
     options: tuple[str, ...] = ()
     optional: bool = False
     numeric_options: bool = False  # a select over numbers (Literal[1, 3]): its options are shown as text
@@ -231,6 +255,8 @@ def field_spec(path: str) -> FieldSpec:
         kind, options = "select", tuple(DATASETS)
     if path == "data.target":  # the columns are offered once the engine has read the file
         kind, options = "select", (LAST_COLUMN,)
+    if path in SETTINGS_EXAMPLES:  # settings with their values, typed on one line
+        kind = "settings"
     literal = typing.get_args(info.annotation) if typing.get_origin(info.annotation) is Literal else ()
     numeric = bool(literal) and all(isinstance(a, int) for a in literal)
     # The setting's docstring as the config catalog holds it (the form shows it translated, on one line).
@@ -249,6 +275,15 @@ def get_value(data: dict, path: str) -> Any:
             return None
         node = node[part]
     return node
+
+
+def current_names(data: dict) -> dict:
+    """The experiment's settings under the names the form gives them: sweep.mode, the executor's earlier
+    name, as sweep.executor."""
+    sweep = data.get("sweep")
+    if isinstance(sweep, dict) and "mode" in sweep and "executor" not in sweep:
+        sweep["executor"] = sweep.pop("mode")
+    return data
 
 
 def implied_default(path: str, data: dict, defaults: dict) -> Any:
@@ -347,6 +382,8 @@ def applies(path: str, data: dict) -> bool:
     opt = data.get("optimizer", {})
     sweep = data.get("sweep", {})
     strength_sweep, several_seeds = sweep.get("parameter", "none") != "none", sweep.get("seeds", 1) != 1
+    grid, random_search = bool(sweep.get("grid")), bool(sweep.get("random"))
+    search = grid or random_search or bool(sweep.get("samples"))
     rules = {
         "data.noise": bool(info and (info.synthetic or kind == SEQUENCE)),
         "data.n_classes": dataset in DEFAULT_CLASSES,
@@ -379,8 +416,14 @@ def applies(path: str, data: dict) -> bool:
         "optimizer.plateau_patience": opt.get("schedule") == "plateau",
         # A value the experiment does not use stays visible while it is set, so its error can be fixed.
         "sweep.seeds": not strength_sweep or several_seeds,
+        "sweep.parameter": not search or strength_sweep,
         "sweep.values": strength_sweep or bool(sweep.get("values")),
-        "sweep.mode": strength_sweep or several_seeds,
+        "sweep.grid": not (strength_sweep or random_search) or grid,
+        "sweep.random": not (strength_sweep or grid) or random_search,
+        "sweep.samples": random_search or bool(sweep.get("samples")),
+        "sweep.executor": strength_sweep or several_seeds or search,
+        "sweep.ray_address": sweep.get("executor") == "ray" or bool(sweep.get("ray_address")),
+        "sweep.max_members": search or "max_members" in sweep,
     }
     return rules.get(path, True)
 
@@ -404,6 +447,8 @@ def parse(spec: FieldSpec, text: str) -> Any:
         if spec.kind in ("int_list", "float_list"):
             number = int if spec.kind == "int_list" else float
             return [number(part) for part in text.replace("[", "").replace("]", "").replace(",", " ").split()]
+        if spec.kind == "settings":
+            return settings_values(text)
     except ValueError:
         allowed = {
             "int": _("a whole number"),
@@ -411,6 +456,11 @@ def parse(spec: FieldSpec, text: str) -> Any:
             "batch": _('a whole number or "full"'),
             "int_list": _("whole numbers separated by commas, e.g. 32, 32"),
             "float_list": _("numbers separated by commas, e.g. 0, 0.001, 0.01"),
+            "settings": (
+                _("settings with their ranges, e.g. {example}")
+                if spec.path == "sweep.random"
+                else _("settings with their values, e.g. {example}")
+            ).format(example=SETTINGS_EXAMPLES.get(spec.path, "")),
         }[spec.kind]
         raise ValueError(
             _("{setting} = {value} is not valid; allowed: {allowed}").format(
@@ -418,6 +468,86 @@ def parse(spec: FieldSpec, text: str) -> Any:
             )
         ) from None
     return text
+
+
+SETTING_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+# In a list of values: a quoted string as it is, or a bare word (relu, full, log) that TOML would refuse.
+WORD_OR_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'[^']*'|(?<![\w.+-])([A-Za-z_][\w.-]*)""")
+TOML_WORDS = ("true", "false", "inf", "nan")
+
+
+def _split_outside(text: str, separator: str) -> list[str]:
+    """The text split at `separator` where it stands outside quotes and brackets."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            if char == quote and text[i - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
+
+
+def settings_values(text: str) -> dict[str, list]:
+    """Settings with their values as typed on one line, "optimizer.lr = 0.001, 0.01; model.activation = relu,
+    tanh": separated by ";", each "name = values", the values read as the items of a TOML array ("[16],
+    [64, 64]" is two lists; quoted strings work; a bare word is a string). ValueError when the text is not
+    of that form."""
+    settings: dict[str, list] = {}
+    for part in _split_outside(text, ";"):
+        if not part.strip():
+            continue
+        name, equals, values = part.partition("=")
+        name = name.strip()
+        if not equals or not SETTING_NAME.fullmatch(name) or name in settings:
+            raise ValueError(part)
+
+        def quoted_word(match: re.Match) -> str:
+            word = match.group(1)
+            return match.group(0) if word is None or word in TOML_WORDS else json.dumps(word)
+
+        try:
+            settings[name] = tomllib.loads(f"values = [{WORD_OR_STRING.sub(quoted_word, values)}]")["values"]
+        except tomllib.TOMLDecodeError:
+            raise ValueError(part) from None
+    return settings
+
+
+def _value_text(value: Any) -> str:
+    """One value of a setting as settings_values reads it back: a bare word for a simple string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):  # read back as a float: 1.0 as "1.0" (a random range of whole numbers draws them)
+        text = f"{value:g}"
+        return text if any(c in text for c in ".ena") else f"{text}.0"
+    if isinstance(value, str):
+        simple = re.fullmatch(r"[A-Za-z_][\w.-]*", value) and value not in TOML_WORDS
+        return value if simple else json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value_text(v) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, dict) else str(value)
+
+
+def settings_text(settings: dict, prefix: str = "") -> str:
+    """Settings with their values on one line, as settings_values reads them ("optimizer.lr = 0.001, 0.01;
+    training.batch_size = 16, 64"); nested tables ([sweep.grid.optimizer] in a file) by their dotted names."""
+    parts = []
+    for key, values in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(values, dict):
+            parts.append(settings_text(values, f"{name}."))
+        elif isinstance(values, list):
+            parts.append(f"{name} = " + ", ".join(_value_text(v) for v in values))
+        else:
+            parts.append(f"{name} = {_value_text(values)}")
+    return "; ".join(part for part in parts if part)
 
 
 def column(text: str) -> str | int:
@@ -444,6 +574,8 @@ def show(value: Any) -> str:
     """A value as the form's inputs display it."""
     if value is None:
         return ""
+    if isinstance(value, dict):  # settings with their values (sweep.grid, sweep.random)
+        return settings_text(value)
     if isinstance(value, list):
         return ", ".join(show(v) for v in value)
     if isinstance(value, float):

@@ -12,7 +12,6 @@ from rich.text import Text
 
 from nnplay.engine.core.batches import batch_arithmetic
 from nnplay.engine.core.catalog import data_info_summary
-from nnplay.engine.core.diagnosis import verdict_name
 from nnplay.engine.core.i18n import _, ngettext
 from nnplay.engine.core.memory import human
 from nnplay.tui.charts import loss_chart
@@ -30,6 +29,7 @@ from nnplay.tui.report import (
     train_subset,
 )
 from nnplay.tui.state import is_number
+from nnplay.tui.sweep_view import best_member_line, failures, figures, results_table, searched_in, verdict_title
 
 VERDICT_STYLES = {
     "good fit": "green",
@@ -149,8 +149,31 @@ def members_table(members: list[dict]) -> Table:
     return table
 
 
+def sweep_results(
+    rows: list[dict], best: int | None, searched: list[str], width: int, sort: str | None = None
+) -> Group:
+    """A sweep's results: the table (best first, the best member's row marked and bold), then for a grid or
+    random search the heatmap or the metric against each setting and the best member in a line; the members
+    that failed, and why. ValueError when `sort` is not a column of the table."""
+    table = results_table(rows, sort=sort, best=best, search=bool(searched))
+    grid = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    for column in table.columns:  # only the verdict's words may wrap; settings and numbers stay whole
+        grid.add_column(column.title, justify="right" if column.numeric else "left", no_wrap=column.key != "verdict")
+    for i, cells in enumerate(table.rows):
+        grid.add_row(*map(Text, cells), style="bold" if i == table.best_row else None)  # text, never markup
+    parts: list = [Text(table.title, style="italic"), grid]
+    for block in figures(rows, searched, width=min(width, 100), best=table.best):
+        parts += [Text(""), Text(block)]
+    line = best_member_line(rows, table.best) if searched else None
+    if line:
+        parts += [Text(""), Text(line, style="bold")]
+    parts += [Text(failure, style="red") for failure in failures(rows)]
+    return Group(*parts)
+
+
 def verdict_panel(diagnosis: dict) -> Panel:
-    """The diagnosis as a Rich panel, colored by verdict: the explanation, the advice and any notes."""
+    """The diagnosis as a Rich panel, colored by verdict: the explanation, the advice and any notes; a grid's
+    or random search's is its best member's, and its title says so."""
     verdict = diagnosis.get("verdict", "unknown")
     body = [Text(str(diagnosis.get("explanation", "")))]
     if diagnosis.get("advice"):
@@ -159,7 +182,7 @@ def verdict_panel(diagnosis: dict) -> Panel:
         body.append(Text(_("Note: {note}").format(note=note), style="bold"))
     return Panel(
         Group(*body),
-        title=Text(_("verdict: {verdict}").format(verdict=verdict_name(str(verdict)))),
+        title=Text(verdict_title(diagnosis)),
         title_align="left",
         border_style=VERDICT_STYLES.get(verdict, "white"),
     )
@@ -253,6 +276,7 @@ class RunRenderer:
         """Stop the progress bar and print the final report: loss chart, verdict, metrics, status and where the run is
         saved."""
         self._stop_progress()
+        searched = searched_in(self.plan)
         if any(is_number(x.get("train_loss", x.get("train_loss_running"))) for x in self.epochs):
             width = min(self.console.width, 100)
             chart = loss_chart(
@@ -260,15 +284,17 @@ class RunRenderer:
                 width=width,
                 height=16,
                 color=self.console.is_terminal,
-                best_epoch=e.get("best_epoch"),
+                best_epoch=None if searched else e.get("best_epoch"),  # a search's is its best member's epoch
                 train=train_label(self.plan),
             )
             self.console.print(Text.from_ansi(chart))
+        if e.get("members") and searched:  # a grid or random search: what the search found, first
+            self.console.print(sweep_results(e["members"], e.get("best_member"), searched, self.console.width))
         if self.diagnosis:
             self.console.print(verdict_panel(self.diagnosis))
         if (e.get("kept") or {}).get("epoch") is not None or not e.get("kept"):
             self.console.print(final_metrics(e))
-        if e.get("members"):
+        if e.get("members") and not searched:
             self.console.print(members_table(e["members"]))
         if e.get("hint") and not self.diagnosis:  # the verdict's advice already says it
             self.console.print(Text(e["hint"], style="red"))

@@ -153,11 +153,14 @@ def judge(
 def readable_diagnosis(record: RunRecord, summary: dict) -> dict:
     """The run's diagnosis in the current language. Its sentences were written in the language the run
     spoke; a single run's are written again from its epochs, as the engine judged them, and used when they
-    reach the verdict, best epoch and onset of overfitting it recorded (the same in every language). A
-    cross-validation's (judged fold by fold) and a sweep's (judged on the members' mean) stay as recorded,
-    and so does a run that never finished (summary_of judged it just now, in the current language)."""
+    reach the verdict, best epoch and onset of overfitting it recorded (the same in every language); so is a
+    grid's or random search's, its best member's, from that member's run. A cross-validation's (judged fold by
+    fold) and a seed or strength sweep's (judged on the members' mean) stay as recorded, and so does a run
+    that never finished (summary_of judged it just now, in the current language)."""
     recorded = summary.get("diagnosis") or {}
     status = (record.summary or {}).get("status")  # how the engine said the run ended
+    if summary.get("members") and recorded.get("label") is not None:
+        return best_members_diagnosis(summary, recorded)
     if status in (None, "failed") or not recorded.get("verdict") or summary.get("folds") or summary.get("members"):
         return recorded
     if not record.epochs:
@@ -176,6 +179,24 @@ def readable_diagnosis(record: RunRecord, summary: dict) -> dict:
     if any(again.get(key) != recorded.get(key) for key in ("verdict", "best_epoch", "overfitting_epoch")):
         return recorded
     return again
+
+
+def best_members_diagnosis(summary: dict, recorded: dict) -> dict:
+    """A grid's or random search's diagnosis (its best member's own) in the current language: written again
+    from the best member's run, as a single run's is, when that run can be read and reaches the same verdict;
+    else as recorded."""
+    row = next((m for m in summary.get("members") or [] if m.get("member") == recorded.get("member")), None)
+    run_dir = (row or {}).get("run_dir")
+    if not run_dir:
+        return recorded
+    try:
+        member = load_run(Path(run_dir))
+        again = readable_diagnosis(member, summary_of(member))
+    except RUN_READ_ERRORS:  # the member's files are gone or damaged: the recorded words stand
+        return recorded
+    if again.get("verdict") != recorded.get("verdict"):
+        return recorded
+    return {**again, "member": recorded.get("member"), "label": recorded.get("label")}
 
 
 def readable_last_batch(plan: dict, config: dict) -> str:
@@ -254,7 +275,14 @@ def final_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
             test,
         )
         epoch = final.get("epoch")
-        if summary.get("members"):
+        members = summary.get("members") or []
+        best = next((m.get("label") for m in members if m.get("member") == summary.get("best_member")), None)
+        if members and best is not None:  # a grid or random search: its test is its best member's
+            title = _(
+                "train and validation: the members' mean at epoch {epoch}; test: the best member's ({label}), "
+                "chosen on validation"
+            ).format(epoch=epoch, label=best)
+        elif members:
             title = _("the members' mean: train and validation at epoch {epoch}, test at the end").format(epoch=epoch)
         elif epoch:
             title = _("train and validation at epoch {epoch}, test at the kept weights").format(epoch=epoch)
@@ -332,28 +360,103 @@ def fold_line(e: dict) -> str:
     return _("fold {fold}/{k}: {scores} · {verdict}").format(**shown)
 
 
-def members_table(record: RunRecord, summary: dict) -> tuple[list[str], list[list[str]]]:
-    """A sweep, one row per member: its seed or strength, status, best validation loss and verdict (judged
-    from the member's own epochs in the record), its test score; then the test's mean ± std row."""
+def member_rows(record: RunRecord, summary: dict) -> list[dict]:
+    """A sweep's rows of results (summary.json's `members`). A run recorded before the rows carried each
+    member's validation metrics at its best epoch and its verdict has them judged here from the member's own
+    epochs in the record, as the engine judges them."""
+    from nnplay.engine.core.sweep_results import at_best_epoch
+
     members = summary.get("members") or []
+    if all("val" in m and "verdict" in m for m in members):
+        return members
     epochs: dict[int | None, list[dict]] = {}
     for event in record.of_type("member"):
         epochs.setdefault(event.get("member"), []).append(event)
-    key = headline_key(next((m.get("test") for m in members if m.get("test")), None))
-    columns = [_("member"), _("status"), _("best val loss"), _("at epoch")]
-    columns += [_("test {metric}").format(metric=metric_name(key))] if key else []
-    columns.append(_("verdict"))
     rows = []
     for m in members:
         own = epochs.get(m.get("member"), [])
         diag = judge(record, own, status=m.get("status")) if own else {}
-        row = [str(m.get("label")), status_name(m.get("status")), format_metric("loss", diag.get("best_val_loss"))]
-        row.append(str(diag.get("best_epoch") or "—"))
-        row += [format_metric(key, (m.get("test") or {}).get(key))] if key else []
-        rows.append([*row, verdict_name(diag["verdict"]) if diag.get("verdict") else "—"])
-    if key:
-        rows.append([_("mean ± std"), "", "", "", mean_pm_std(summary.get("test"), key), ""])
-    return columns, rows
+        rows.append(
+            {
+                "settings": {},
+                "best_epoch": diag.get("best_epoch"),
+                "best_val_loss": diag.get("best_val_loss"),
+                "val": at_best_epoch(own, diag.get("best_epoch")),
+                "verdict": diag.get("verdict"),
+                "duration_s": None,
+                **m,
+            }
+        )
+    return rows
+
+
+def members_table(record: RunRecord, summary: dict) -> tuple[list[str], list[list[str]]]:
+    """A sweep, one row per member (tui.sweep_view.results_table): the settings it changes, its status, its
+    headline validation metric at its best epoch, its test score, verdict and time, best first, the best
+    member of a grid or random search marked; a seed or strength sweep ends with the test's mean ± std row."""
+    from nnplay.tui.sweep_view import results_table, searched_in
+
+    rows = member_rows(record, summary)
+    searched = searched_in(summary.get("plan"))
+    table = results_table(rows, best=summary.get("best_member"), search=bool(searched))
+    columns = [column.title for column in table.columns]
+    cells = [list(row) for row in table.rows]
+    key = headline_metric(summary)[0] if summary.get("test") else None
+    if not searched and key is not None and "test" in [column.key for column in table.columns]:
+        mean = [""] * len(columns)
+        mean[0] = _("mean ± std")
+        mean[[column.key for column in table.columns].index("test")] = mean_pm_std(summary.get("test"), key)
+        cells.append(mean)
+    return columns, cells
+
+
+def sweep_sections(record: RunRecord, summary: dict) -> list[str]:
+    """A sweep's Metrics and Members sections of the Markdown report: the final table (the members' mean; a
+    grid's or random search's test is its best member's, a seed sweep's the mean ± std), then one row per
+    member, and for a search the heatmap or the metric against its settings and the best member in a line."""
+    from nnplay.tui.sweep_view import best_member_line, figures, searched_in
+
+    members = summary.get("members") or []
+    searched = searched_in(summary.get("plan"))
+    _title, columns, rows = final_table(summary)
+    epoch = (summary.get("final") or {}).get("epoch")
+    best = next((m.get("label") for m in members if m.get("member") == summary.get("best_member")), None)
+    if searched and best is not None:
+        words = _(
+            "This run is a search over {settings}: {count} members, listed under Members. Train and validation "
+            "below are the mean over the {count} members at epoch {epoch}; test is the best member's ({label}), "
+            "chosen on validation."
+        ).format(settings=", ".join(searched), count=len(members), epoch=epoch, label=best)
+        test_column = _("test (best member)")
+    else:
+        keys = {metric_name(key): key for key in METRIC_NAMES}
+        for row in rows:  # the test's spread across the members is recorded; train and validation's is not
+            row[-1] = mean_pm_std(summary.get("test"), keys[row[0]])
+        words = _(
+            "This run is a sweep of {count} members, listed under Members. Every number below is "
+            "the mean over the {count} members: train and validation at epoch {epoch}, and test at the "
+            "end, ± its standard deviation across the members."
+        ).format(count=len(members), epoch=epoch)
+        test_column = _("test (mean ± std)")
+    lines = ["## " + _("Metrics"), "", words, "", *_markdown_table([*columns[:-1], test_column], rows), ""]
+    lines += [
+        "## " + _("Members"),
+        "",
+        _(
+            "Each member is a run of its own: its validation score at its best epoch, its test score of the "
+            "weights it kept, and its verdict, judged from its own epochs."
+        ),
+        "",
+        *_markdown_table(*members_table(record, summary)),
+    ]
+    if searched:
+        rows_of = member_rows(record, summary)
+        for block in figures(rows_of, searched, width=72, best=summary.get("best_member")):
+            lines += ["", "```", block, "```"]
+        line = best_member_line(rows_of, summary.get("best_member"))
+        if line:
+            lines += ["", line]
+    return lines
 
 
 def diagnosis_facts(diag: dict) -> list[str]:
@@ -479,40 +582,24 @@ def to_markdown(record: RunRecord) -> str:
         columns, rows = folds_table(s)
         lines += ["## " + _("Cross-validation"), ""] + _markdown_table(columns, rows) + [""]
     elif members:
-        title, columns, rows = final_table(s)
-        keys = {metric_name(key): key for key in METRIC_NAMES}
-        for row in rows:  # the test's spread across the members is recorded; train and validation's is not
-            row[-1] = mean_pm_std(s.get("test"), keys[row[0]])
-        epoch = (s.get("final") or {}).get("epoch")
-        lines += [
-            "## " + _("Metrics"),
-            "",
-            _(
-                "This run is a sweep of {count} members, listed under Members. Every number below is "
-                "the mean over the {count} members: train and validation at epoch {epoch}, and test at the "
-                "end, ± its standard deviation across the members."
-            ).format(count=len(members), epoch=epoch),
-            "",
-            *_markdown_table([*columns[:-1], _("test (mean ± std)")], rows),
-            "",
-            "## " + _("Members"),
-            "",
-            _(
-                "Each member's best validation loss and verdict are judged from its own epochs, as a single "
-                "run's are; its test score is of its weights at the end."
-            ),
-            "",
-            *_markdown_table(*members_table(record, s)),
-        ]
+        lines += sweep_sections(record, s)
     else:
         title, columns, rows = final_table(s)
         lines += ["## " + _("Metrics"), "", _("Every number below is of {title}.").format(title=title), ""]
         lines += _markdown_table(columns, rows)
     diag = readable_diagnosis(record, s)
     lines += ["", "## " + _("Verdict"), ""]
-    if members:
-        lines += [_("Judged on the mean over the {count} members, epoch by epoch.").format(count=len(members)), ""]
-    lines += [f"**{verdict_name(s.get('verdict') or 'unknown')}** — {diag.get('explanation', '')}", ""]
+    best = diag.get("label") if members else None  # a grid or random search: its best member's own verdict
+    if best is not None:
+        lines += [_("Judged on the best member's own epochs, as a single run's are."), ""]
+        heading = _("verdict of the best member ({label}): {verdict}").format(
+            label=best, verdict=verdict_name(s.get("verdict") or "unknown")
+        )
+    else:
+        if members:
+            lines += [_("Judged on the mean over the {count} members, epoch by epoch.").format(count=len(members)), ""]
+        heading = verdict_name(s.get("verdict") or "unknown")
+    lines += [f"**{heading}** — {diag.get('explanation', '')}", ""]
     if diag.get("advice"):
         lines += [_("What to try: {advice}").format(advice=diag["advice"]), ""]
     for note in diag.get("notes") or []:
@@ -521,8 +608,14 @@ def to_markdown(record: RunRecord) -> str:
     if record.epochs:
         from nnplay.tui.charts import loss_chart  # plotext: only when a report draws
 
+        searched = bool(members) and diag.get("label") is not None  # its best epoch is a member's, not the mean's
         chart = loss_chart(
-            record.epochs, width=72, height=16, color=False, best_epoch=diag.get("best_epoch"), train=train_label(plan)
+            record.epochs,
+            width=72,
+            height=16,
+            color=False,
+            best_epoch=None if searched else diag.get("best_epoch"),
+            train=train_label(plan),
         )
         lines += ["", "## " + _("Loss"), "", "```", chart.rstrip(), "```"]
     lines += ["", "## " + _("Config"), "", f"| {_('setting')} | {_('value')} |", "|---|---|"]

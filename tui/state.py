@@ -149,6 +149,8 @@ class RunState:
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     folds: list[dict] = field(default_factory=list)
     members_seen: int = 0
+    members: dict[int, dict] = field(default_factory=dict)  # a sweep's rows of results, by member, as they end
+    best_member: int | None = None  # a grid's or random search's, chosen on validation (done's best_member)
     change: str = ""  # shown as a ghost: what the next run changed ("dropout 0 → 0.5")
     version: int = 0
 
@@ -187,6 +189,17 @@ class RunState:
         return None, None
 
     @property
+    def members_total(self) -> int:
+        """How many members the sweep trains (0 for a single run)."""
+        sweep = (self.plan or {}).get("sweep")
+        return int(sweep.get("members") or 0) if isinstance(sweep, dict) else 0
+
+    @property
+    def member_rows(self) -> list[dict]:
+        """The sweep's rows of results so far, in member order."""
+        return [self.members[k] for k in sorted(self.members)]
+
+    @property
     def finished(self) -> bool:
         """True once the run ended, however it ended."""
         return self.status in FINISHED
@@ -196,23 +209,32 @@ class RunState:
         switch): the engine's own function on the same numbers, so only the words change; a diagnosis
         made during the run, of the epochs up to it. False, the diagnosis kept as it was, for a run
         without one or without a readable record, and for a cross-validation (judged fold by fold, then
-        over the folds)."""
+        over the folds). A grid's or random search's final verdict is its best member's: judged again from
+        that member's own run, as a single run's."""
         from nnplay.engine.core.diagnosis import diagnose
         from nnplay.engine.core.runs import load_run
 
         old = self.diagnosis or {}
         if not old or not self.run_dir or self.folds or int((self.plan or {}).get("k_folds") or 1) > 1:
             return False
+        run_dir, plan, done = self.run_dir, self.plan or {}, self.done or {}
+        member = old.get("member")
+        if old.get("final") and isinstance(member, int):  # a search's verdict is its best member's, a run of its own
+            member_dir = (self.members.get(member) or {}).get("run_dir")
+            if not isinstance(member_dir, str) or not member_dir:
+                return False
+            run_dir = member_dir
         try:
-            record = load_run(Path(self.run_dir))
+            record = load_run(Path(run_dir))
             epochs, config = record.epochs, record.config
         except (OSError, ValueError):
             return False
+        if run_dir != self.run_dir:
+            plan, done = record.last("plan") or {}, record.last("done") or {}
         if not old.get("final") and is_number(old.get("epoch")):
             epochs = [e for e in epochs if is_number(e.get("epoch")) and e["epoch"] <= old["epoch"]]
         if not epochs:
             return False
-        plan, done = self.plan or {}, self.done or {}
         regularization = config.get("regularization") or {}
         patience = old.get("patience", regularization.get("patience", 10))
         judged = (patience, regularization.get("min_delta", 0.0), plan.get("baseline_loss"))
@@ -277,6 +299,11 @@ class RunState:
         """A sweep member's own epoch: the charts show the band; progress counts the members' epochs."""
         self.members_seen = max(self.members_seen, int(e.get("member", 0)) + 1)
 
+    def _on_member_done(self, e: dict) -> None:
+        """A sweep member ended: its row of the results."""
+        if isinstance(e.get("member"), int):
+            self.members[e["member"]] = {k: v for k, v in e.items() if k not in ("type", "time")}
+
     def _on_step(self, e: dict) -> None:
         for _epoch, iteration, loss in e.get("steps", []):
             self.steps.append(iteration, loss)
@@ -297,6 +324,11 @@ class RunState:
     def _on_done(self, e: dict) -> None:
         self.done = e
         self.status = e.get("status", "completed")
+        for row in e.get("members") or []:  # the whole results, also of members whose member_done never came
+            if isinstance(row, dict) and isinstance(row.get("member"), int):
+                self.members[row["member"]] = row
+        if isinstance(e.get("best_member"), int):
+            self.best_member = e["best_member"]
         test = e.get("test") or {}
         shown = ", ".join(
             f"{metric_label(k)} {v:.1%}" if k == "accuracy" else f"{metric_label(k)} {v:.4g}"

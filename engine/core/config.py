@@ -317,22 +317,89 @@ class TrainingConfig(Section):
 SWEEPABLE = ("l1", "l2", "weight_decay", "dropout")
 
 
+SweepExecutor = Literal["auto", "batched", "processes", "ray"]
+
+
+def _flat_settings(table: Any, prefix: str = "") -> Any:
+    """A table of dotted setting -> list, whether written with quoted keys ("optimizer.lr" = [...]) or as
+    TOML's nested tables (optimizer.lr = [...] or [sweep.grid.optimizer]); anything else is left for the
+    type check to refuse."""
+    if not isinstance(table, dict):
+        return table
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat_settings(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
 class SweepConfig(Section):
-    """[sweep]: train several copies that differ in seed or in one regularization strength."""
+    """[sweep]: train several copies ("members") that differ in seed, in one regularization strength, or in
+    any settings (a grid or a random search)."""
 
     seeds: int = Field(1, ge=1, le=32)
-    """Train this many copies, with seeds training.seed, training.seed + 1, ...; charts show their mean and min–max band."""
+    """Train this many copies, with seeds training.seed, training.seed + 1, ...; with a grid or a random search,
+    every combination this many times. Charts show the members' mean and min–max band."""
     parameter: Literal["none", "l1", "l2", "weight_decay", "dropout"] = "none"
     """A regularization strength to vary across copies (one copy per value) instead of the seed."""
     values: list[float] = Field(default_factory=list)
     """The values of `parameter`, one copy each."""
-    mode: Literal["auto", "batched", "processes"] = "auto"
-    """auto trains the copies as one batched model (vmap) when the experiment allows it, else as separate processes."""
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    """Settings to cross, each with its list of values: "optimizer.lr" = [0.001, 0.01, 0.1] and
+    "training.batch_size" = [16, 64, 256] train 9 members, one per combination."""
+    samples: int = Field(0, ge=0)
+    """Random search: draw this many members, each setting of `random` drawn from its range."""
+    random: dict[str, list[Any]] = Field(default_factory=dict)
+    """Random search: each setting's range, [low, high] drawn uniformly or [low, high, "log"] log-uniformly, e.g.
+    "optimizer.lr" = [0.0001, 0.1, "log"]; whole-number bounds draw whole numbers."""
+    executor: SweepExecutor = "auto"
+    """How the members train: batched (one vmapped model) when they differ only in seed or L1/L2/weight decay,
+    processes (one engine each, as many at once as cores), ray (tasks on a Ray cluster), or auto: batched when
+    possible, else processes."""
+    ray_address: str = ""
+    """With executor = "ray": empty starts a local Ray on this machine; "auto" or "host:port" joins a running
+    cluster."""
+    max_members: int = Field(256, ge=1)
+    """The most members a sweep may have; a grid or search with more is refused before anything trains."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _earlier_names(cls, data: Any) -> Any:
+        """`mode` was the executor's earlier name; nested tables of settings become dotted names."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "mode" in data and "executor" not in data:
+            data["executor"] = data.pop("mode")
+        for key in ("grid", "random"):
+            if key in data:
+                data[key] = _flat_settings(data[key])
+        return data
+
+    @property
+    def searched(self) -> list[str]:
+        """The settings a grid or random search varies, in the config's order."""
+        return list(self.grid) + [name for name in self.random if name not in self.grid]
+
+    @property
+    def combinations(self) -> int:
+        """Members before the seeds: the grid's combinations, or the random samples, or one."""
+        if self.random:
+            return self.samples
+        count = 1
+        for values in self.grid.values():
+            count *= len(values)
+        return count
 
     @property
     def members(self) -> int:
         """How many copies are trained."""
-        return len(self.values) if self.parameter != "none" else self.seeds
+        if self.parameter != "none":
+            return len(self.values)
+        return self.combinations * self.seeds
 
 
 class ExperimentConfig(Section):

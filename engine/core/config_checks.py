@@ -5,6 +5,7 @@ data loader runs `check_batch_fits` once a data set's size is known from its fil
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterator
 from pathlib import PurePath
@@ -428,6 +429,16 @@ def sweep_problems(c: ExperimentConfig) -> Iterator[Problem]:
                 folds=c.data.k_folds
             ),
         )
+    if s.parameter != "none" and (s.grid or s.random):
+        yield Problem(
+            "sweep.parameter",
+            _(
+                "sweep.parameter = {parameter} with a grid or random search: put {setting} in sweep.grid "
+                "instead; allowed: parameter = 'none' with a grid"
+            ).format(parameter=repr(s.parameter), setting=f"regularization.{s.parameter}"),
+        )
+        return
+    yield from search_problems(c)
     if s.parameter == "none":
         if s.values:
             yield Problem(
@@ -465,6 +476,83 @@ def sweep_problems(c: ExperimentConfig) -> Iterator[Problem]:
                 "allowed: l1, l2, weight_decay"
             ),
         )
+
+
+def search_problems(c: ExperimentConfig) -> Iterator[Problem]:
+    """A grid or random search that cannot be run: names, values, ranges and the number of members."""
+    from nnplay.engine.core.sweep_members import count_phrase, is_numeric, range_problem, setting_names, value_problems
+
+    s = c.sweep
+    found = False
+    if s.grid and s.random:
+        found = True
+        yield Problem(
+            "sweep.random",
+            _("sweep.grid and sweep.random cannot be combined: a sweep is a grid or a random search; remove one"),
+        )
+    if s.samples and not s.random:
+        found = True
+        yield Problem(
+            "sweep.samples",
+            _("sweep.samples = {samples} needs sweep.random, the ranges to draw the members from").format(
+                samples=s.samples
+            ),
+        )
+    if s.random and not s.samples:
+        found = True
+        yield Problem(
+            "sweep.samples",
+            _("sweep.random needs sweep.samples, how many members to draw; allowed: 1 or more"),
+        )
+    known = setting_names()
+    for where, table in (("sweep.grid", s.grid), ("sweep.random", s.random)):
+        for name, values in table.items():
+            if name not in known:
+                found = True
+                close = difflib.get_close_matches(name, known, n=1)
+                yield Problem(
+                    where,
+                    (
+                        _("{where} names {setting}, which is not a setting a sweep can vary; did you mean {close}?")
+                        if close
+                        else _(
+                            "{where} names {setting}, which is not a setting a sweep can vary; allowed: dotted "
+                            "settings such as optimizer.lr, training.batch_size, model.hidden"
+                        )
+                    ).format(where=where, setting=quoted(name), close=close[0] if close else ""),
+                )
+            elif where == "sweep.grid" and not values:
+                found = True
+                yield Problem(
+                    where,
+                    _('sweep.grid["{setting}"] = [] has no values; allowed: a list of one or more values').format(
+                        setting=name
+                    ),
+                )
+            elif where == "sweep.random" and not is_numeric(name):
+                found = True
+                yield Problem(
+                    where,
+                    _(
+                        'sweep.random["{setting}"]: {setting} is not a number and cannot be drawn; '
+                        "list its values in sweep.grid instead"
+                    ).format(setting=name),
+                )
+            elif where == "sweep.random" and (problem := range_problem(name, values)):
+                found = True
+                yield Problem(where, problem)
+    if found:
+        return
+    if s.members > s.max_members:
+        yield Problem(
+            "sweep.max_members",
+            _(
+                "a sweep of {count} members ({how}) is more than sweep.max_members = {most}; allowed: up to {most} "
+                "members: fewer values or seeds, or a higher sweep.max_members"
+            ).format(count=s.members, how=count_phrase(c), most=s.max_members),
+        )
+        return
+    yield from value_problems(c)
 
 
 def check_batch_fits(c: ExperimentConfig, n: int) -> None:

@@ -24,6 +24,7 @@ EVENT_TYPES = (
     "plan",
     "epoch",
     "member",
+    "member_done",
     "step",
     "snapshot",
     "diagnosis",

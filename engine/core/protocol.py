@@ -113,8 +113,9 @@ class SweepPlan(Strict):
     """The plan's `sweep`: how many members train, how, and what tells them apart."""
 
     members: Annotated[int, Field(ge=2)]
-    mode: Literal["batched", "processes"]
+    executor: Literal["batched", "processes", "ray"]
     parameter: SweepParameter
+    settings: list[str]  # the settings a grid or random search varies (dotted); empty otherwise
     labels: list[str]
 
 
@@ -483,6 +484,8 @@ class DiagnosisEvent(Event):
     advice: str
     notes: list[str]
     fold_verdicts: list[Verdict] = absent()  # after a cross-validation
+    member: Count = absent()  # a grid or random search: the best member's own diagnosis
+    label: str = absent()
 
 
 class Kept(Strict):
@@ -505,13 +508,26 @@ class CrossValidation(Strict):
 
 
 class MemberResult(Strict):
-    """How one sweep member ended."""
+    """How one sweep member ended: its row of the sweep's results."""
 
     member: Count
     label: str
+    settings: dict[str, Any]  # the settings it changes, dotted name -> value
     status: Literal["completed", "early_stopped", "stopped", "diverged", "failed"]
+    best_epoch: EpochNumber | None
+    best_val_loss: Number
+    val: dict[str, Number]  # validation metrics at its best epoch
     test: Metrics | None
-    run_dir: str | None  # processes mode: the member's own run directory
+    verdict: Verdict | None
+    duration_s: Number
+    run_dir: str | None  # the member's own run directory (null when it never started)
+    error: str | None
+
+
+class MemberDoneEvent(MemberResult, Event):
+    """A sweep member ended: its row of the results, as soon as it is known."""
+
+    type: Literal["member_done"]
 
 
 class DoneEvent(Event):
@@ -530,6 +546,7 @@ class DoneEvent(Event):
     folds: list[FoldRow] = absent()  # k-fold
     cv: CrossValidation = absent()  # k-fold
     members: list[MemberResult] = absent()  # a sweep
+    best_member: Count | None = absent()  # a sweep: a grid's or random search's best member, chosen on validation
 
 
 class WarningEvent(Event):
@@ -571,6 +588,7 @@ EVENT_SCHEMAS: dict[str, type[Event]] = {
     "plan": PlanEvent,
     "epoch": EpochEvent,
     "member": MemberEvent,
+    "member_done": MemberDoneEvent,
     "step": StepEvent,
     "snapshot": SnapshotEvent,
     "fold": FoldEvent,

@@ -10,6 +10,8 @@ Layout of runs/<id>/:
                  listing that reads it (status "crashed", with the listing rebuilt from its events).
   summary.json   written atomically (temp file, fsync, rename) at the end of the run
   model.pt       best (or last) weights, a plain state dict for torch.load(weights_only=True)
+  members/       a sweep's members, each a run directory of its own (<date>-<time>-<sweep name>-<k>); found as
+                 <id>/<k> like any run (find_run), listed by their sweep (sweep_members), never as runs of the store
 
 Pure Python: the CLI and the app read runs without importing torch. A runs directory is checked to
 hold runs (writable_runs_root) before a run starts; a run is read lazily (status and summary first, its
@@ -28,6 +30,7 @@ import socket
 import tempfile
 import time
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -143,17 +146,20 @@ def _process_alive(pid: int) -> bool:
 
 
 class RunWriter:
-    """The writing side of one run directory, owned by the engine process."""
+    """The writing side of one run directory, owned by the engine process. `durable`: its status and summary
+    reach the disk (fsync) before they replace the old ones; a batched sweep's members, dozens of runs ended
+    at once whose sweep records the same results durably, write theirs without."""
 
-    def __init__(self, path: Path, config_toml: str) -> None:
+    def __init__(self, path: Path, config_toml: str, durable: bool = True) -> None:
         self.path = path
+        self.durable = durable
         path.mkdir(parents=True, exist_ok=False)
         (path / "config.toml").write_text(config_toml, encoding="utf-8")
         self.events: IO[str] = open(path / "events.jsonl", "a", encoding="utf-8")
         self.set_status("running")
 
     @classmethod
-    def create(cls, root: Path, name: str, config_toml: str) -> RunWriter:
+    def create(cls, root: Path, name: str, config_toml: str, durable: bool = True) -> RunWriter:
         """A new run directory named <date>-<time>-<name>, unique under root. RunStoreError, in one
         sentence, when root cannot hold it (a run started after the check, on a directory that changed)."""
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
@@ -163,7 +169,7 @@ class RunWriter:
             for n in range(1000):
                 candidate = root / (f"{stamp}-{slug}" + (f"-{n}" if n else ""))
                 try:
-                    return cls(candidate, config_toml)
+                    return cls(candidate, config_toml, durable)
                 except FileExistsError:
                     continue
         except OSError as exc:
@@ -180,7 +186,7 @@ class RunWriter:
             data["reason"] = reason
         path = self.path / "status.json"
         try:
-            write_json_atomic(path, data | ({"listing": listing} if listing else {}))
+            write_json_atomic(path, data | ({"listing": listing} if listing else {}), self.durable)
         except OSError:
             with open(path, "r+", encoding="utf-8") as f:  # raises again when even that is impossible
                 f.write(json.dumps(data))
@@ -191,7 +197,7 @@ class RunWriter:
         reader of `done` finds them). A failed run gets no listing: what a listing shows of it is rebuilt
         from its events, not read from its summary."""
         path = self.path / "summary.json"
-        write_json_atomic(path, summary)
+        write_json_atomic(path, summary, self.durable)
         listing = None
         if summary.get("status") != "failed":
             listing = listing_of(summary, {"summary.json": path.stat().st_size})
@@ -399,12 +405,15 @@ _LISTING_KINDS: dict[str, set[type]] = {
     "best_val_loss": {*_NUMBER, _NULL},
     "test": {dict, _NULL},  # metric: number or null
     "verdict": {str, _NULL},
+    "members": {int, _NULL},
 }
 
 
 def listing_of(summary: dict, sources: dict[str, int | None]) -> dict:
-    """A run's listing: the LISTING_KEYS of its summary, and the size of each file it was made from."""
-    return {key: summary.get(key) for key in LISTING_KEYS} | {"sources": sources}
+    """A run's listing: the LISTING_KEYS of its summary, how many members it has when it is a sweep
+    (sweep_size), and the size of each file it was made from."""
+    listing = {key: summary.get(key) for key in LISTING_KEYS}
+    return listing | {"members": sweep_size(summary), "sources": sources}
 
 
 def _usable_listing(listing: Any) -> bool:
@@ -417,7 +426,7 @@ def _usable_listing(listing: Any) -> bool:
             return False
     sources = listing.get("sources")
     return (
-        all(type(value) in (int, float, _NULL) for value in (listing["test"] or {}).values())
+        all(type(value) in (int, float, _NULL) for value in (listing.get("test") or {}).values())
         and type(sources) is dict
         and bool(sources)
         and all(name in LISTING_SOURCES and type(size) in (int, _NULL) for name, size in sources.items())
@@ -496,10 +505,19 @@ def list_runs(root: Path) -> list[Path]:
 
 
 def find_run(root: Path, ref: str) -> Path:
-    """A run by path, exact id, unique id prefix or suffix, or 'last'."""
+    """A run by path, exact id, unique id prefix or suffix, or 'last'; a sweep's member as SWEEP/K, SWEEP any of
+    these and K the member's index."""
     direct = Path(ref)
     if (direct / "config.toml").is_file():
         return direct
+    sweep_ref, slash, index = ref.rpartition("/")
+    if slash and sweep_ref and index.isdigit():
+        try:
+            sweep = find_run(root, sweep_ref)
+        except FileNotFoundError:
+            sweep = None  # not a member either: said of the whole reference below
+        if sweep is not None:
+            return find_member(sweep, int(index))
     runs = list_runs(root)
     if ref == "last" and runs:
         return runs[0]
@@ -517,4 +535,186 @@ def find_run(root: Path, ref: str) -> Path:
         _("{ref} matches {count} runs under {root}/; give more of the name").format(
             ref=repr(ref), count=len(matches), root=root
         )
+    )
+
+
+# A sweep's members are runs of their own, in <sweep>/members/<date>-<time>-<sweep name>-<k>/.
+MEMBERS_DIR = "members"
+
+
+def sweep_size(summary: dict) -> int | None:
+    """How many members a run has when it is a sweep, None when it is a single run: from its listing's
+    `members` (a count), its summary's `members` (their rows), or, for a sweep still running or crashed, its
+    plan's `sweep`."""
+    members = summary.get("members")
+    if type(members) is int:
+        return members
+    if isinstance(members, list):
+        return len(members)
+    plan = summary.get("plan")
+    sweep = plan.get("sweep") if isinstance(plan, dict) else None
+    count = sweep.get("members") if isinstance(sweep, dict) else None
+    return count if type(count) is int else None
+
+
+def listed_sweep_size(path: Path, listed: dict) -> int | None:
+    """sweep_size of what a listing shows of the run at `path`; a listing written before listings counted
+    members says nothing of them, so the run's members/ is looked for then (one more file looked at)."""
+    if "members" not in listed and os.path.isdir(f"{path}{os.sep}{MEMBERS_DIR}"):
+        return member_count(path) or None
+    return sweep_size(listed)
+
+
+def sweep_of(path: Path) -> Path | None:
+    """The sweep whose member the run at `path` is (`<sweep>/members/<member>`), or None for a run of its own."""
+    parent = path.parent
+    if parent.name == MEMBERS_DIR and (parent.parent / "config.toml").is_file():
+        return parent.parent
+    return None
+
+
+def _config_name(path: Path) -> str | None:
+    """A run's name as its config.toml gives it (the first line a config writes), without reading it all."""
+    try:
+        text = _read_text(path, "config.toml")
+    except (OSError, RunStoreError):
+        return None
+    found = re.search(r"^name\s*=.*$", text, re.MULTILINE)
+    if found is None:
+        return None
+    try:
+        name = tomllib.loads(found.group(0)).get("name")
+    except tomllib.TOMLDecodeError:
+        return None
+    return name if isinstance(name, str) else None
+
+
+def _sweep_summary(sweep: Path) -> dict:
+    """The sweep's summary.json ({} while it runs, or when it cannot be read)."""
+    try:
+        return _read_object(sweep, "summary.json") or {}
+    except (OSError, RunStoreError):
+        return {}
+
+
+def _result_rows(summary: dict) -> dict[int, dict]:
+    """A sweep summary's rows of its members' results, by member index."""
+    rows = summary.get("members")
+    if not isinstance(rows, list):
+        return {}
+    results = {}
+    for k, row in enumerate(rows):
+        if isinstance(row, dict):
+            index = row.get("member", k)
+            results[index if type(index) is int else k] = row
+    return results
+
+
+def member_dirs(sweep: Path, summary: dict | None = None) -> dict[int, Path]:
+    """The run directory of each member of a sweep by its index: as the sweep's summary names it (its
+    `run_dir`, taken from under the sweep's members/ by its name, wherever the engine ran), and for members it
+    does not name (a sweep still running, or one that crashed) found by its config's name, `<sweep name>-<k>`.
+    A member that never began has none. `summary`: the sweep's, when it has been read already."""
+    folder = sweep / MEMBERS_DIR
+    found: dict[int, Path] = {}
+    rows = _result_rows(_sweep_summary(sweep) if summary is None else summary)
+    for index, row in rows.items():
+        run_dir = row.get("run_dir")
+        if not isinstance(run_dir, str) or not run_dir:
+            continue
+        for candidate in (folder / Path(run_dir).name, Path(run_dir)):
+            if (candidate / "config.toml").is_file():
+                found[index] = candidate
+                break
+    try:
+        others = [p for p in folder.iterdir() if p not in found.values() and (p / "config.toml").is_file()]
+    except OSError:  # no members/: a single run, or a sweep recorded before its members were runs
+        others = []
+    if others:
+        sweep_name = _config_name(sweep)
+        for path in sorted(others):
+            name = _config_name(path)
+            if sweep_name is None or name is None or not name.startswith(f"{sweep_name}-"):
+                continue
+            index_text = name[len(sweep_name) + 1 :]
+            if index_text.isdigit() and int(index_text) not in found:
+                found[int(index_text)] = path
+    return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class SweepMember:
+    """One member of a recorded sweep: its index, its label ("lr=0.01, batch_size=64"; None when the sweep
+    recorded none), its run directory (None when it has none), its row of the sweep's results (empty while
+    the sweep runs), and whether the sweep chose it as its best."""
+
+    index: int
+    label: str | None
+    path: Path | None
+    result: dict
+    best: bool
+
+
+def sweep_members(sweep: Path) -> list[SweepMember]:
+    """Every member of the sweep at `sweep`, in member order ([] for a single run): its label and result
+    from the sweep's summary, or while it runs (or after a crash) its label from its plan."""
+    summary = _sweep_summary(sweep)
+    results = _result_rows(summary)
+    dirs = member_dirs(sweep, summary)
+    labels: list = []
+    count = max(results, default=-1) + 1
+    if not results:
+        plan = next((e for e in read_events(sweep / "events.jsonl") if e.get("type") == "plan"), None) or {}
+        planned = plan.get("sweep")
+        planned_labels = planned.get("labels") if isinstance(planned, dict) else None
+        labels = planned_labels if isinstance(planned_labels, list) else []
+        count = sweep_size({"plan": plan}) or 0
+    count = max(count, max(dirs, default=-1) + 1)
+    best = summary.get("best_member")
+    members = []
+    for k in range(count):
+        result = results.get(k, {})
+        label = result.get("label") if isinstance(result.get("label"), str) else None
+        if label is None and k < len(labels) and isinstance(labels[k], str):
+            label = labels[k]
+        members.append(SweepMember(k, label, dirs.get(k), result, best == k and type(best) is int))
+    return members
+
+
+def members_of(sweep: Path) -> list[Path]:
+    """The run directories of a sweep's members, in member order ([] for a single run)."""
+    return list(member_dirs(sweep).values())
+
+
+def member_count(sweep: Path) -> int:
+    """How many members a sweep has (0 for a single run): as its summary or its plan says, and at least as
+    many as have a directory."""
+    return len(sweep_members(sweep))
+
+
+def find_member(sweep: Path, index: int) -> Path:
+    """Member `index` of the sweep at `sweep`; FileNotFoundError, in one sentence, when the run is no sweep,
+    has no such member, or the member has no run directory."""
+    members = sweep_members(sweep)
+    path = members[index].path if index < len(members) else None
+    if path is not None:
+        return path
+    count = len(members)
+    if count == 0:
+        raise FileNotFoundError(
+            _("{run} is not a sweep, so it has no member {member}; `nnplay runs` lists the runs").format(
+                run=sweep.name, member=index
+            )
+        )
+    if index >= count:
+        raise FileNotFoundError(
+            _("sweep {sweep} has no member {member}; allowed: 0 to {last} ({count} members)").format(
+                sweep=sweep.name, member=index, last=count - 1, count=count
+            )
+        )
+    raise FileNotFoundError(
+        _(
+            "member {member} of sweep {sweep} has no run directory: it never started, or the sweep was "
+            "recorded before its members were kept as runs"
+        ).format(member=index, sweep=sweep.name)
     )

@@ -36,8 +36,8 @@ class FillingFile:
 def test_a_full_disk_stops_the_run_with_one_clear_error(tiny_config, runs_dir, monkeypatch) -> None:
     real_init = RunWriter.__init__
 
-    def filling_init(self, path, config_toml):
-        real_init(self, path, config_toml)
+    def filling_init(self, path, config_toml, durable=True):
+        real_init(self, path, config_toml, durable)
         self.events = FillingFile(self.events, room=6)  # the plan and a few epochs, then the disk is full
 
     monkeypatch.setattr(RunWriter, "__init__", filling_init)
@@ -90,7 +90,7 @@ def test_on_a_full_disk_the_status_is_rewritten_in_place_with_the_reason(tmp_pat
 
     writer = RunWriter(tmp_path / "run", "")
 
-    def no_room(path, data):
+    def no_room(path, data, durable=True):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(runs, "write_json_atomic", no_room)

@@ -11,7 +11,8 @@ from nnplay.engine import experiment
 from nnplay.engine.core.config import ConfigError, validate
 from nnplay.engine.core.diagnosis import VERDICTS
 from nnplay.engine.core.events import Emitter
-from nnplay.engine.sweep import Bands, member_configs
+from nnplay.engine.core.sweep_members import member_configs
+from nnplay.engine.sweep import Bands
 from nnplay.engine.training.hooks import MIN_VIEW_INTERVAL_S
 
 BASE = {
@@ -34,12 +35,13 @@ def run(config: dict, tmp_path) -> tuple[dict, list[dict]]:
 
 def test_members_differ_only_in_seed_or_in_the_swept_strength():
     seeds = member_configs(validate(sweep_config(seeds=3)))
-    assert [label for label, _ in seeds] == ["seed 0", "seed 1", "seed 2"]
-    assert [c.training.seed for _, c in seeds] == [0, 1, 2]
-    assert all(c.sweep.members == 1 for _, c in seeds)  # members are plain runs
+    assert [m.label for m in seeds] == ["seed 0", "seed 1", "seed 2"]
+    assert [m.config.training.seed for m in seeds] == [0, 1, 2]
+    assert all(m.config.sweep.members == 1 for m in seeds)  # members are plain runs
     strengths = member_configs(validate(sweep_config(parameter="l2", values=[0.0, 0.01])))
-    assert [c.regularization.l2 for _, c in strengths] == [0.0, 0.01]
-    assert {c.training.seed for _, c in strengths} == {0}
+    assert [m.config.regularization.l2 for m in strengths] == [0.0, 0.01]
+    assert [m.label for m in strengths] == ["l2=0", "l2=0.01"]
+    assert {m.config.training.seed for m in strengths} == {0}
 
 
 @pytest.mark.parametrize(
@@ -58,8 +60,8 @@ def test_impossible_sweeps_are_config_errors_naming_the_field(sweep, field):
 
 
 def test_batched_mode_refuses_what_it_cannot_batch(tmp_path):
-    config = {**sweep_config(seeds=2, mode="batched"), "regularization": {"batch_norm": True}}
-    with pytest.raises(ConfigError, match="sweep.mode = 'batched' is not possible here: batch norm"):
+    config = {**sweep_config(seeds=2, executor="batched"), "regularization": {"batch_norm": True}}
+    with pytest.raises(ConfigError, match="sweep.executor = 'batched' is not possible here: batch norm"):
         run(config, tmp_path)
     assert not any(tmp_path.iterdir())  # refused before a run directory was made
 
@@ -98,7 +100,7 @@ def test_a_band_has_its_own_best_epoch_and_leaves_non_finite_numbers_out():
 
 def test_batched_member_reproduces_the_single_run_with_its_seed(tmp_path):
     single, _ = run(BASE, tmp_path / "single")
-    summary, events = run(sweep_config(seeds=3, mode="batched"), tmp_path / "sweep")
+    summary, events = run(sweep_config(seeds=3, executor="batched"), tmp_path / "sweep")
     member0 = [e for e in events if e["type"] == "member" and e["member"] == 0]
     assert [e["epoch"] for e in member0] == [1, 2, 3, 4]
     single_epochs = single["final"]
@@ -107,12 +109,13 @@ def test_batched_member_reproduces_the_single_run_with_its_seed(tmp_path):
 
 
 def test_a_sweep_streams_mean_and_band_and_records_itself_like_a_run(tmp_path):
-    summary, events = run(sweep_config(seeds=3, mode="batched"), tmp_path)
+    summary, events = run(sweep_config(seeds=3, executor="batched"), tmp_path)
     plan = next(e for e in events if e["type"] == "plan")
     assert plan["sweep"] == {
         "members": 3,
-        "mode": "batched",
+        "executor": "batched",
         "parameter": "none",
+        "settings": [],
         "labels": ["seed 0", "seed 1", "seed 2"],
     }
     epochs = [e for e in events if e["type"] == "epoch"]
@@ -131,7 +134,7 @@ def test_a_sweep_streams_mean_and_band_and_records_itself_like_a_run(tmp_path):
 
 
 def test_a_strength_sweep_gives_each_member_its_own_penalty(tmp_path):
-    _, events = run(sweep_config(parameter="l2", values=[0.0, 0.05], mode="batched"), tmp_path)
+    _, events = run(sweep_config(parameter="l2", values=[0.0, 0.05], executor="batched"), tmp_path)
     last = {e["member"]: e for e in events if e["type"] == "member" and e["epoch"] == 4}
     assert last[0]["penalty"] == 0.0 and last[1]["penalty"] > 0.0
     assert last[1]["weight_norm"] < last[0]["weight_norm"]  # the L2 member's weights are pulled in
@@ -144,7 +147,7 @@ VIEW_TIME_SLACK_S = 0.05
 
 def test_a_batched_sweep_sends_snapshots_at_most_4_a_second_and_its_eta_falls_to_zero(tmp_path):
     epochs = 40
-    config = {**sweep_config(seeds=2, mode="batched"), "training": {**BASE["training"], "epochs": epochs}}
+    config = {**sweep_config(seeds=2, executor="batched"), "training": {**BASE["training"], "epochs": epochs}}
     config["training"]["snapshot_every"] = 1  # every epoch is due: only the rate limit holds them back
     _, events = run(config, tmp_path)
     sent: dict[int, float] = {}  # epoch -> when the engine sent its views
@@ -171,12 +174,14 @@ def test_a_batched_sweep_sends_snapshots_at_most_4_a_second_and_its_eta_falls_to
 
 def test_a_diverged_member_ends_alone_and_the_band_goes_on_without_it(tmp_path):
     config = {
-        **sweep_config(parameter="l2", values=[0.0, 100.0], mode="batched"),
+        **sweep_config(parameter="l2", values=[0.0, 100.0], executor="batched"),
         "optimizer": {"kind": "sgd", "lr": 0.5},  # the strong L2 pull overshoots: member 1's weights blow up
     }
     summary, events = run(config, tmp_path)
     assert [m["status"] for m in summary["members"]] == ["completed", "diverged"]
-    assert summary["status"] == "completed" and summary["members"][1]["test"] is None
+    # The diverged member keeps its last finite weights, as a single run does; the sweep's test mean leaves it out.
+    assert summary["status"] == "completed" and summary["members"][1]["verdict"] == "diverged"
+    assert summary["test"]["accuracy"] == summary["members"][0]["test"]["accuracy"]
     diverged = next(
         e["epoch"]
         for e in events
@@ -192,7 +197,7 @@ def test_a_diverged_member_ends_alone_and_the_band_goes_on_without_it(tmp_path):
 
 
 def test_a_sweep_as_processes_runs_each_member_as_its_own_engine(tmp_path):
-    summary, events = run(sweep_config(seeds=2, mode="processes"), tmp_path)
+    summary, events = run(sweep_config(seeds=2, executor="processes"), tmp_path)
     assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3, 4]
     assert summary["status"] == "completed"
     run_dirs = [m["run_dir"] for m in summary["members"]]

@@ -5,7 +5,9 @@
 Scenarios (every one answers plan requests like `normal`):
   normal      hello; plans computed from the request's config; runs send plan, epochs with falling
               losses, snapshots (boundary, confusion, layers), diagnosis (final false, then true), done;
-              pause, resume, stop and quit behave as in the engine.
+              pause, resume, stop and quit behave as in the engine. A sweep (seeds, values or a grid)
+              also sends each member's row of results (member_done) spread over the epochs, and
+              done's members; a grid its best member, whose verdict the final diagnosis is.
   crash       a run dies with exit code 1 after 3 epochs, a traceback on stderr.
   malformed   a run writes a non-JSON line and a JSON line without "type" after epoch 1, then goes on.
   nan         a run writes NaN and Infinity literals (as json.dumps does by default), then null losses,
@@ -16,7 +18,8 @@ Scenarios (every one answers plan requests like `normal`):
 
 Environment: FAKE_EPOCHS (default 20) epochs per run, whatever the config says, so tests stay
 short; FAKE_DELAY (default 0.02) seconds per epoch; FAKE_STEPS (default 5000) for flood;
-FAKE_COMMAND_LOG: a file each command line received is appended to. NNPLAY_LANG is the language
+FAKE_COMMAND_LOG: a file each command line received is appended to; FAKE_GATE: a file holding how many
+of a sweep's members may end (member_done) so far, so that a test sees the sweep part way. NNPLAY_LANG is the language
 spoken, as by the engine (the `language` command switches it): the plan's sentences and, in Korean,
 the verdicts (then the real diagnosis's, of the fake's epochs) come from the message catalogs. Plan
 *answers* report the config's own epochs, as the engine does. Runs are recorded like the engine's
@@ -128,11 +131,9 @@ def plan_for(config: dict) -> dict:
     last_batch = last_batch_phrase(n_train, batch, bool(drop))  # the engine's phrase, in the language spoken
     k_folds = data.get("k_folds")
     sweep = _section(config, "sweep")
-    parameter, values = sweep.get("parameter", "none"), sweep.get("values") or []
-    if parameter == "none":
-        labels = [f"seed {training.get('seed', 0) + k}" for k in range(sweep.get("seeds", 1))]
-    else:
-        labels = [f"{parameter}={v:g}" for v in values]
+    settings = sweep_settings(config)
+    labels = [member_label(one) for one in settings]
+    parameter = sweep.get("parameter", "none")
     summary = mlp_summary(2, list(model.get("hidden", [16, 16])), 2)
     return {
         "name": config.get("name", "experiment"),
@@ -164,10 +165,59 @@ def plan_for(config: dict) -> dict:
         "precision": "fp32",
         "threads": 1,
         "memory_bytes": 1000.0 * n,
-        "sweep": {"members": len(labels), "mode": "batched", "parameter": parameter, "labels": labels}
+        "sweep": {
+            "members": len(labels),
+            "executor": "processes" if sweep.get("grid") else "batched",
+            "parameter": parameter,
+            "settings": list(sweep.get("grid") or {}),
+            "labels": labels,
+        }
         if len(labels) > 1
         else None,
         "transfer": None,
+    }
+
+
+def sweep_settings(config: dict) -> list[dict]:
+    """Each member's changed settings, as engine/core/sweep_members.py makes them: a grid's combinations (the
+    first setting slowest) crossed with the seeds, a strength sweep's values, or the seeds; [{}] for a run."""
+    sweep, seed = _section(config, "sweep"), _section(config, "training").get("seed", 0)
+    seeds = [seed + k for k in range(sweep.get("seeds", 1))]
+    if sweep.get("parameter", "none") != "none":
+        return [{f"regularization.{sweep['parameter']}": v} for v in sweep.get("values") or []]
+    combinations: list[dict] = [{}]
+    for name, values in (sweep.get("grid") or {}).items():
+        combinations = [{**c, name: v} for c in combinations for v in values]
+    rows = [{**c, "training.seed": s} if len(seeds) > 1 or not c else c for c in combinations for s in seeds]
+    return rows if len(rows) > 1 else [{}]
+
+
+def member_label(settings: dict) -> str:
+    """'lr=0.1, batch_size=16', 'seed 1'."""
+    parts = []
+    for name, value in settings.items():
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        parts.append(f"seed {value}" if name == "training.seed" else f"{name.rpartition('.')[2]}={shown}")
+    return ", ".join(parts)
+
+
+def member_row(k: int, settings: dict, n: int) -> dict:
+    """A member's row of the results, as member_done and done carry it: scores that differ by member, not in
+    member order (member 1 of 4 is best)."""
+    accuracy = round(0.78 + 0.19 * ((k * 7) % n) / max(1, n - 1), 3)
+    return {
+        "member": k,
+        "label": member_label(settings),
+        "settings": settings,
+        "status": "completed",
+        "best_epoch": 3,
+        "best_val_loss": round(1 - accuracy, 3),
+        "val": {"loss": round(1 - accuracy, 3), "accuracy": accuracy},
+        "test": {"loss": round(1.02 - accuracy, 3), "accuracy": round(accuracy - 0.01, 3)},
+        "verdict": "good fit" if accuracy > 0.9 else "still improving",
+        "duration_s": 1.5 * (k + 1),
+        "run_dir": None,
+        "error": None,
     }
 
 
@@ -342,6 +392,19 @@ class FakeServer:
         self.delay = float(os.environ.get("FAKE_DELAY", "0.02"))
         self.flood_steps = int(os.environ.get("FAKE_STEPS", "5000"))
 
+    def wait_at_gate(self, member: int) -> None:
+        """With FAKE_GATE set, a member ends only once that file holds a number above its index (or on a
+        stop): a test sees the sweep with no member, then one, finished, for as long as it needs."""
+        gate = os.environ.get("FAKE_GATE")
+        while gate and not self.control.stop_requested:
+            try:
+                allowed = int(Path(gate).read_text(encoding="utf-8") or 0)
+            except (OSError, ValueError):
+                allowed = 0
+            if member < allowed:
+                return
+            time.sleep(0.01)
+
     # requests (reader thread)
 
     def read_requests(self) -> None:
@@ -417,6 +480,9 @@ class FakeServer:
         self.emitter.emit("plan", run_dir=str(run_dir.path), **plan)
         history: list[dict] = []
         status = "completed"
+        sweep = sweep_settings(config) if plan.get("sweep") else []
+        members = [member_row(k, one, len(sweep)) for k, one in enumerate(sweep)]
+        ended: list[dict] = []
         for epoch in range(1, epochs + 1):
             self.control.wait_if_paused()  # paused: no events until resume or stop
             if self.control.stop_requested:
@@ -451,6 +517,11 @@ class FakeServer:
                 record.update(train_loss_running=None, train_loss=None, val_loss=None, gap=None, grad_norm=None)
             self.emitter.emit("epoch", **record)
             history.append(record)
+            for row in members:  # members end one by one, spread over the epochs
+                if row not in ended and math.ceil((row["member"] + 1) * epochs / len(members)) <= epoch:
+                    self.wait_at_gate(row["member"])
+                    self.emitter.emit("member_done", **row)
+                    ended.append(row)
             if self.scenario == "malformed" and epoch == 1:
                 self.emitter.raw("this line is not JSON")
                 self.emitter.raw(json.dumps({"epoch": 1, "note": "a JSON object without type"}))
@@ -471,6 +542,13 @@ class FakeServer:
             snapshots(self.emitter, history[-1]["epoch"], None)
         verdict = "diverged" if status == "diverged" else None
         final_diagnosis = diagnosis(history, final=True, verdict=verdict)
+        best_member = None
+        if members and plan["sweep"]["settings"]:  # a grid: its verdict is its best member's
+            from nnplay.engine.core.sweep_results import best_member as choose
+
+            best_member = choose(members)
+            label = next(row["label"] for row in members if row["member"] == best_member)
+            final_diagnosis.update(member=best_member, label=label)
         self.emitter.emit("diagnosis", **final_diagnosis)
         final = {k: v for k, v in history[-1].items() if k not in ("epochs", "fold", "iterations")} if history else None
         if final and status == "diverged":
@@ -498,6 +576,7 @@ class FakeServer:
             weights_epoch=best,
             verdict=final_diagnosis["verdict"],
             hint=hint,
+            **({"members": members, "best_member": best_member} if members else {}),
         )
         self.emitter.files.remove(run_dir.events)
         summary = {
@@ -522,6 +601,7 @@ class FakeServer:
             "diagnosis": final_diagnosis,
             "plan": {k: v for k, v in plan.items() if k != "model"},
             "hint": hint,
+            **({"members": members, "best_member": best_member} if members else {}),
         }
         run_dir.finish(status, summary)
 

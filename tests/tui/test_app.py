@@ -226,13 +226,16 @@ async def test_the_sweep_tab_sets_seeds_or_a_strength_and_the_plan_names_the_cop
     async with app.run_test(size=(120, 36)) as pilot:
         setup = app.setup_screen
         panel = await wait_for_plan(pilot)
-        rows = {name: setup.query_one(f"#row-f-sweep-{name}") for name in ("seeds", "parameter", "values", "mode")}
+        names = ("seeds", "parameter", "values", "executor", "grid", "random", "samples", "ray_address")
+        rows = {name: setup.query_one(f"#row-f-sweep-{name}") for name in names}
         assert rows["seeds"].display and rows["parameter"].display
-        assert not rows["values"].display and not rows["mode"].display  # one copy: nothing to list or batch
+        assert rows["grid"].display and rows["random"].display  # where a search begins
+        assert not rows["values"].display and not rows["executor"].display  # one copy: nothing to list or batch
+        assert not rows["samples"].display and not rows["ray_address"].display
 
         await type_into(pilot, "f-sweep-seeds", "4")
         await until(pilot, lambda: setup.config is not None and setup.config.sweep.seeds == 4, what="4 seeds")
-        assert rows["mode"].display and not rows["values"].display
+        assert rows["executor"].display and not rows["values"].display
         await until(pilot, lambda: panel.plan is not None and panel.plan.get("sweep"), what="a sweep plan")
         assert "sweep: 4 copies (seed 0, seed 1, seed 2, seed 3), trained together" in text_of(panel)
 
@@ -765,7 +768,8 @@ async def test_your_own_table_in_the_form_offers_its_columns_from_the_engines_re
         await choose(pilot, "f-data-dataset", "csv")
         path_row = setup.query_one("#row-f-data-path")
         await until(pilot, lambda: path_row.has_class("-invalid"), what="the path asked for")
-        await type_into(pilot, "f-data-path", str(table))
+        field = await focus_field(pilot, "f-data-path", Input)
+        field.value = str(table)  # pasted, as a long path usually is: one change, not one plan per character
         # The lesson's 1,250 samples are more than the table has: the engine says so under that field.
         n_samples = setup.query_one("#row-f-data-n_samples")
         await until(

@@ -1,5 +1,6 @@
 """Past runs from the run store: a table sorted by any column (o, O or a header click); mark several
-to compare or export; open one as recorded."""
+to compare or export; open one as recorded. A sweep is one row; m shows its members under it, each a run
+that opens, compares and exports like any other."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from textual.widgets.data_table import RowKey
 
 from nnplay.engine.core.diagnosis import verdict_name
 from nnplay.engine.core.i18n import N_, _, ngettext
-from nnplay.engine.core.runs import list_runs
+from nnplay.engine.core.runs import SweepMember, list_runs, listed_sweep_size, sweep_members
 from nnplay.tui.report import (
     RUN_READ_ERRORS,
     UNREADABLE,
@@ -59,6 +60,7 @@ MIN_RUN_WIDTH = 12
 # after (DataTable takes about 50 µs a row: half a second for 10,000 runs).
 FIRST_ROWS = 200
 ARROWS = {False: "↑", True: "↓"}
+SWEEP_MARKS = {False: "▸", True: "▾"}  # before a sweep's name: its members hidden, shown
 
 
 @dataclass
@@ -70,6 +72,8 @@ class Row:
     cells: dict[str, str]
     order: dict[str, Any]  # per column: a number or folded text to sort by (one kind per column), None when empty
     unreadable: str | None = None
+    members: int | None = None  # a sweep's number of members
+    sweep: str | None = None  # a member's sweep (its row's key)
 
 
 def run_row(path: Path) -> Row:
@@ -82,8 +86,10 @@ def run_row(path: Path) -> Row:
     def text(key: str) -> str:
         return str(summary.get(key) or "—")
 
+    members = listed_sweep_size(path, summary)
+    name = summary.get("name") or path.name
     cells = {
-        "run": summary.get("name") or path.name,
+        "run": sweep_cell(name, members, False) if members else name,
         "date": datetime.fromtimestamp(started).strftime("%m-%d %H:%M") if started else "—",
         "task": text("task"),
         "model": model_cell(summary),
@@ -93,10 +99,44 @@ def run_row(path: Path) -> Row:
         "verdict": verdict_name(summary["verdict"]) if summary.get("verdict") else "—",
     }
     order: dict[str, Any] = {name: None if cell == "—" else cell.casefold() for name, cell in cells.items()}
+    order["run"] = name.casefold()  # not the cell, which may begin with a sweep's mark
     order["date"] = started  # not the cell: "12-31" of one year sorts after "01-02" of the next
     order["best val"] = best
     order["test"] = (metric, value) if value is not None else None  # grouped by metric, then by value
-    return Row(path.name, cells, order)
+    return Row(path.name, cells, order, members=members)
+
+
+def sweep_cell(name: str, members: int, shown: bool) -> str:
+    """A sweep's run cell: its mark (members hidden or shown), its name and how many members it has."""
+    text = ngettext("{name} · {count} member", "{name} · {count} members", members).format(name=name, count=members)
+    return f"{SWEEP_MARKS[shown]} {text}"
+
+
+def member_row(sweep_key: str, member: SweepMember, last: bool) -> Row:
+    """A sweep's member as a row under it: its label indented in the run cell, the rest as for any run (a
+    member is one); a member without a run directory shows how it ended and cannot be opened."""
+    label = member.label or f"#{member.index}"
+    if member.best:
+        label = _("{label} (best)").format(label=label)
+    branch = f" {'└' if last else '├'} {label}"
+    key = f"{sweep_key}/{member.index}"
+    if member.path is None:
+        status = member.result.get("status")
+        error = member.result.get("error")
+        cells = {name: "—" for name in COLUMNS} | {
+            "run": branch,
+            "status": status_name(status) if isinstance(status, str) else _("not started"),
+            "verdict": str(error) if error else "—",
+        }
+        reason = _("member {member} has no run directory").format(member=member.index)
+        return Row(key, cells, {name: None for name in COLUMNS}, unreadable=reason, sweep=sweep_key)
+    try:
+        row = run_row(member.path)
+    except RUN_READ_ERRORS as exc:
+        row = unreadable_row(member.path, unreadable_reason(exc))
+    row.cells["run"] = branch
+    row.key, row.sweep = key, sweep_key
+    return row
 
 
 def model_cell(summary: dict) -> str:
@@ -177,15 +217,19 @@ class RunsScreen(Screen):
         Binding("o", "sort_next", N_("Sort")),
         Binding("O,shift+o", "sort_reverse", N_("Reverse")),
         Binding("escape", "app.pop_screen", N_("Back")),
-        # Not in the footer, which then fits in 80 columns.
+        # Not in the footer, which then fits in 80 columns (the title names m when there are sweeps).
+        Binding("m", "members", N_("Members"), show=False),
         Binding("r", "reload", N_("Reload"), show=False),
         Binding("q", "app.quit", N_("Quit"), show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.paths: dict[str, Path] = {}
+        self.paths: dict[str, Path] = {}  # every row's run directory, members' included
         self.rows: list[Row] = []  # newest first, as read
+        self.expanded: set[str] = set()  # the sweeps whose members show
+        self.member_rows: dict[str, list[Row]] = {}  # the members of each of those, in member order
+        self.by_key: dict[str, Row] = {}
         self.marked: set[str] = set()
         self.sort_column = "date"
         self.sort_reverse = True
@@ -232,8 +276,9 @@ class RunsScreen(Screen):
         self._fill()
 
     def _read(self) -> int:
-        """Read every run into rows and measure the columns; returns how many runs cannot be read."""
-        self.paths, self.rows = {}, []
+        """Read every run into rows (and the members of the sweeps that show them) and measure the columns;
+        returns how many runs cannot be read."""
+        self.paths, self.rows, self.member_rows = {}, [], {}
         for path in list_runs(self.app.runs_root):
             try:
                 row = run_row(path)
@@ -241,23 +286,48 @@ class RunsScreen(Screen):
                 row = unreadable_row(path, unreadable_reason(exc))
             self.paths[path.name] = path
             self.rows.append(row)
-        # Measured once a reading, not at each sort: 80,000 cells for 10,000 runs.
-        self.longest = {name: max((cell_len(row.cells[name]) for row in self.rows), default=0) for name in COLUMNS}
-        verdicts = (cell_len(row.cells["verdict"]) for row in self.rows if row.unreadable is None)
-        self.cell_widths = self.longest | {"verdict": max(verdicts, default=0)}
+        for row in self.rows:
+            if row.key in self.expanded and row.members:
+                self._read_members(row)
+        self.expanded &= set(self.member_rows)
+        self.marked &= set(self.paths)
+        self._measure()
         return sum(row.unreadable is not None for row in self.rows)
 
+    def _read_members(self, sweep: Row) -> None:
+        """Read a sweep's members into rows under it, its mark turned to say they show."""
+        members = sweep_members(self.paths[sweep.key])
+        rows = [member_row(sweep.key, m, i == len(members) - 1) for i, m in enumerate(members)]
+        for row, member in zip(rows, members, strict=True):
+            if member.path is not None:
+                self.paths[row.key] = member.path
+        self.member_rows[sweep.key] = rows
+        sweep.cells["run"] = SWEEP_MARKS[True] + sweep.cells["run"][1:]
+
+    def _measure(self) -> None:
+        """Each column's widest cell, members shown included. Measured once a reading (or a sweep opened or
+        closed), not at each sort: 80,000 cells for 10,000 runs."""
+        rows = self.rows + [row for members in self.member_rows.values() for row in members]
+        self.by_key = {row.key: row for row in rows}
+        self.longest = {name: max((cell_len(row.cells[name]) for row in rows), default=0) for name in COLUMNS}
+        # Why a run cannot be read is long: the verdicts' room is that of the others.
+        verdicts = (cell_len(row.cells["verdict"]) for row in rows if row.cells["verdict"] != row.unreadable)
+        self.cell_widths = self.longest | {"verdict": max(verdicts, default=0)}
+
     def _sorted(self) -> list[Row]:
-        """The rows by the sort column; runs without that number or text come last either way."""
+        """The rows by the sort column; runs without that number or text come last either way. A sweep's
+        members shown follow it, in member order."""
         column = self.sort_column
         present = [row for row in self.rows if row.order[column] is not None]
         missing = [row for row in self.rows if row.order[column] is None]
-        return sorted(present, key=lambda row: row.order[column], reverse=self.sort_reverse) + missing
+        rows = sorted(present, key=lambda row: row.order[column], reverse=self.sort_reverse) + missing
+        return [shown for row in rows for shown in (row, *self.member_rows.get(row.key, ()))]
 
-    def _fill(self) -> None:
-        """(Re)build the table: the columns that fit the screen, the rows in sort order, the cursor kept."""
+    def _fill(self, current: str | None = None) -> None:
+        """(Re)build the table: the columns that fit the screen, the rows in sort order, the cursor kept (or
+        put on the row `current`)."""
         table = self.query_one(DataTable)
-        current = self._current()
+        current = current or self._current()
         self.fitted_width = self.app.size.width
         arrow = ARROWS[self.sort_reverse]
         titles = {name: _(COLUMN_TITLES[name]) for name in COLUMNS}
@@ -273,12 +343,13 @@ class RunsScreen(Screen):
         self.filling += 1
         self._add_rows(rows, 0, FIRST_ROWS, shown, cursor, self.filling)
         count = len(self.rows)
+        sweeps = " · " + _("m shows or hides a sweep's members") if any(row.members for row in self.rows) else ""
         self.query_one("#runs-title", Static).update(
             Text.assemble(
                 (ngettext("{count} run", "{count} runs", count).format(count=count), "bold"),
                 " " + _("in {path}/").format(path=self.app.runs_root) + " · ",
                 (_("sorted by {column} {arrow}").format(column=titles[self.sort_column], arrow=arrow), "bold"),
-                " · " + _("o sorts by the next column, O reverses · space marks runs to compare or export"),
+                " · " + _("o sorts by the next column, O reverses · space marks runs to compare or export") + sweeps,
             )
         )
 
@@ -335,9 +406,37 @@ class RunsScreen(Screen):
         self.marked ^= {key}
         self.query_one(DataTable).update_cell(key, "mark", "●" if key in self.marked else " ")
 
+    def action_members(self) -> None:
+        """Show the members of the sweep under the cursor under it, or hide them (from the sweep's row or
+        from one of its members'); they are marked, compared, exported and opened like runs."""
+        key = self._current()
+        row = self.by_key.get(key) if key is not None else None
+        if row is None:
+            return
+        if row.sweep is not None:
+            row = self.by_key[row.sweep]
+        elif not row.members:
+            self.notify(
+                _("{run} is not a sweep: it has no members to show.").format(run=row.cells["run"]),
+                severity="warning",
+                markup=False,
+            )
+            return
+        if row.key in self.expanded:
+            self.expanded.discard(row.key)
+            for member in self.member_rows.pop(row.key, []):
+                self.paths.pop(member.key, None)
+                self.marked.discard(member.key)  # hidden: no longer compared or exported
+            row.cells["run"] = SWEEP_MARKS[False] + row.cells["run"][1:]
+        else:
+            self.expanded.add(row.key)
+            self._read_members(row)
+        self._measure()
+        self._fill(row.key)
+
     def _readable(self, keys: list[str]) -> list[str]:
         """The keys of runs that can be read; each of the others is named in a warning."""
-        unreadable = {row.key: row.unreadable for row in self.rows if row.unreadable is not None}
+        unreadable = {row.key: row.unreadable for row in self.by_key.values() if row.unreadable is not None}
         for key in keys:
             if key in unreadable:
                 self.notify(

@@ -130,7 +130,7 @@ class SetupScreen(Screen):
         self.refresh_form()
 
     def _field_row(self, spec: FieldSpec) -> Vertical:
-        from nnplay.tui.form_schema import options_for, show, typed_option
+        from nnplay.tui.form_schema import SETTINGS_EXAMPLES, options_for, show, typed_option
 
         # Controls start with the form's values: what they announce on mount is then an echo.
         value = self._shown_value(spec.path)
@@ -149,7 +149,8 @@ class SetupScreen(Screen):
             control = SelectionList[str](id=spec.widget_id, classes="columns")
             control.border_title = _("read the table first")
         else:
-            control = Input(show(value), placeholder=_("default") if spec.optional else "", id=spec.widget_id)
+            placeholder = SETTINGS_EXAMPLES.get(spec.path) or (_("default") if spec.optional else "")
+            control = Input(show(value), placeholder=placeholder, id=spec.widget_id)
         line = Horizontal(Label(spec.label, classes="field-label"), control, classes="field-line")
         return Vertical(line, Static("", classes="field-error"), classes="field", id=f"row-{spec.widget_id}")
 
@@ -203,6 +204,9 @@ class SetupScreen(Screen):
 
     def _load(self, name: str | None) -> None:
         """self.data is a new experiment, loaded under `name`: show it."""
+        from nnplay.tui.form_schema import current_names
+
+        current_names(self.data)
         self.preset_name = name
         self.preset_data = copy.deepcopy(self.data)
         self.app.forget_ghosts()  # another experiment: earlier runs no longer compare

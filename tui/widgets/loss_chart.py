@@ -83,8 +83,12 @@ def train_series(state: RunState) -> Series:
 
 def best_epoch(state: RunState) -> float | None:
     """The engine's best epoch (`RunState.best`) on the chart's x axis, which in k-fold mode continues
-    across folds; None after a cross-validation, whose folds each have their own."""
+    across folds; None after a cross-validation, whose folds each have their own. A grid's or random search's
+    final verdict is its best member's, whose best epoch is not the mean curve's: the chart keeps the mean's."""
     epoch, _loss = state.best
+    if "member" in (state.diagnosis or {}):
+        best = (state.last_epoch or {}).get("best_epoch")
+        epoch = int(best) if isinstance(best, int | float) else None
     if epoch is None:
         return None
     return epoch + len(state.folds) * int((state.plan or {}).get("epochs") or 0)

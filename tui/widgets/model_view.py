@@ -11,11 +11,13 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from nnplay.engine.core.i18n import N_, _
 from nnplay.tui.state import RunState
+from nnplay.tui.sweep_view import searched_in
 from nnplay.tui.widgets.boundary_view import BoundaryView
 from nnplay.tui.widgets.confusion_view import ConfusionView
 from nnplay.tui.widgets.curve_view import CurveView
 from nnplay.tui.widgets.image_grid import ImageGrid
 from nnplay.tui.widgets.layer_norms import LayerNorms
+from nnplay.tui.widgets.sweep_results import SweepResults
 
 # Which tab shows which snapshot view, and the tab's title for it (translated where shown); tabs keep this order.
 VIEW_TABS = {
@@ -29,8 +31,11 @@ VIEW_TABS = {
     "confusion": ("confusion", N_("confusion")),
     "layers": ("layers", N_("layers")),
 }
-TAB_ORDER = ("prediction", "fit", "images", "generated", "confusion", "layers")
+# A sweep's results last (shown for sweeps only); a grid's or random search's are in front from the start: they
+# are what it is for.
+TAB_ORDER = ("prediction", "fit", "images", "generated", "confusion", "layers", "results")
 TAB_TITLES = {  # before a snapshot names the view
+    "results": N_("results"),
     "prediction": N_("prediction"),
     "fit": N_("fit"),
     "images": N_("images"),
@@ -41,7 +46,8 @@ TAB_TITLES = {  # before a snapshot names the view
 
 
 class ModelView(Widget):
-    """Tabs for the snapshot views present in the run; "waiting for the first snapshot" before."""
+    """Tabs for the snapshot views present in the run, and a sweep's results; "waiting for the first
+    snapshot" before."""
 
     DEFAULT_CSS = """
     ModelView {
@@ -64,6 +70,7 @@ class ModelView(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._drawn_key: tuple | None = None
         self.available: list[str] = []  # tab ids with data, in TAB_ORDER
+        self._results_shown = False  # whether the results tab was available at the last update
 
     def compose(self) -> ComposeResult:
         """The waiting line and one tab per view."""
@@ -81,6 +88,8 @@ class ModelView(Widget):
                 yield ConfusionView()
             with TabPane(_(TAB_TITLES["layers"]), id="layers"), VerticalScroll():
                 yield LayerNorms()
+            with TabPane(_(TAB_TITLES["results"]), id="results"):
+                yield SweepResults()
 
     def update_from(self, state: RunState) -> None:
         """Pass new snapshots to the views and show the tabs that have data."""
@@ -98,9 +107,15 @@ class ModelView(Widget):
         for view in views:
             view.update_from(state)
         titles = {VIEW_TABS[v][0]: _(VIEW_TABS[v][1]) for v in state.snapshots if v in VIEW_TABS}
+        if state.members_total:  # a sweep: its results fill in as its members finish
+            self.query_one(SweepResults).update_from(state)
+            titles["results"] = _(TAB_TITLES["results"])
         available = [tab for tab in TAB_ORDER if tab in titles]
         if available != self.available:
             self._show_tabs(available)
+            if "results" in available and not self._results_shown and searched_in(state.plan):
+                self.query_one(TabbedContent).active = "results"  # a search's results, in front once
+        self._results_shown = "results" in available
         tabs = self.query_one(TabbedContent)
         for tab_id, title in titles.items():
             tab = tabs.get_tab(tab_id)
@@ -123,6 +138,7 @@ class ModelView(Widget):
         ]
         for view in views:
             view.snapshot = {}  # not the state's: drawn again from it (or as waiting), with the new words
+        self.query_one(SweepResults).relabel()
         self._drawn_key = None
         self.update_from(state)
 

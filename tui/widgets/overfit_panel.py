@@ -16,6 +16,7 @@ from nnplay.engine.core.i18n import _
 from nnplay.tui.live import table_of
 from nnplay.tui.report import folds_table
 from nnplay.tui.state import RunState, is_number
+from nnplay.tui.sweep_view import verdict_title
 from nnplay.tui.widgets.keyed_plot import KeyedPlot
 from nnplay.tui.widgets.loss_chart import drawable
 from nnplay.tui.widgets.run_chart import VAL_COLOR, Curve, epoch_ticks
@@ -182,8 +183,8 @@ class OverfitPanel(Widget):
             verdict_box.add_class(VERDICT_CLASSES[self.verdict])
         text = Text()
         name = verdict_name(self.verdict)
-        if final:
-            heading = _("verdict: {verdict}").format(verdict=name)
+        if final:  # a grid's or random search's is its best member's own verdict, and says so
+            heading = verdict_title(diagnosis)
         elif "epoch" in diagnosis:
             heading = _("verdict (so far, epoch {epoch}): {verdict}").format(
                 epoch=_epoch(diagnosis["epoch"]), verdict=name

@@ -23,16 +23,24 @@ def sentence(text: str) -> str:
 SWEEP_MODES = {
     "batched": N_("trained together as one batched model"),
     "processes": N_("trained as separate engine processes"),
+    "ray": N_("trained as Ray tasks"),
 }
 
 
 def sweep_line(sweep: dict) -> str:
-    """'8 copies (seed 0, seed 1, …, seed 7), trained together as one batched model'."""
+    """'8 copies (seed 0, seed 1, …, seed 7), trained together as one batched model'; a grid's: '9 members
+    varying optimizer.lr, training.batch_size, trained as separate engine processes'."""
     labels = [str(label) for label in sweep.get("labels") or []]
     shown = ", ".join(labels if len(labels) <= 4 else [*labels[:2], "…", labels[-1]])
-    mode = sweep.get("mode")
+    mode = sweep.get("executor", sweep.get("mode"))  # runs recorded before the executor had its name: "mode"
     how = _(SWEEP_MODES[mode]) if isinstance(mode, str) and mode in SWEEP_MODES else ""
     count = sweep["members"]
+    settings = [str(name) for name in sweep.get("settings") or []]
+    if settings:  # a grid or random search: members that differ in settings, not copies
+        varying = ", ".join(settings)
+        if how:
+            return _("{count} members varying {settings}, {how}").format(count=count, settings=varying, how=how)
+        return _("{count} members varying {settings}").format(count=count, settings=varying)
     if shown and how:
         return _("{count} copies ({labels}), {how}").format(count=count, labels=shown, how=how)
     if shown:
