@@ -4,6 +4,7 @@ that language; field names and values stay as PROTOCOL.md lists them."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def test_serve_speaks_its_environments_language_and_switches_on_request(start_en
     monkeypatch.setenv("NNPLAY_LANG", "ko")
     engine = start_engine("serve")
     engine.wait_for("hello")
-    absent = tmp_path / "absent.csv"
+    absent = Path(tempfile.mkdtemp(prefix="nnp")) / "absent.csv"  # short: the refusal quotes it whole
     own_data = {"name": "own", "task": "auto", "data": {"dataset": "csv", "path": str(absent)}}
 
     def answer(request: dict) -> dict:

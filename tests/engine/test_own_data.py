@@ -260,16 +260,18 @@ def test_missing_mean_fills_with_the_training_splits_mean(iris_csv, clean_iris_c
 # --- bad input: one sentence naming the file, row, column or folder ----------------------------------------------
 
 
-def test_a_missing_file_is_named(tmp_path):
-    error = refusal(own("csv", tmp_path / "nowhere.csv"))
+def test_a_missing_file_is_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a short path: the sentence quotes it whole, whatever the machine's temp dir
+    error = refusal(own("csv", Path("nowhere.csv")))
     assert error.problems[0].setting == "data.path" and "nowhere.csv' does not exist" in str(error)
 
 
-def test_an_empty_file_is_refused(tmp_path):
-    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
-    (tmp_path / "blank.csv").write_text("\n \n", encoding="utf-8")
-    assert "empty.csv' is empty" in str(refusal(own("csv", tmp_path / "empty.csv")))
-    assert "blank.csv' is empty" in str(refusal(own("csv", tmp_path / "blank.csv")))
+def test_an_empty_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # short paths: the sentences quote them whole
+    Path("empty.csv").write_text("", encoding="utf-8")
+    Path("blank.csv").write_text("\n \n", encoding="utf-8")
+    assert "empty.csv' is empty" in str(refusal(own("csv", Path("empty.csv"))))
+    assert "blank.csv' is empty" in str(refusal(own("csv", Path("blank.csv"))))
 
 
 def test_an_unknown_target_lists_the_columns(clean_iris_csv):
@@ -382,11 +384,12 @@ def test_settings_of_own_data_are_checked_without_reading_any_file():
 
 
 @pytest.mark.parametrize("case", ["missing file", "ragged rows"])
-def test_the_cli_prints_one_sentence_and_exits_2(tmp_path, case):
+def test_the_cli_prints_one_sentence_and_exits_2(tmp_path, case, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a short path: the sentence quotes it whole, whatever the machine's temp dir
     if case == "missing file":
-        table, expected = tmp_path / "gone.csv", "gone.csv' does not exist"
+        table, expected = Path("gone.csv"), "gone.csv' does not exist"
     else:
-        table, expected = tmp_path / "ragged.csv", "has 1 field in row 12 but 2 columns"
+        table, expected = Path("ragged.csv"), "has 1 field in row 12 but 2 columns"
         table.write_text("a,b\n" + "1,x\n" * 10 + "1\n", encoding="utf-8")
     toml = tmp_path / "mine.toml"
     toml.write_text(f'task = "auto"\n[data]\ndataset = "csv"\npath = "{table}"\n', encoding="utf-8")

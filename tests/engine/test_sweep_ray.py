@@ -137,9 +137,8 @@ def test_a_grid_trains_its_members_as_ray_tasks_that_stream_while_they_train(clu
         assert [e["epoch"] for e in record.epochs] == [1, 2, 3]
         assert record.last("plan")["run_dir"] == str(run_dir)  # not the worker's temporary directory
         assert_conform(record.events)
-        # Streamed, not sent at the end: the member's first epoch reached the sweep before its worker finished.
-        first = next(e for e in events if e["type"] == "member" and e["member"] == row["member"])
-        assert first["arrived"] < record.last("done")["time"]
+    # That the epochs stream while the members train (not all at the end) is the stop test's: a stop sent at the
+    # first epoch that arrives ends members that would otherwise train 100,000 epochs.
 
 
 def test_a_killed_worker_fails_its_member_alone(cluster, tmp_path, monkeypatch):
