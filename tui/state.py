@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnplay.engine.core.batches import counted
+from nnplay.engine.core.batches import batch_arithmetic, counted, varied_batches
 from nnplay.engine.core.i18n import N_, _
 from nnplay.tui import report
 from nnplay.tui.report import fold_line
@@ -272,6 +272,13 @@ class RunState:
         self.name = e.get("name", self.name)
         self.run_dir = e.get("run_dir")
         self.status = "running"
+        if varied_batches(e):  # a grid over batch sizes or epochs: the experiment's own arithmetic is no member's
+            self.log.append(
+                _("plan: {train} train / {val} val / {test} test · {batches}").format(
+                    train=e.get("n_train"), val=e.get("n_val"), test=e.get("n_test"), batches=batch_arithmetic(e)
+                )
+            )
+            return
         self.log.append(
             _(
                 "plan: {train} train / {val} val / {test} test · {iterations} per epoch · {updates} · "

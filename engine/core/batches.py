@@ -45,8 +45,23 @@ def counted(value: object, word: str) -> str:
     return f"{shown} {word}{'' if value == 1 else 's'}"
 
 
+BATCH_SETTINGS = ("training.batch_size", "training.epochs", "training.drop_last")
+
+
+def varied_batches(plan: dict) -> list[str]:
+    """The settings a sweep's members differ in that change their batches, iterations or updates (so the plan's
+    own arithmetic, the experiment's before the sweep, is no member's); empty for a single run."""
+    sweep = plan.get("sweep")
+    settings = sweep.get("settings") if isinstance(sweep, dict) else None
+    return [s for s in settings or [] if isinstance(s, str) and (s in BATCH_SETTINGS or s.startswith("data."))]
+
+
 def batch_arithmetic(plan: dict) -> str:
-    """'⌈1000 / 20⌉ = 50 iterations per epoch × 10 epochs = 500 updates', with the plan's numbers."""
+    """'⌈1000 / 20⌉ = 50 iterations per epoch × 10 epochs = 500 updates', with the plan's numbers; for a sweep
+    whose members differ in their batches, that they do."""
+    varied = varied_batches(plan)
+    if varied:
+        return _("iterations and updates differ from member to member ({settings})").format(settings=", ".join(varied))
     n_train, batch = plan.get("n_train"), plan.get("batch_size")
     iterations, epochs, updates = plan.get("iterations_per_epoch"), plan.get("epochs"), plan.get("total_updates")
     division = ""

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from nnplay.engine import experiment
+from nnplay.engine.core.batches import batch_arithmetic
 from nnplay.engine.core.config import ConfigError, validate
 from nnplay.engine.core.events import Emitter
 from nnplay.engine.core.protocol import check_event
@@ -150,3 +151,12 @@ def test_a_batched_grid_records_every_member_as_a_run_and_sends_its_row_as_it_en
         assert (
             row["val"]["accuracy"] == next(e for e in member.epochs if e["epoch"] == row["best_epoch"])["val_accuracy"]
         )
+
+
+def test_a_plan_whose_members_differ_in_their_batches_says_so_instead_of_one_arithmetic():
+    plan = {"n_train": 600, "batch_size": 32, "iterations_per_epoch": 19, "epochs": 20, "total_updates": 380}
+    assert batch_arithmetic(plan) == "⌈600 / 32⌉ = 19 iterations per epoch × 20 epochs = 380 updates"
+    lr_only = {**plan, "sweep": {"settings": ["optimizer.lr"]}}
+    assert batch_arithmetic(lr_only) == batch_arithmetic(plan)  # every member batches as the plan says
+    grid = {**plan, "sweep": {"settings": ["optimizer.lr", "training.batch_size"]}}
+    assert batch_arithmetic(grid) == "iterations and updates differ from member to member (training.batch_size)"

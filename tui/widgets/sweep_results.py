@@ -4,6 +4,7 @@ metric against one setting's values (tui/sweep_view.py draws them, as for `nnpla
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -76,8 +77,12 @@ class SweepResults(VerticalScroll):
         self.best_row, self.members_shown = table.best_row, table.members
         grid = self.query_one("#sweep-table", DataTable)
         grid.clear(columns=True)
-        for column in table.columns:
-            grid.add_column(Text(column.title, justify="right" if column.numeric else "left"), key=column.key)
+        for c, column in enumerate(table.columns):
+            # Widths given, not measured: a table rebuilt during a resize would otherwise keep only its headings'.
+            width = max([cell_len(column.title), *(cell_len(cells[c]) for cells in table.rows)])
+            grid.add_column(
+                Text(column.title, justify="right" if column.numeric else "left"), key=column.key, width=width
+            )
         for i, cells in enumerate(table.rows):
             style = BEST_STYLE if i == table.best_row else ""
             grid.add_row(
