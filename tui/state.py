@@ -8,12 +8,12 @@ series (plotext cannot draw them).
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnplay.engine.core.batches import batch_arithmetic, counted, varied_batches
+from nnplay.engine.core.events import is_number
 from nnplay.engine.core.i18n import N_, _
 from nnplay.tui import report
 from nnplay.tui.report import fold_line
@@ -87,11 +87,6 @@ class LogLine(str):
         line = super().__new__(cls, text)
         line.kind = kind
         return line
-
-
-def is_number(value: object) -> bool:
-    """True for a finite int or float (not a bool)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class Series:

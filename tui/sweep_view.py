@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnplay.engine.core.diagnosis import verdict_name
+from nnplay.engine.core.events import is_number
 from nnplay.engine.core.i18n import N_, _
 from nnplay.engine.core.sweep_members import short_names, shown
 from nnplay.engine.core.sweep_results import (
     FINISHED,
     HIGHER_IS_BETTER,
+    best_first,
     best_member,
+    better_first,
     combination,
+    group_means,
     headline_key,
     score,
 )
@@ -62,10 +66,6 @@ class ResultsTable:
         return self.members.index(self.best) if self.best in self.members else None
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def settings_of(rows: list[dict]) -> list[str]:
     """The settings the members differ in (dotted), in the order their labels give them; the seed last."""
     names: list[str] = []
@@ -94,25 +94,11 @@ def metric_words(key: str, part: str) -> str:
     return _("val {metric}").format(metric=metric_name(key))
 
 
-def _better(key: str) -> float:
-    return -1.0 if key in HIGHER_IS_BETTER else 1.0
-
-
 def _value_order(value: Any) -> tuple:
     """Numbers by size, before anything else (in text order)."""
-    if _number(value):
+    if is_number(value):
         return (0, float(value), "")
     return (1, 0.0, shown(value))
-
-
-def group_means(rows: list[dict], key: str, part: str = "val") -> dict[tuple, float]:
-    """Each combination of settings' mean `key` over its finished members (its seeds)."""
-    scores: dict[tuple, list[float]] = {}
-    for row in rows:
-        value = score(row, key, part)
-        if value is not None and row.get("status") in FINISHED:
-            scores.setdefault(combination(row), []).append(value)
-    return {group: sum(values) / len(values) for group, values in scores.items()}
 
 
 def sort_rows(rows: list[dict], column: str | None = None, reverse: bool = False) -> list[dict]:
@@ -126,21 +112,13 @@ def sort_rows(rows: list[dict], column: str | None = None, reverse: bool = False
 
     def order(row: dict) -> tuple | None:
         if column in (None, "val"):
-            if key is None:
-                return None
-            own = score(row, key)
-            if own is None or row.get("status") not in FINISHED:
-                return None
-            recorded = row.get("best_val_loss")
-            loss = float(recorded) if isinstance(recorded, int | float) and _number(recorded) else math.inf
-            if column == "val":
-                return (_better(key) * own, loss)
-            return (_better(key) * means[combination(row)], _better(key) * own, loss)
+            place = best_first(row, key, means) if key is not None else None
+            return place[1:] if column == "val" and place is not None else place  # "val": its own score alone
         if column == "test":
             value = score(row, test_key, "test") if test_key else None
-            return None if value is None or test_key is None else (_better(test_key) * value,)
+            return None if value is None or test_key is None else (better_first(test_key) * value,)
         if column == "time":
-            return (float(row["duration_s"]),) if _number(row.get("duration_s")) else None
+            return (float(row["duration_s"]),) if is_number(row.get("duration_s")) else None
         if column == "status":
             status = row.get("status")
             return (STATUS_ORDER.index(status),) if status in STATUS_ORDER else None
@@ -463,7 +441,7 @@ class ValueCurve:
 
 def log_axis(values: list) -> bool:
     """Whether values are drawn on a log scale: all positive numbers spanning LOG_SPAN times or more."""
-    numbers = [float(v) for v in values if _number(v)]
+    numbers = [float(v) for v in values if is_number(v)]
     if len(numbers) != len(values) or not numbers or min(numbers) <= 0:
         return False
     return max(numbers) / min(numbers) >= LOG_SPAN
@@ -492,7 +470,7 @@ def value_curve(
         return None
     best = best if best is not None else best_member(rows)
     best_value = next(((r.get("settings") or {}).get(setting) for r in rows if r["member"] == best), None)
-    numeric = all(_number(p.value) for p in points)
+    numeric = all(is_number(p.value) for p in points)
     return ValueCurve(setting, key, part, points, numeric, numeric and log_axis([p.value for p in points]), best_value)
 
 

@@ -8,11 +8,11 @@ metrics are its hparams, on the run itself (`<run id>`). Plain numbers only: no 
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from nnplay.engine.core.events import is_number
 from nnplay.engine.core.i18n import _
 from nnplay.engine.core.runs import RunRecord
 
@@ -61,8 +61,8 @@ def hparams_of(record: RunRecord) -> tuple[dict[str, Any], dict[str, float]]:
     settings = {k: v for k, v in flatten(record.config).items() if k not in ("name", "description")}
     hparams = {k: v if isinstance(v, bool | int | float | str) else str(v) for k, v in settings.items()}
     summary = record.summary or {}
-    metrics = {f"hparam/test_{k}": v for k, v in (summary.get("test") or {}).items() if _number(v)}
-    if _number(summary.get("best_val_loss")):
+    metrics = {f"hparam/test_{k}": v for k, v in (summary.get("test") or {}).items() if is_number(v)}
+    if is_number(summary.get("best_val_loss")):
         metrics["hparam/best_val_loss"] = summary["best_val_loss"]
     return hparams, metrics
 
@@ -88,7 +88,7 @@ def write_tensorboard(record: RunRecord, directory: Path) -> Path:
             prefix = f"fold-{fold + 1}/" if isinstance(fold, int) else ""
             step = event.get("epoch")
             for key, value in event.items():
-                if not _number(value):
+                if not is_number(value):
                     continue
                 if key.startswith("train_"):
                     writer(f"{prefix}train").add_scalar(key.removeprefix("train_"), value, step)
@@ -106,7 +106,3 @@ def write_tensorboard(record: RunRecord, directory: Path) -> Path:
         for w in writers.values():
             w.close()
     return root
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

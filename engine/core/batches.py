@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from nnplay.engine.core.events import is_number
 from nnplay.engine.core.i18n import _, ngettext
 
 
@@ -26,8 +27,7 @@ def last_batch(n_train: int, batch_size: int, drop_last: bool) -> str:
 
 def count(value: object) -> str:
     """A whole count with thousands separators; '?' when unknown."""
-    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return f"{value:,}" if number else "?"
+    return f"{value:,}" if is_number(value) else "?"
 
 
 def counted(value: object, word: str) -> str:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import TypeGuard
 
+from nnplay.engine.core.events import is_number
 from nnplay.engine.core.i18n import _
 
 # How much worse than its best the final validation loss must be to call it overfitting
@@ -76,10 +76,6 @@ def verdict_name(verdict: str) -> str:
     return names.get(verdict, verdict)
 
 
-def _finite(x: object) -> TypeGuard[float]:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def percent(share: float) -> str:
     """A share as a percentage to three digits: 0.105 -> '10.5%', 0.47 -> '47%', 1.5 -> '150%'
     (`percent_against` adds digits where it would read the same as a threshold it is compared with)."""
@@ -121,7 +117,7 @@ class BestTracker:
 
     def update(self, epoch: int, val_loss) -> bool:
         """Count one evaluation; True when it is a new best."""
-        if not _finite(val_loss):
+        if not is_number(val_loss):
             return False
         if val_loss < self.best_loss - self.min_delta:
             self.best_epoch, self.best_loss, self.waited = epoch, val_loss, 0
@@ -155,7 +151,7 @@ def early_stopping_epoch(history: list[dict], patience: int, min_delta: float = 
 
 
 def _evals(history: list[dict]) -> list[dict]:
-    return [r for r in history if _finite(r.get("val_loss")) and _finite(r.get("train_loss"))]
+    return [r for r in history if is_number(r.get("val_loss")) and is_number(r.get("train_loss"))]
 
 
 def rise_matters(best_loss: float, final_loss: float, baseline: float | None, min_delta: float = 0.0) -> bool:
@@ -197,8 +193,8 @@ def _train_curve(history: list[dict]) -> list[tuple[int, float]]:
     """Training loss per epoch: measured in evaluation mode where it was, else the running average."""
     curve: list[tuple[int, float]] = []
     for rec in history:
-        value = rec.get("train_loss") if _finite(rec.get("train_loss")) else rec.get("train_loss_running")
-        if _finite(value):
+        value = rec.get("train_loss") if is_number(rec.get("train_loss")) else rec.get("train_loss_running")
+        if is_number(value):
             curve.append((rec["epoch"], value))
     return curve
 
@@ -213,7 +209,7 @@ def gradient_ratio(history: list[dict]) -> tuple[float, float, float] | None:
     pairs = [
         (r["grad_norm_first"], r["grad_norm_last"])
         for r in history
-        if _finite(r.get("grad_norm_first")) and _finite(r.get("grad_norm_last")) and r["grad_norm_last"] > 0
+        if is_number(r.get("grad_norm_first")) and is_number(r.get("grad_norm_last")) and r["grad_norm_last"] > 0
     ][-5:]
     if not pairs:
         return None
@@ -302,12 +298,12 @@ class _Facts:
         self.at_best = next((r for r in evals if r["epoch"] == best), None)  # its measurement, None if unmeasured
         self.since = [r for r in evals if best is not None and r["epoch"] > best]  # measurements after it
         self.train = _train_curve(history)
-        lrs = [r["lr"] for r in history if _finite(r.get("lr"))]
+        lrs = [r["lr"] for r in history if is_number(r.get("lr"))]
         self.lr = lrs[0] if lrs else None
 
     def verdict(self, status, kept_epoch, epochs) -> dict:
         diverged = status == "diverged" or any(
-            not _finite(r.get("train_loss_running")) and "train_loss_running" in r for r in self.history
+            not is_number(r.get("train_loss_running")) and "train_loss_running" in r for r in self.history
         )
         if diverged:
             return self._diverged(kept_epoch)
@@ -345,7 +341,7 @@ class _Facts:
 
     def _diverged(self, kept_epoch) -> dict:
         bad = next(
-            (r["epoch"] for r in self.history if not _finite(r.get("train_loss_running"))),
+            (r["epoch"] for r in self.history if not is_number(r.get("train_loss_running"))),
             self.history[-1]["epoch"] if self.history else None,
         )
         finite = [(e, v) for e, v in self.train if bad is None or e < bad]
@@ -785,12 +781,12 @@ def diagnose_folds(diagnoses: list[dict], cv: dict, k: int) -> dict:
         text += " " + _("Only {trained} of the {k} folds ran.").format(trained=trained, k=k)
     val = cv.get("val") or {}
     for key, _label in HEADLINE_METRICS:
-        if _finite(val.get(key)):
-            spread = f" ± {format_value(key, val[f'{key}_std'])}" if _finite(val.get(f"{key}_std")) else ""
+        if is_number(val.get(key)):
+            spread = f" ± {format_value(key, val[f'{key}_std'])}" if is_number(val.get(f"{key}_std")) else ""
             text += " " + _fold_score(key, f"{format_value(key, val[key])}{spread}")
             break
     advice = next(d["advice"] for d in diagnoses if d["verdict"] == verdict)
-    best_losses = [d["best_val_loss"] for d in diagnoses if _finite(d.get("best_val_loss"))]
+    best_losses = [d["best_val_loss"] for d in diagnoses if is_number(d.get("best_val_loss"))]
     return {
         "best_epoch": None,
         "best_val_loss": statistics.fmean(best_losses) if best_losses else None,

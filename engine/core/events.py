@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from nnplay.engine.core.i18n import _
 
@@ -69,6 +69,11 @@ def quoted(value: Any) -> str:
 
 class RunFailed(Exception):
     """The run broke after its directory was made; the error event and the run record say why."""
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """True for a finite int or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def finite(value: Any) -> Any:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnplay.engine.core.config import ConfigError, ExperimentConfig, Problem, Section, quoted, validate
+from nnplay.engine.core.events import is_number
 from nnplay.engine.core.i18n import _
 
 SECTIONS = ("data", "model", "regularization", "optimizer", "training")
@@ -212,7 +213,7 @@ def count_phrase(config: ExperimentConfig) -> str:
 
 def range_problem(name: str, bounds: list) -> str | None:
     """Why a random search range cannot be drawn from, or None."""
-    numbers = [b for b in bounds[:2] if isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b)]
+    numbers = [b for b in bounds[:2] if is_number(b)]
     if len(bounds) not in (2, 3) or len(numbers) != 2 or (len(bounds) == 3 and bounds[2] != "log"):
         return _(
             'sweep.random["{setting}"] = {value}; allowed: [low, high] or [low, high, "log"], low and high finite '

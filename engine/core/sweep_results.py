@@ -9,17 +9,14 @@ Pure Python: the engine records the rows, the CLI and the app show them.
 from __future__ import annotations
 
 import math
-from typing import Any, TypeGuard
+from typing import Any
 
 from nnplay.engine.core.diagnosis import HEADLINE_METRICS
+from nnplay.engine.core.events import is_number
 
 HEADLINE_ORDER = tuple(key for key, _label in HEADLINE_METRICS)
 HIGHER_IS_BETTER = ("accuracy", "r2")
 FINISHED = ("completed", "early_stopped", "stopped")  # a member whose numbers can be compared
-
-
-def _number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def at_best_epoch(epochs: list[dict], best_epoch: int | None) -> dict[str, float]:
@@ -27,7 +24,7 @@ def at_best_epoch(epochs: list[dict], best_epoch: int | None) -> dict[str, float
     record = next((e for e in epochs if e.get("epoch") == best_epoch), None) if best_epoch else None
     if record is None:
         return {}
-    return {key[4:]: value for key, value in record.items() if key.startswith("val_") and _number(value)}
+    return {key[4:]: value for key, value in record.items() if key.startswith("val_") and is_number(value)}
 
 
 def member_row(
@@ -55,7 +52,7 @@ def headline_key(rows: list[dict], part: str = "val") -> str | None:
     """The metric the rows are compared on: the first of accuracy, R², reconstruction error, loss that any
     row measured in `part` ("val" or "test")."""
     for key in HEADLINE_ORDER:
-        if any(_number((row.get(part) or {}).get(key)) for row in rows):
+        if any(is_number((row.get(part) or {}).get(key)) for row in rows):
             return key
     return None
 
@@ -63,7 +60,7 @@ def headline_key(rows: list[dict], part: str = "val") -> str | None:
 def score(row: dict, key: str, part: str = "val") -> float | None:
     """The row's `key` in `part`, when it is a finite number."""
     value = (row.get(part) or {}).get(key)
-    return float(value) if _number(value) else None
+    return float(value) if is_number(value) else None
 
 
 def combination(row: dict) -> tuple:
@@ -72,24 +69,38 @@ def combination(row: dict) -> tuple:
     return tuple(sorted((name, repr(value)) for name, value in row["settings"].items() if name != "training.seed"))
 
 
-def best_member(rows: list[dict]) -> int | None:
-    """The index of the best member, chosen on validation; None when no member has a validation score.
+def better_first(key: str) -> float:
+    """The sign that orders `key` best first when sorted ascending: -1 for accuracy and R², 1 for losses."""
+    return -1.0 if key in HIGHER_IS_BETTER else 1.0
 
-    With several seeds per combination of settings, the combination with the best mean over its seeds wins
-    (a lucky seed does not), and within it the member with the best score."""
+
+def group_means(rows: list[dict], key: str, part: str = "val") -> dict[tuple, float]:
+    """Each combination of settings' mean `key` over its finished members (its seeds)."""
+    scores: dict[tuple, list[float]] = {}
+    for row in rows:
+        value = score(row, key, part)
+        if value is not None and row.get("status") in FINISHED:
+            scores.setdefault(combination(row), []).append(value)
+    return {group: sum(values) / len(values) for group, values in scores.items()}
+
+
+def best_first(row: dict, key: str, means: dict[tuple, float]) -> tuple[float, float, float] | None:
+    """Where a row stands, best first, on validation: its combination's mean over its seeds (a lucky seed does
+    not win), then its own score, then its best validation loss; None for a row with no score to compare."""
+    own = score(row, key)
+    if own is None or row.get("status") not in FINISHED:
+        return None
+    loss = row.get("best_val_loss")
+    sign = better_first(key)
+    return (sign * means[combination(row)], sign * own, float(loss) if is_number(loss) else math.inf)
+
+
+def best_member(rows: list[dict]) -> int | None:
+    """The index of the best member, chosen on validation (best_first; the lower index on a tie); None when no
+    member has a validation score."""
     key = headline_key(rows)
     if key is None:
         return None
-    sign = -1.0 if key in HIGHER_IS_BETTER else 1.0
-    groups: dict[tuple, list[tuple[float, float, int]]] = {}
-    for row in rows:
-        value = score(row, key)
-        if value is not None and row.get("status") in FINISHED:
-            loss = row.get("best_val_loss")
-            groups.setdefault(combination(row), []).append(
-                (sign * value, float(loss) if _number(loss) else math.inf, int(row["member"]))
-            )
-    if not groups:
-        return None
-    best_group = min(groups.values(), key=lambda scored: sum(s[0] for s in scored) / len(scored))
-    return min(best_group)[2]
+    means = group_means(rows, key)
+    ranked = [(place, int(row["member"])) for row in rows if (place := best_first(row, key, means)) is not None]
+    return min(ranked)[1] if ranked else None

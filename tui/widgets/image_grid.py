@@ -161,7 +161,7 @@ class ImageGrid(Static):
         width = self._tile_width(images)
 
         def name_of(k) -> str:
-            return str(names[k]) if is_number(k) and 0 <= k < len(names) else str(k)
+            return str(names[int(k)]) if is_number(k) and 0 <= k < len(names) else str(k)
 
         columns = []
         for i, image in enumerate(images):
