@@ -242,6 +242,16 @@ class InBand(Hook):
         self.bands.finish(self.member, trainer.epoch)
 
 
+def warn_failed(emitter: Emitter, member: Member, reason: str | None) -> None:
+    """The warning a member that failed sends, whichever executor trained it."""
+    emitter.emit(
+        "warning",
+        message=_("member {member} ({label}) failed: {reason}").format(
+            member=member.index, label=member.label, reason=reason
+        ),
+    )
+
+
 def _reader(k: int, stream, out: queue.Queue) -> None:
     for line in stream:
         try:
@@ -337,12 +347,7 @@ def run_processes(
         elif kind == "error":
             ended[k] = {"status": "failed", "error": fields.get("message")}
             run_dirs[k] = fields.get("run_dir", run_dirs[k])
-            emitter.emit(
-                "warning",
-                message=_("member {member} ({label}) failed: {reason}").format(
-                    member=k, label=members[k].label, reason=fields.get("message")
-                ),
-            )
+            warn_failed(emitter, members[k], fields.get("message"))
 
 
 class MemberRecord:

@@ -381,12 +381,9 @@ class RaySweep:
 
     def warn_failed(self, k: int, reason: str) -> None:
         """The warning a failed member sends, as in processes mode."""
-        self.emitter.emit(
-            "warning",
-            message=_("member {member} ({label}) failed: {reason}").format(
-                member=k, label=self.members[k].label, reason=reason
-            ),
-        )
+        from nnplay.engine.sweep import warn_failed
+
+        warn_failed(self.emitter, self.members[k], reason)
 
     def end(self, k: int, ref: Any) -> None:
         """Member k's task ended: its files put in place, its row of the results sent."""

@@ -591,7 +591,7 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     from rich.markup import escape
     from rich.text import Text
 
-    from nnplay.engine.core.batches import counted
+    from nnplay.engine.core.batches import batch_arithmetic, counted, varied_batches
     from nnplay.engine.core.config import quoted
     from nnplay.engine.core.runs import find_run, load_run, runs_root
     from nnplay.tui.charts import loss_chart
@@ -609,7 +609,19 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     )
     console.print(Text.from_markup(heading))
     plan = s.get("plan") or {}
-    if plan:
+    if plan and varied_batches(plan):  # a grid over batch sizes or epochs: the experiment's arithmetic is no member's
+        console.print(
+            Text(
+                _("{dataset}: {train} train / {val} val / {test} test · {batches}").format(
+                    dataset=plan.get("dataset"),
+                    train=plan.get("n_train"),
+                    val=plan.get("n_val"),
+                    test=plan.get("n_test"),
+                    batches=batch_arithmetic(plan),
+                )
+            )
+        )
+    elif plan:
         console.print(
             Text(
                 _(

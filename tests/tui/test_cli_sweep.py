@@ -152,6 +152,9 @@ def test_show_of_a_grid_search_ranks_its_members_and_names_the_same_best_member_
     assert f"verdict of the best member ({BEST_LABEL}): good fit" in text
     assert f"test: the best member's ({BEST_LABEL}), chosen on validation" in text
     assert "a search over optimizer.lr, training.batch_size: 8 members" in text
+    # The members batch differently: no one arithmetic (the experiment's batch 32) stands for them.
+    assert "iterations and updates differ from member to member (training.batch_size)" in text
+    assert "batch 32" not in text
 
 
 def test_show_sorts_a_sweeps_results_by_the_column_asked_for_and_refuses_one_it_has_not(grid_run):
